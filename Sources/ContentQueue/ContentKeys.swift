@@ -1,0 +1,47 @@
+/// The Redis key layout of one family. Every key carries the family in a `{F}` hash tag,
+/// so that a Redis Cluster keeps a family's keys in one slot and its transactions legal.
+///
+/// | key | type | holds |
+/// |---|---|---|
+/// | `contentQueue:{F}` | LIST | pending content ids, oldest first |
+/// | `contentApproved:{F}` | LIST | approved ids, in decision order |
+/// | `contentRejected:{F}` | LIST | rejected ids, in decision order |
+/// | `content:{F}:<id>` | HASH | one item |
+/// | `contentQueue:{F}:version` | STRING (integer) | bumped by one with every mutation |
+/// | `epoch:{F}` | STRING | random; changes only if Redis loses the family's data |
+public struct ContentKeys: Sendable {
+    /// The family whose keys these are.
+    public let family: FamilyID
+
+    public init(family: FamilyID) {
+        self.family = family
+    }
+
+    private var tag: String { "{\(family.rawValue)}" }
+
+    /// `contentQueue:{F}`: pending ids, oldest first.
+    public var queue: String { "contentQueue:\(tag)" }
+    /// `contentApproved:{F}`: approved ids.
+    public var approved: String { "contentApproved:\(tag)" }
+    /// `contentRejected:{F}`: rejected ids.
+    public var rejected: String { "contentRejected:\(tag)" }
+    /// `contentQueue:{F}:version`: the family's queue version.
+    public var version: String { Self.versionKey(for: ContentQueueStore.invalidationKey, tag: tag) }
+    /// `epoch:{F}`: the family's epoch.
+    public var epoch: String { "epoch:\(tag)" }
+
+    /// `content:{F}:<id>`: one item.
+    public func item(_ id: ContentID) -> String { "content:\(tag):\(id.rawValue)" }
+
+    /// The list that holds ids of the given status.
+    public func list(for status: ContentStatus) -> String {
+        switch status {
+        case .pending: return queue
+        case .approved: return approved
+        case .rejected: return rejected
+        }
+    }
+
+    /// `<key>:{F}:version`, the version counter of any invalidation key.
+    static func versionKey(for key: String, tag: String) -> String { "\(key):\(tag):version" }
+}

@@ -1,0 +1,29 @@
+/// A domain failure of a content queue operation.
+public struct ContentQueueError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+
+        /// No such item in the family.
+        public static let notFound = Code("not_found")
+        /// The item has already been decided.
+        public static let notPending = Code("not_pending")
+        /// Too many concurrent writers; the transaction was retried up to its bound and gave up.
+        public static let contention = Code("contention")
+        /// A key holds something other than the layout says (set by hand, or by another program).
+        public static let corruptState = Code("corrupt_state")
+
+        public var description: String { rawValue }
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "ContentQueueError(\(code)): \(message)" }
+}

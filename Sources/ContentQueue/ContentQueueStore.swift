@@ -1,0 +1,106 @@
+import Logging
+import RedisClient
+
+/// The content queue in Redis: uploads, decisions and reads.
+///
+/// Every mutation is one MULTI/EXEC that writes the item, moves its id between lists,
+/// stores the family's next version and PUBLISHes the invalidation that names that
+/// version, so there is never a write without its event nor an event without its write.
+/// WATCH guards the version (and, for decisions, the item's status); a transaction that
+/// lost a race is retried, up to ``Configuration/maxAttempts``.
+public struct ContentQueueStore: Sendable {
+    /// Tuning for the store.
+    public struct Configuration: Sendable {
+        /// Attempts of one mutation before it fails with ``ContentQueueError/Code/contention``. Default 64.
+        public var maxAttempts: Int
+
+        public init(maxAttempts: Int = 64) {
+            self.maxAttempts = maxAttempts
+        }
+    }
+
+    /// The invalidation key of the content queue, and so its channel `invalidate:contentQueue`.
+    public static let invalidationKey = "contentQueue"
+    /// The channel every content mutation publishes on.
+    public static let channel = InvalidationPayload.channel(for: invalidationKey)
+
+    let redis: RedisClient
+    let configuration: Configuration
+    let logger: Logger
+
+    public init(redis: RedisClient, configuration: Configuration = .init(), logger: Logger) {
+        self.redis = redis
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Adds a pending item for `child` in `family` and returns it with the version that announced it.
+    public func upload(family: FamilyID, child: UserID, draft: ContentDraft) async throws -> MutationResult {
+        let maxAttempts = configuration.maxAttempts
+        return try await redis.withConnection { connection in
+            try Self.retrying(maxAttempts: maxAttempts) {
+                try Self.uploadAttempt(connection, family: family, child: child, draft: draft, now: .now())
+            }
+        }.get()
+    }
+
+    /// Approves or rejects a pending item. Of concurrent decisions on one item exactly one commits;
+    /// the others fail with ``ContentQueueError/Code/notPending``.
+    public func decide(family: FamilyID, id: ContentID, parent: UserID, decision: Decision) async throws -> MutationResult {
+        let maxAttempts = configuration.maxAttempts
+        return try await redis.withConnection { connection in
+            try Self.retrying(maxAttempts: maxAttempts) {
+                try Self.decideAttempt(connection, family: family, id: id, parent: parent, decision: decision, now: .now())
+            }
+        }.get()
+    }
+
+    /// The pending queue, oldest first, read consistently with the version it reports.
+    public func queue(family: FamilyID) async throws -> QueueSnapshot {
+        try await redis.withConnection { connection in
+            try Self.readQueue(connection, family: family)
+        }.get()
+    }
+
+    /// One item of the family, whatever its status; `nil` when the family has no such item.
+    public func item(family: FamilyID, id: ContentID) async throws -> ContentItem? {
+        let key = ContentKeys(family: family).item(id)
+        let reply = try await redis.send(RedisCommand("HGETALL", key))
+        try reply.throwingServerError()
+        guard let fields = reply.fieldDictionary, !fields.isEmpty else { return nil }
+        guard let item = ContentItem(hash: fields) else {
+            throw ContentQueueError(.corruptState, "\(key) is missing required fields")
+        }
+        return item
+    }
+
+    /// The family's current epoch and queue version; creates the epoch if the family has none yet.
+    public func currentVersion(family: FamilyID) async throws -> FamilyVersion {
+        try await redis.withConnection { connection in
+            try Self.readVersion(connection, keys: ContentKeys(family: family))
+        }
+    }
+
+    /// Epoch and version of several families, in one round trip for those that already have an epoch.
+    public func currentVersions(families: [FamilyID]) async throws -> [FamilyID: FamilyVersion] {
+        try await redis.withConnection { connection in
+            var commands: [RedisCommand] = []
+            for family in families {
+                let keys = ContentKeys(family: family)
+                commands += [RedisCommand("GET", keys.version), RedisCommand("GET", keys.epoch)]
+            }
+            let replies = try connection.pipeline(commands)
+            var result: [FamilyID: FamilyVersion] = [:]
+            for (index, family) in families.enumerated() {
+                let keys = ContentKeys(family: family)
+                let version = try Self.parseVersion(replies[index * 2], key: keys.version)
+                if let epoch = replies[index * 2 + 1].string {
+                    result[family] = FamilyVersion(epoch: epoch, version: version)
+                } else {
+                    result[family] = try Self.readVersion(connection, keys: keys)
+                }
+            }
+            return result
+        }
+    }
+}

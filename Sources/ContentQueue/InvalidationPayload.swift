@@ -1,0 +1,66 @@
+/// The JSON published on `invalidate:<key>`: the channel contract every publisher follows.
+///
+/// `{"key":"contentQueue","family":"F","version":N,"reason":"uploaded","contentId":"ID","epoch":"E","ts":1764000000000}`
+///
+/// `key`, `family` and `version` are required; `version` is the value the publishing
+/// transaction stored in `<key>:{F}:version`. The rest is optional and more fields are allowed.
+public struct InvalidationPayload: Sendable, Equatable, Codable {
+    /// The invalidated query key, also the channel suffix.
+    public var key: String
+    public var family: String
+    public var version: Int
+    public var reason: String?
+    public var contentId: String?
+    /// The family's epoch when the publisher knows it.
+    public var epoch: String?
+    /// Publish time, milliseconds since 1970, for measuring delivery lag.
+    public var ts: Int64?
+
+    public init(
+        key: String, family: String, version: Int, reason: String? = nil, contentId: String? = nil,
+        epoch: String? = nil, ts: Int64? = nil
+    ) {
+        self.key = key
+        self.family = family
+        self.version = version
+        self.reason = reason
+        self.contentId = contentId
+        self.epoch = epoch
+        self.ts = ts
+    }
+
+    /// The Redis channel for a key: `invalidate:<key>`.
+    public static func channel(for key: String) -> String { "invalidate:\(key)" }
+
+    /// Compact JSON, fields in contract order. Every string here is validated ASCII
+    /// (ids, reasons, keys), escaped all the same so that no input can break the frame.
+    public var json: String {
+        var text = "{\"key\":\(Self.quote(key)),\"family\":\(Self.quote(family)),\"version\":\(version)"
+        if let reason { text += ",\"reason\":\(Self.quote(reason))" }
+        if let contentId { text += ",\"contentId\":\(Self.quote(contentId))" }
+        if let epoch { text += ",\"epoch\":\(Self.quote(epoch))" }
+        if let ts { text += ",\"ts\":\(ts)" }
+        return text + "}"
+    }
+
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,98 @@
+import ContentQueue
+import NIOConcurrencyHelpers
+import NIOCore
+
+extension EventHub {
+    /// The first bytes of a new stream: `retry:`, then what its Last-Event-ID calls for.
+    ///
+    /// - no Last-Event-ID: an `id:` line alone, so the client has one for its next reconnect;
+    /// - the same epoch and a version behind `current`: one `invalidate` at once;
+    /// - another epoch, a version ahead of `current`, or an id that does not parse: `reset`;
+    /// - up to date: the `id:` line alone.
+    ///
+    /// `current` is the family's state read from Redis after the stream was registered.
+    public func openingFrames(for mailbox: StreamMailbox, current: FamilyVersion, lastEventID: String?) -> ByteBuffer {
+        let family = FamilyID(mailbox.family)!
+        let resetOthers = observe(family: family, current: current)
+        var buffer = SSEFrame.retry(milliseconds: configuration.retryMilliseconds)
+        var body: ByteBuffer
+        let trimmed = lastEventID?.trimmingWhitespace() ?? ""
+        if trimmed.isEmpty {
+            body = SSEFrame.idOnly(current.tag)
+        } else if let seen = FamilyVersion(tag: trimmed), seen.epoch == current.epoch, seen.version <= current.version {
+            if seen.version < current.version {
+                let payload = InvalidationPayload(
+                    key: ContentQueueStore.invalidationKey, family: family.rawValue, version: current.version,
+                    reason: InvalidationReason.catchUp.rawValue, epoch: current.epoch
+                )
+                body = SSEFrame.event(id: current.tag, event: "invalidate", data: payload.json)
+                state.withLockedValue { $0.counters.catchUps += 1 }
+            } else {
+                body = SSEFrame.idOnly(current.tag)
+            }
+        } else {
+            body = Self.resetFrame(family: family, current: current)
+        }
+        buffer.writeBuffer(&body)
+        for stream in resetOthers where stream.id != mailbox.id {
+            stream.enqueue(Self.resetFrame(family: family, current: current))
+        }
+        return buffer
+    }
+
+    /// Compares versions re-read from Redis with what the hub relayed: a family whose epoch
+    /// changed gets `reset` on every stream, one whose version is ahead gets one `invalidate`.
+    /// Returns the number of families that were behind.
+    @discardableResult
+    public func reconcile(_ versions: [FamilyID: FamilyVersion]) -> Int {
+        var behind = 0
+        for (family, current) in versions {
+            let (streams, epochChanged, wasBehind) = state.withLockedValue { state -> ([StreamMailbox], Bool, Bool) in
+                guard var entry = state.families[family.rawValue] else { return ([], false, false) }
+                let epochChanged = entry.epoch != nil && entry.epoch != current.epoch
+                let wasBehind = !epochChanged && current.version > entry.version
+                entry.epoch = current.epoch
+                entry.version = epochChanged ? current.version : max(entry.version, current.version)
+                state.families[family.rawValue] = entry
+                if epochChanged || wasBehind { state.counters.catchUps += 1 }
+                return (Array(entry.streams.values), epochChanged, wasBehind)
+            }
+            let frame: ByteBuffer
+            if epochChanged {
+                frame = Self.resetFrame(family: family, current: current)
+            } else if wasBehind {
+                let payload = InvalidationPayload(
+                    key: ContentQueueStore.invalidationKey, family: family.rawValue, version: current.version,
+                    reason: InvalidationReason.resync.rawValue, epoch: current.epoch
+                )
+                frame = SSEFrame.event(id: current.tag, event: "invalidate", data: payload.json)
+            } else {
+                continue
+            }
+            behind += 1
+            for stream in streams { stream.enqueue(frame) }
+        }
+        return behind
+    }
+
+    /// Records the family's state read from Redis; returns the streams to reset if the epoch changed.
+    private func observe(family: FamilyID, current: FamilyVersion) -> [StreamMailbox] {
+        state.withLockedValue { state -> [StreamMailbox] in
+            guard var entry = state.families[family.rawValue] else { return [] }
+            let epochChanged = entry.epoch != nil && entry.epoch != current.epoch
+            entry.epoch = current.epoch
+            entry.version = epochChanged ? current.version : max(entry.version, current.version)
+            state.families[family.rawValue] = entry
+            return epochChanged ? Array(entry.streams.values) : []
+        }
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var text = Substring(self)
+        while let first = text.first, first.isWhitespace { text.removeFirst() }
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        return String(text)
+    }
+}

@@ -1,0 +1,24 @@
+/// Tuning of the fan-out.
+public struct EventHubConfiguration: Sendable {
+    /// How often every open stream gets a heartbeat comment. Default 15 s.
+    public var heartbeatInterval: Duration
+    /// The `retry:` sent at the start of each stream: the client's reconnection delay. Default 2000 ms.
+    public var retryMilliseconds: Int
+    /// Frames that may wait for one stream before the oldest is dropped. Default 16.
+    public var mailboxCapacity: Int
+    /// How often the versions of families with open streams are re-read from Redis,
+    /// as a safety net for events that pub/sub lost. Default 30 s.
+    public var recheckInterval: Duration
+
+    public init(
+        heartbeatInterval: Duration = .seconds(15),
+        retryMilliseconds: Int = 2000,
+        mailboxCapacity: Int = 16,
+        recheckInterval: Duration = .seconds(30)
+    ) {
+        self.heartbeatInterval = heartbeatInterval
+        self.retryMilliseconds = retryMilliseconds
+        self.mailboxCapacity = mailboxCapacity
+        self.recheckInterval = recheckInterval
+    }
+}

@@ -1,0 +1,68 @@
+import ContentQueue
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ServiceLifecycle
+
+/// Builds the `text/event-stream` response of one client.
+public struct EventStream: Sendable {
+    let hub: EventHub
+    let store: ContentQueueStore
+
+    public init(hub: EventHub, store: ContentQueueStore) {
+        self.hub = hub
+        self.store = store
+    }
+
+    /// Registers a stream for `family`, reads the family's version, and returns the response
+    /// whose body relays events until the client leaves or the gateway shuts down.
+    ///
+    /// Throws (before any byte is sent) when Redis cannot be read; the stream is then released.
+    public func response(family: FamilyID, lastEventID: String?, request: Request) async throws -> Response {
+        let mailbox = hub.register(family: family)
+        let opening: ByteBuffer
+        do {
+            let current = try await store.currentVersion(family: family)
+            opening = hub.openingFrames(for: mailbox, current: current, lastEventID: lastEventID)
+        } catch {
+            hub.unregister(mailbox)
+            throw error
+        }
+        let hub = self.hub
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream; charset=utf-8"
+        headers[.cacheControl] = "no-cache"
+        headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
+        let body = ResponseBody { writer in
+            defer { hub.unregister(mailbox) }
+            do {
+                try await withGracefulShutdownHandler {
+                    // Cancelled the moment the client's side of the connection closes,
+                    // so a departed client's stream is released at once, not at the next write.
+                    try await request.body.consumeWithCancellationOnInboundClose { _ in
+                        try await writer.write(opening)
+                        while true {
+                            let batch = await mailbox.next()
+                            if batch.buffer.readableBytes > 0 { try await writer.write(batch.buffer) }
+                            switch batch.close {
+                            case .shutdown?:
+                                try await writer.write(SSEFrame.comment("server shutting down; reconnect with Last-Event-ID"))
+                                return
+                            case .cancelled?:
+                                return
+                            case nil:
+                                continue
+                            }
+                        }
+                    }
+                } onGracefulShutdown: {
+                    mailbox.close(.shutdown)
+                }
+            } catch is CancellationError {
+                return
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+}

@@ -1,0 +1,108 @@
+import ContentQueue
+import HTTPTypes
+import Hummingbird
+
+/// `/api/content/...`: upload, queue, item, approve, reject.
+struct ContentController: Sendable {
+    let store: ContentQueueStore
+    let auth: Authenticator
+    let bodies: RequestBodyReader
+
+    func register(on router: Router<some RequestContext>) {
+        router.post("/api/content/upload") { request, _ in try await upload(request) }
+        router.get("/api/content/queue") { request, _ in try await queue(request) }
+        router.get("/api/content/{id}") { request, context in try await item(request, id: context.parameters.get("id")) }
+        router.post("/api/content/{id}/approve") { request, context in
+            try await decide(request, id: context.parameters.get("id"), approve: true)
+        }
+        router.post("/api/content/{id}/reject") { request, context in
+            try await decide(request, id: context.parameters.get("id"), approve: false)
+        }
+    }
+
+    private struct QueueBody: Encodable {
+        let family: String
+        let epoch: String
+        let version: Int
+        let items: [ContentItem]
+    }
+
+    private struct ItemBody: Encodable {
+        let item: ContentItem
+    }
+
+    func upload(_ request: Request) async throws -> Response {
+        let principal = try await auth.principal(request, roles: [.child])
+        let upload = try UploadRequest(try await bodies.object(request))
+        let result = try await store.upload(family: principal.family, child: principal.user, draft: upload.draft)
+        return try JSONResponse.make(result)
+    }
+
+    func queue(_ request: Request) async throws -> Response {
+        let principal = try await auth.principal(request, roles: [.parent])
+        let snapshot = try await store.queue(family: principal.family)
+        let tag = FamilyVersion(epoch: snapshot.epoch, version: snapshot.version).tag
+        let etag = "\"\(tag)\""
+        var headers: HTTPFields = [.eTag: etag]
+        headers[.cacheControl] = "no-cache"
+        if let condition = request.headers[.ifNoneMatch], Self.matches(condition, etag: etag) {
+            return Response(status: .notModified, headers: headers)
+        }
+        let body = QueueBody(
+            family: snapshot.family.rawValue, epoch: snapshot.epoch, version: snapshot.version, items: snapshot.items
+        )
+        return try JSONResponse.make(body, headers: headers)
+    }
+
+    func item(_ request: Request, id: String?) async throws -> Response {
+        let principal = try await auth.principal(request, roles: [.parent, .child])
+        let id = try Self.contentID(id)
+        guard let item = try await store.item(family: principal.family, id: id),
+            principal.role == .parent || item.childId == principal.user.rawValue
+        else {
+            // Another child's item answers like a missing one: no id's existence leaks.
+            throw APIError.notFound("no such content")
+        }
+        return try JSONResponse.make(ItemBody(item: item))
+    }
+
+    func decide(_ request: Request, id: String?, approve: Bool) async throws -> Response {
+        let principal = try await auth.principal(request, roles: [.parent])
+        let id = try Self.contentID(id)
+        let decision: Decision
+        if approve {
+            // Approve takes no body; anything sent is still checked, so junk does not pass silently.
+            try FieldRules.rejectUnknown(try await bodies.object(request, allowEmpty: true), allowed: [])
+            decision = .approve
+        } else {
+            decision = .reject(reason: try RejectRequest(try await bodies.object(request, allowEmpty: true)).reason)
+        }
+        let result = try await store.decide(family: principal.family, id: id, parent: principal.user, decision: decision)
+        return try JSONResponse.make(result)
+    }
+
+    /// Path ids are checked against the server's own format before any key is built from them.
+    static func contentID(_ text: String?) throws -> ContentID {
+        guard let text, let id = ContentID(text) else { throw APIError.notFound("no such content") }
+        return id
+    }
+
+    /// `If-None-Match`: a list of entity tags, weak or strong, or `*`.
+    static func matches(_ header: String, etag: String) -> Bool {
+        header.split(separator: ",").contains { candidate in
+            var tag = candidate.trimmingWhitespace()
+            if tag == "*" { return true }
+            if tag.hasPrefix("W/") { tag = String(tag.dropFirst(2)) }
+            return tag == etag
+        }
+    }
+}
+
+extension Substring {
+    func trimmingWhitespace() -> String {
+        var text = self
+        while let first = text.first, first.isWhitespace { text.removeFirst() }
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        return String(text)
+    }
+}

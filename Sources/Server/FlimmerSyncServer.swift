@@ -1,0 +1,78 @@
+import ContentQueue
+import Gateway
+import Hummingbird
+import Logging
+import NIOCore
+import RedisClient
+import ServiceLifecycle
+import UnixSignals
+
+/// The whole gateway: Redis client, subscription, fan-out, and the HTTP application.
+///
+/// ```swift
+/// let server = await FlimmerSyncServer(configuration: config, logger: logger)
+/// try await server.run()   // until SIGTERM or SIGINT
+/// ```
+public struct FlimmerSyncServer: Sendable {
+    public let configuration: ServerConfiguration
+    public let redis: RedisClient
+    public let store: ContentQueueStore
+    public let hub: EventHub
+    public let subscriber: InvalidationSubscriber
+    public let maintenance: StreamMaintenance
+    public let tokens: TokenAuthority
+    let application: Application<RouterResponder<BasicRequestContext>>
+
+    /// - Parameter onServerRunning: called with the bound port once the server listens.
+    public init(
+        configuration: ServerConfiguration,
+        logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async {
+        self.configuration = configuration
+        let redis = RedisClient(configuration: configuration.redis, logger: logger)
+        let store = ContentQueueStore(redis: redis, configuration: configuration.store, logger: logger)
+        let hub = EventHub(configuration: configuration.hub, logger: logger)
+        let maintenance = StreamMaintenance(hub: hub, store: store, logger: logger)
+        let subscriber = InvalidationSubscriber(
+            redis: configuration.redis, configuration: configuration.subscriber, hub: hub, logger: logger,
+            onResubscribe: { await maintenance.recheck() }
+        )
+        let tokens = await TokenAuthority(secret: configuration.jwtSecret)
+        let auth = Authenticator(tokens: tokens)
+
+        let router = Router()
+        router.middlewares.add(ErrorMiddleware())
+        ContentController(store: store, auth: auth, bodies: RequestBodyReader(maxBytes: configuration.maxBodyBytes))
+            .register(on: router)
+        EventsController(stream: EventStream(hub: hub, store: store), auth: auth).register(on: router)
+        HealthController(redis: redis, subscriber: subscriber).register(on: router)
+
+        self.redis = redis
+        self.store = store
+        self.hub = hub
+        self.subscriber = subscriber
+        self.maintenance = maintenance
+        self.tokens = tokens
+        self.application = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "flimmer-sync"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+
+    /// The services in start order; a `ServiceGroup` stops them in reverse, so HTTP stops
+    /// first (closing streams), then the fan-out, the subscription, and Redis last.
+    public var services: [any Service] {
+        [redis, subscriber, maintenance, application]
+    }
+
+    /// Runs until SIGTERM or SIGINT, then shuts down gracefully.
+    public func run(logger: Logger) async throws {
+        let group = ServiceGroup(
+            configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await group.run()
+    }
+}

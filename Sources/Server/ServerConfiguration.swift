@@ -1,0 +1,43 @@
+import ContentQueue
+import Gateway
+import RedisClient
+
+/// Everything `flimmer-sync serve` can be told.
+public struct ServerConfiguration: Sendable {
+    /// Address to bind. Default `127.0.0.1`.
+    public var host: String
+    /// Port to bind; 0 picks a free one (tests). Default 8080.
+    public var port: Int
+    /// Redis to use. Default `redis://127.0.0.1:6379/0`.
+    public var redis: RedisConfiguration
+    /// HS256 secret of bearer tokens. No default: `serve` needs one, or `--dev`.
+    public var jwtSecret: String
+    /// Largest request body accepted. Default 64 KiB.
+    public var maxBodyBytes: Int
+    /// Fan-out tuning (heartbeat, retry, mailbox size, re-check interval).
+    public var hub: EventHubConfiguration
+    /// Subscription tuning (pattern, backoff).
+    public var subscriber: SubscriberConfiguration
+    /// Transaction tuning.
+    public var store: ContentQueueStore.Configuration
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        redis: RedisConfiguration = .init(),
+        jwtSecret: String,
+        maxBodyBytes: Int = 64 * 1024,
+        hub: EventHubConfiguration = .init(),
+        subscriber: SubscriberConfiguration = .init(),
+        store: ContentQueueStore.Configuration = .init()
+    ) {
+        self.host = host
+        self.port = port
+        self.redis = redis
+        self.jwtSecret = jwtSecret
+        self.maxBodyBytes = maxBodyBytes
+        self.hub = hub
+        self.subscriber = subscriber
+        self.store = store
+    }
+}

@@ -1,0 +1,65 @@
+import ContentQueue
+import Foundation
+import JWTKit
+
+/// Issues and verifies HS256 bearer tokens.
+///
+/// Verification is strict: the header must say `HS256`, the signature must match, `exp`
+/// must be present and not past (with ``FlimmerClaims/clockSkew``), and `sub`, `fam` and
+/// `role` must be present and valid. Every failure is the same 401 to the client; the
+/// token itself is never logged or echoed.
+public struct TokenAuthority: Sendable {
+    /// The fixed secret of `--dev`. Public knowledge: never use it in production.
+    public static let developmentSecret = "flimmer-sync-development-secret-not-for-production"
+
+    private let keys: JWTKeyCollection
+
+    public init(secret: String) async {
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        self.keys = keys
+    }
+
+    /// Signs a token for `principal` that expires after `ttl`.
+    public func issue(for principal: Principal, ttl: TimeInterval) async throws -> String {
+        let claims = FlimmerClaims(
+            sub: SubjectClaim(value: principal.user.rawValue), fam: principal.family.rawValue,
+            role: principal.role.rawValue, exp: ExpirationClaim(value: Date().addingTimeInterval(ttl))
+        )
+        return try await keys.sign(claims, header: ["typ": "JWT"])
+    }
+
+    /// Verifies `token` and returns who holds it; throws a 401 ``APIError`` otherwise.
+    public func verify(_ token: String) async throws -> Principal {
+        guard Self.headerAlgorithm(of: token) == "HS256" else {
+            throw APIError.unauthorized("the token must be an HS256 JWT")
+        }
+        let claims: FlimmerClaims
+        do {
+            claims = try await keys.verify(token, as: FlimmerClaims.self)
+        } catch {
+            throw APIError.unauthorized("the token is invalid or expired")
+        }
+        guard let family = FamilyID(claims.fam), let user = UserID(claims.sub.value), let role = Role(rawValue: claims.role) else {
+            throw APIError.unauthorized("the token's claims are invalid")
+        }
+        return Principal(family: family, user: user, role: role)
+    }
+
+    /// The `alg` of a compact JWS header, read before any verification.
+    static func headerAlgorithm(of token: String) -> String? {
+        guard let headerPart = token.split(separator: ".", omittingEmptySubsequences: false).first,
+            let data = Data(base64URLEncoded: String(headerPart)),
+            let header = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
+        return header["alg"] as? String
+    }
+}
+
+extension Data {
+    init?(base64URLEncoded text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        self.init(base64Encoded: base64)
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Gateway
+import Logging
+import RedisClient
+import Server
+
+/// `flimmer-sync serve`: runs the gateway until SIGTERM or SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the gateway: HTTP API, SSE stream, Redis subscription.",
+        discussion: """
+            Environment fallbacks: FLIMMER_HOST, FLIMMER_PORT, REDIS_URL, and FLIMMER_JWT_SECRET \
+            (required unless --dev). Stops gracefully on SIGTERM or SIGINT.
+            """
+    )
+
+    @Option(help: "Address to bind (env FLIMMER_HOST). Default 127.0.0.1.")
+    var host: String?
+
+    @Option(help: "Port to bind (env FLIMMER_PORT). Default 8080.")
+    var port: Int?
+
+    @Option(name: .customLong("redis-url"), help: "redis://[[user]:password@]host[:port][/db] (env REDIS_URL). Default redis://127.0.0.1:6379/0.")
+    var redisURL: String?
+
+    @Option(name: .customLong("heartbeat-seconds"), help: "Seconds between heartbeat comments on each stream. Default 15.")
+    var heartbeatSeconds: Int = 15
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. Default info.")
+    var logLevel: String = "info"
+
+    @OptionGroup var secret: SecretOptions
+
+    func validate() throws {
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0-65535") }
+        if heartbeatSeconds < 1 { throw ValidationError("--heartbeat-seconds must be at least 1") }
+        if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))") }
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let (jwtSecret, isDevelopment) = try secret.resolve(environment: environment)
+        let port = try self.port ?? environment["FLIMMER_PORT"].map {
+            guard let value = Int($0), (0...65535).contains(value) else { throw ValidationError("FLIMMER_PORT must be 0-65535") }
+            return value
+        } ?? 8080
+        let redis: RedisConfiguration
+        do {
+            redis = try RedisConfiguration(url: redisURL ?? environment["REDIS_URL"] ?? "redis://127.0.0.1:6379/0")
+        } catch let error as RedisError {
+            throw ValidationError(error.message)
+        }
+        var logger = Logger(label: "flimmer-sync")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        if isDevelopment {
+            logger.warning("--dev: tokens are signed with the public development secret; never expose this server")
+        }
+        var configuration = ServerConfiguration(
+            host: host ?? environment["FLIMMER_HOST"] ?? "127.0.0.1", port: port, redis: redis, jwtSecret: jwtSecret
+        )
+        configuration.hub.heartbeatInterval = .seconds(heartbeatSeconds)
+        let boundHost = configuration.host
+        let startupLogger = logger
+        let server = await FlimmerSyncServer(configuration: configuration, logger: logger) { port in
+            startupLogger.info("listening", metadata: ["host": "\(boundHost)", "port": "\(port)", "redis": "\(redis.redactedURL)"])
+        }
+        try await server.run(logger: logger)
+    }
+}
