@@ -94,14 +94,41 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Shared by the test targets: the test Redis, a live server on port 0, an SSE reader.
+        .target(
+            name: "FlimmerTestSupport",
+            dependencies: [
+                "Server",
+                "Gateway",
+                "ContentQueue",
+                "RedisClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/FlimmerTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "RedisClientTests",
-            dependencies: ["RedisClient"],
+            dependencies: ["RedisClient", "FlimmerTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ContentQueueTests",
-            dependencies: ["ContentQueue", "RedisClient"],
+            dependencies: ["ContentQueue", "RedisClient", "FlimmerTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "ContentQueue", "FlimmerTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -111,9 +138,9 @@ let package = Package(
                 "Gateway",
                 "ContentQueue",
                 "RedisClient",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "FlimmerTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -48,10 +48,15 @@ public final class RedisClient: Service, Sendable {
     public func withConnection<Result: Sendable>(
         _ body: @escaping @Sendable (RedisConnection) throws -> Result
     ) async throws -> Result {
+        let shutdownError = RedisError(.shutdown, "the Redis client has been shut down")
+        if state.withLockedValue({ $0.isShutdown }) { throw shutdownError }
         do {
             return try await threadPool.runIfActive { try self.runBlocking(body) }
         } catch is NIOThreadPoolError.ThreadPoolInactive {
-            throw RedisError(.shutdown, "the Redis client has been shut down")
+            throw shutdownError
+        } catch is CancellationError where state.withLockedValue({ $0.isShutdown }) {
+            // NIOThreadPool cancels work queued when it stopped.
+            throw shutdownError
         }
     }
 

@@ -1,0 +1,86 @@
+import AsyncHTTPClient
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+
+/// An open `text/event-stream` response, read in the background and parsed as it arrives.
+public final class SSETestStream: Sendable {
+    private struct State {
+        var items: [SSEItem] = []
+        var raw: [UInt8] = []
+        var ended = false
+        var lastEventID: String?
+    }
+
+    public let status: Int
+    public let headers: HTTPHeaders
+    private let state = NIOLockedValueBox(State())
+    private let reader = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    private let cursor = NIOLockedValueBox(0)
+
+    init(response: HTTPClientResponse) {
+        self.status = Int(response.status.code)
+        self.headers = response.headers
+        let task = Task { [state] in
+            var parser = SSEParser()
+            do {
+                for try await buffer in response.body {
+                    let bytes = Array(buffer.readableBytesView)
+                    let items = parser.feed(bytes)
+                    let id = parser.lastEventID
+                    state.withLockedValue {
+                        $0.raw += bytes
+                        $0.items += items
+                        $0.lastEventID = id
+                    }
+                }
+            } catch {}
+            state.withLockedValue { $0.ended = true }
+        }
+        reader.withLockedValue { $0 = task }
+    }
+
+    /// Everything read so far, parsed.
+    public var items: [SSEItem] { state.withLockedValue { $0.items } }
+    /// Only the dispatched events read so far.
+    public var events: [SSEEvent] { items.compactMap(\.event) }
+    /// The raw bytes read so far, as text.
+    public var rawText: String { state.withLockedValue { String(decoding: $0.raw, as: UTF8.self) } }
+    /// Whether the server ended the response.
+    public var ended: Bool { state.withLockedValue { $0.ended } }
+    /// The id a browser would send as Last-Event-ID now.
+    public var lastEventID: String? { state.withLockedValue { $0.lastEventID } }
+
+    /// The next dispatched event after those already returned by `nextEvent`.
+    public func nextEvent(timeout: Duration = .seconds(5)) async throws -> SSEEvent {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let found = state.withLockedValue { state -> SSEEvent? in
+                let events = state.items.compactMap(\.event)
+                return cursor.withLockedValue { index in
+                    guard index < events.count else { return nil }
+                    defer { index += 1 }
+                    return events[index]
+                }
+            }
+            if let found { return found }
+            if ended { throw TestFailure("the stream ended while waiting for an event; read so far:\n\(rawText)") }
+            if ContinuousClock.now >= deadline { throw TestFailure("no event within \(timeout); read so far:\n\(rawText)") }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    /// Waits until `predicate` holds for what was read, or fails after `timeout`.
+    public func waitUntil(timeout: Duration = .seconds(5), _ what: String, _ predicate: @Sendable (SSETestStream) -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !predicate(self) {
+            if ContinuousClock.now >= deadline { throw TestFailure("timed out waiting for \(what); read so far:\n\(rawText)") }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    /// Stops reading and closes the connection.
+    public func close() {
+        reader.withLockedValue { $0?.cancel() }
+    }
+}

@@ -1,0 +1,52 @@
+import ContentQueue
+import Foundation
+import Logging
+import RedisClient
+
+/// Where the tests' Redis is. `scripts/test` starts a throwaway redis-server and exports
+/// `FLIMMER_TEST_REDIS_URL`; without it every Redis test fails loudly instead of skipping.
+public enum TestEnvironment {
+    public struct MissingRedis: Error, CustomStringConvertible {
+        public let description =
+            "FLIMMER_TEST_REDIS_URL is not set: run the tests with scripts/test, which starts a throwaway redis-server"
+    }
+
+    /// The HS256 secret of test servers.
+    public static let jwtSecret = "test-secret-0123456789abcdef0123456789abcdef"
+
+    public static func redisURL() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["FLIMMER_TEST_REDIS_URL"], !url.isEmpty else {
+            throw MissingRedis()
+        }
+        return url
+    }
+
+    public static func redisConfiguration() throws -> RedisConfiguration {
+        var configuration = try RedisConfiguration(url: try redisURL())
+        configuration.commandTimeout = .seconds(3)
+        return configuration
+    }
+
+    /// A family id no other test uses: each test gets its own key space.
+    public static func uniqueFamily(_ prefix: String = "t") -> FamilyID {
+        FamilyID("\(prefix)\(UInt64.random(in: 0...UInt64.max).hexPadded)")!
+    }
+
+    public static let logger: Logger = {
+        var logger = Logger(label: "flimmer-test")
+        logger.logLevel = ProcessInfo.processInfo.environment["FLIMMER_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        return logger
+    }()
+
+    /// A client of the test Redis for setting up and inspecting state.
+    public static func makeRedisClient() throws -> RedisClient {
+        RedisClient(configuration: try redisConfiguration(), logger: logger)
+    }
+}
+
+extension UInt64 {
+    var hexPadded: String {
+        let hex = String(self, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

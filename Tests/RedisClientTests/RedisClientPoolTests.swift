@@ -1,0 +1,83 @@
+import FlimmerTestSupport
+import RedisClient
+import Testing
+
+@Suite("RedisClient pool")
+struct RedisClientPoolTests {
+    @Test func reusesConnections() async throws {
+        let client = try TestEnvironment.makeRedisClient()
+        for _ in 0..<20 { #expect(try await client.send(RedisCommand("PING")) == .simpleString("PONG")) }
+        #expect(client.connectionsMade == 1)
+        await client.shutdown()
+    }
+
+    @Test func concurrentCallsUseAtMostThePoolSize() async throws {
+        var configuration = try TestEnvironment.redisConfiguration()
+        configuration.poolSize = 4
+        let client = RedisClient(configuration: configuration, logger: TestEnvironment.logger)
+        let key = "test:pool:\(UInt64.random(in: 0...UInt64.max))"
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<200 { group.addTask { try await client.send(RedisCommand("INCR", key)) } }
+            try await group.waitForAll()
+        }
+        #expect(try await client.send(RedisCommand("GET", key)).int == 200)
+        #expect(client.connectionsMade <= 4)
+        try await client.send(RedisCommand("DEL", key))
+        await client.shutdown()
+    }
+
+    /// A pooled connection that the server closed while idle is retried once on a new
+    /// connection, since no reply was read and so nothing ran.
+    @Test func retriesOnceWhenAnIdleConnectionWasClosedByTheServer() async throws {
+        var configuration = try TestEnvironment.redisConfiguration()
+        configuration.poolSize = 1
+        let client = RedisClient(configuration: configuration, logger: TestEnvironment.logger)
+        let id = try #require(try await client.send(RedisCommand("CLIENT", "ID")).int)
+        let admin = try TestEnvironment.makeRedisClient()
+        #expect(try await admin.send(RedisCommand("CLIENT", "KILL", "ID", id)) == .integer(1))
+        #expect(try await client.send(RedisCommand("PING")) == .simpleString("PONG"))
+        #expect(client.connectionsMade == 2)
+        await admin.shutdown()
+        await client.shutdown()
+    }
+
+    /// When the failure comes after a reply was read, the body may have had effects: no retry.
+    @Test func doesNotRetryAfterAReplyWasRead() async throws {
+        var configuration = try TestEnvironment.redisConfiguration()
+        configuration.poolSize = 1
+        let fixed = configuration
+        let client = RedisClient(configuration: fixed, logger: TestEnvironment.logger)
+        let key = "test:noretry:\(UInt64.random(in: 0...UInt64.max))"
+        let id = try #require(try await client.send(RedisCommand("CLIENT", "ID")).int)
+        await #expect(throws: RedisError.self) {
+            try await client.withConnection { connection in
+                try connection.send(RedisCommand("INCR", key))
+                let admin = try RedisConnection(configuration: fixed)
+                defer { admin.close() }
+                try admin.send(RedisCommand("CLIENT", "KILL", "ID", id))
+                try connection.send(RedisCommand("INCR", key))
+            }
+        }
+        #expect(try await client.send(RedisCommand("GET", key)).int == 1)
+        try await client.send(RedisCommand("DEL", key))
+        await client.shutdown()
+    }
+
+    @Test func unreachableRedisFailsFastAsUnavailable() async throws {
+        var configuration = try TestEnvironment.redisConfiguration()
+        configuration.port = 1
+        let client = RedisClient(configuration: configuration, logger: TestEnvironment.logger)
+        let start = ContinuousClock.now
+        let error = try await #require(throws: RedisError.self) { try await client.send(RedisCommand("PING")) }
+        #expect(error.isUnavailable)
+        #expect(ContinuousClock.now - start < .seconds(3))
+        await client.shutdown()
+    }
+
+    @Test func callsAfterShutdownFail() async throws {
+        let client = try TestEnvironment.makeRedisClient()
+        await client.shutdown()
+        let error = try await #require(throws: RedisError.self) { try await client.send(RedisCommand("PING")) }
+        #expect(error.code == .shutdown)
+    }
+}

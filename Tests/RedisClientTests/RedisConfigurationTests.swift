@@ -1,0 +1,50 @@
+import RedisClient
+import Testing
+
+@Suite("Redis URL parsing")
+struct RedisConfigurationTests {
+    @Test func defaultsWhenOnlyTheSchemeIsGiven() throws {
+        let configuration = try RedisConfiguration(url: "redis://")
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 6379)
+        #expect(configuration.database == 0)
+        #expect(configuration.username == nil)
+        #expect(configuration.password == nil)
+    }
+
+    @Test func hostPortAndDatabase() throws {
+        let configuration = try RedisConfiguration(url: "redis://redis.internal:6380/3")
+        #expect(configuration.host == "redis.internal")
+        #expect(configuration.port == 6380)
+        #expect(configuration.database == 3)
+    }
+
+    @Test func userAndPercentEncodedPassword() throws {
+        let configuration = try RedisConfiguration(url: "redis://gateway:p%40ss%3Aword@127.0.0.1:6379/0")
+        #expect(configuration.username == "gateway")
+        #expect(configuration.password == "p@ss:word")
+        #expect(!configuration.redactedURL.contains("p@ss"))
+        #expect(!configuration.redactedURL.contains("gateway"))
+        #expect(configuration.redactedURL == "redis://***@127.0.0.1:6379/0")
+    }
+
+    @Test func passwordOnly() throws {
+        let withColon = try RedisConfiguration(url: "redis://:secret@localhost")
+        #expect(withColon.username == nil)
+        #expect(withColon.password == "secret")
+        let bare = try RedisConfiguration(url: "redis://secret@localhost")
+        #expect(bare.password == "secret")
+    }
+
+    @Test(arguments: ["http://localhost", "redis://localhost:0", "redis://localhost:70000", "redis://localhost:abc", "redis://localhost/x"])
+    func rejectsMalformedURLsWithoutEchoingThem(url: String) throws {
+        let error = try #require(throws: RedisError.self) { try RedisConfiguration(url: url) }
+        #expect(error.code == .invalidURL)
+        #expect(!error.message.contains(url))
+    }
+
+    @Test func errorsNeverContainThePassword() throws {
+        let error = try #require(throws: RedisError.self) { try RedisConfiguration(url: "redis://u:hunter2@host:99999") }
+        #expect(!error.message.contains("hunter2"))
+    }
+}
