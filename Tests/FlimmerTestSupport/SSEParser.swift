@@ -17,6 +17,12 @@ public struct SSEEvent: Sendable, Equatable {
     /// `message` when the stream named none.
     public var event: String
     public var data: String
+
+    public init(id: String?, event: String, data: String) {
+        self.id = id
+        self.event = event
+        self.data = data
+    }
 }
 
 /// A line-by-line event-stream parser after the HTML standard, enough for tests:
