@@ -10,7 +10,7 @@ import UnixSignals
 /// The whole gateway: Redis client, subscription, fan-out, and the HTTP application.
 ///
 /// ```swift
-/// let server = await FlimmerSyncServer(configuration: config, logger: logger)
+/// let server = try await FlimmerSyncServer(configuration: config, logger: logger)
 /// try await server.run()   // until SIGTERM or SIGINT
 /// ```
 public struct FlimmerSyncServer: Sendable {
@@ -28,7 +28,7 @@ public struct FlimmerSyncServer: Sendable {
         configuration: ServerConfiguration,
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) async {
+    ) async throws {
         self.configuration = configuration
         let redis = RedisClient(configuration: configuration.redis, logger: logger)
         let store = ContentQueueStore(redis: redis, configuration: configuration.store, logger: logger)
@@ -38,7 +38,7 @@ public struct FlimmerSyncServer: Sendable {
             redis: configuration.redis, configuration: configuration.subscriber, hub: hub, logger: logger,
             onResubscribe: { await maintenance.recheck() }
         )
-        let tokens = await TokenAuthority(secret: configuration.jwtSecret)
+        let tokens = try await TokenAuthority(secret: configuration.jwtSecret)
         let auth = Authenticator(tokens: tokens)
 
         let router = Router()

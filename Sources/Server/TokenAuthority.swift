@@ -12,9 +12,18 @@ public struct TokenAuthority: Sendable {
     /// The fixed secret of `--dev`. Public knowledge: never use it in production.
     public static let developmentSecret = "flimmer-sync-development-secret-not-for-production"
 
+    /// The shortest secret accepted: HS256 wants a key at least as long as its 32-byte output.
+    public static let minimumSecretBytes = 32
+
+    /// Raised for a secret shorter than ``minimumSecretBytes``.
+    public struct WeakSecret: Error, CustomStringConvertible {
+        public let description = "the JWT secret must be at least \(TokenAuthority.minimumSecretBytes) bytes"
+    }
+
     private let keys: JWTKeyCollection
 
-    public init(secret: String) async {
+    public init(secret: String) async throws {
+        guard secret.utf8.count >= Self.minimumSecretBytes else { throw WeakSecret() }
         let keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         self.keys = keys

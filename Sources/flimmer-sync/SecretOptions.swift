@@ -10,6 +10,9 @@ struct SecretOptions: ParsableArguments {
     /// FLIMMER_JWT_SECRET, or the development secret under `--dev`, or a usage error.
     func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (secret: String, isDevelopment: Bool) {
         if let secret = environment["FLIMMER_JWT_SECRET"], !secret.isEmpty {
+            guard secret.utf8.count >= TokenAuthority.minimumSecretBytes else {
+                throw ValidationError("FLIMMER_JWT_SECRET must be at least \(TokenAuthority.minimumSecretBytes) bytes")
+            }
             return (secret, false)
         }
         guard dev else {

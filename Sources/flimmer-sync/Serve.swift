@@ -62,7 +62,7 @@ struct Serve: AsyncParsableCommand {
         configuration.hub.heartbeatInterval = .seconds(heartbeatSeconds)
         let boundHost = configuration.host
         let startupLogger = logger
-        let server = await FlimmerSyncServer(configuration: configuration, logger: logger) { port in
+        let server = try await FlimmerSyncServer(configuration: configuration, logger: logger) { port in
             startupLogger.info("listening", metadata: ["host": "\(boundHost)", "port": "\(port)", "redis": "\(redis.redactedURL)"])
         }
         try await server.run(logger: logger)

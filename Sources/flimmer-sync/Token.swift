@@ -33,7 +33,7 @@ struct Token: AsyncParsableCommand {
 
     func run() async throws {
         let (jwtSecret, _) = try secret.resolve()
-        let authority = await TokenAuthority(secret: jwtSecret)
+        let authority = try await TokenAuthority(secret: jwtSecret)
         let principal = Principal(family: FamilyID(family)!, user: UserID(user)!, role: Role(rawValue: role)!)
         print(try await authority.issue(for: principal, ttl: TimeInterval(ttl)))
     }

@@ -27,7 +27,7 @@ public struct TestServer: Sendable {
         )
         configure(&configuration)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let server = await FlimmerSyncServer(configuration: configuration, logger: TestEnvironment.logger) { port in
+        let server = try await FlimmerSyncServer(configuration: configuration, logger: TestEnvironment.logger) { port in
             portContinuation.yield(port)
             portContinuation.finish()
         }

@@ -198,3 +198,23 @@ struct StreamRelayTests {
         }
     }
 }
+
+@Suite("Several gateways on one Redis")
+struct MultiGatewayTests {
+    @Test func anUploadThroughOneGatewayReachesAStreamOnAnother() async throws {
+        try await TestServer.run { gatewayA in
+            try await TestServer.run { gatewayB in
+                let family = TestEnvironment.uniqueFamily()
+                let parent = try await gatewayB.token(family: family, user: "mom", role: .parent)
+                let child = try await gatewayA.token(family: family, user: "kid", role: .child)
+                let stream = try await gatewayB.openStream(token: parent)
+                defer { stream.close() }
+                try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
+                let upload = try await gatewayA.upload(token: child)
+                let event = try await stream.nextEvent()
+                #expect(event.data.contains(#""contentId":"\#(upload.id)""#))
+                #expect(event.id?.hasSuffix("-\(upload.version)") == true)
+            }
+        }
+    }
+}

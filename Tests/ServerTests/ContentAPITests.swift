@@ -1,0 +1,135 @@
+import ContentQueue
+import FlimmerTestSupport
+import Foundation
+import RedisClient
+import Server
+import Testing
+
+@Suite("Content API through a live server")
+struct ContentAPITests {
+    @Test func uploadReturnsThePendingItemAndTheNewVersion() async throws {
+        try await TestServer.run { server in
+            let family = TestEnvironment.uniqueFamily()
+            let child = try await server.token(family: family, user: "kid", role: .child)
+            let body = #"{"title":"  Lego castle  ","description":"line one\nline two","durationSeconds":93.5,"videoUrl":"https://cdn.example/v/1.mp4"}"#
+            let response = try await server.request(.POST, "/api/content/upload", token: child, body: body)
+            #expect(response.status == 200)
+            let json = try response.json()
+            #expect(json["version"] as? Int == 1)
+            let item = try #require(json["item"] as? [String: Any])
+            #expect(item["title"] as? String == "Lego castle")
+            #expect(item["description"] as? String == "line one\nline two")
+            #expect(item["durationSeconds"] as? Double == 93.5)
+            #expect(item["videoUrl"] as? String == "https://cdn.example/v/1.mp4")
+            #expect(item["status"] as? String == "pending")
+            #expect(item["family"] as? String == family.rawValue)
+            #expect(item["childId"] as? String == "kid")
+            #expect(item["decidedAt"] is NSNull)
+        }
+    }
+
+    @Test func theFamilyComesFromTheTokenNeverFromTheBody() async throws {
+        try await TestServer.run { server in
+            let family = TestEnvironment.uniqueFamily()
+            let other = TestEnvironment.uniqueFamily()
+            let child = try await server.token(family: family, user: "kid", role: .child)
+            let response = try await server.request(.POST, "/api/content/upload", token: child, body: #"{"title":"x","family":"\#(other.rawValue)"}"#)
+            // Unknown fields are refused outright, so a smuggled family never reaches the store.
+            #expect(response.status == 400)
+            #expect(response.errorCode == "unknown_field")
+            let redis = try TestEnvironment.makeRedisClient()
+            #expect(try await RedisSnapshot.take(redis, family: other).entries.isEmpty)
+            await redis.shutdown()
+        }
+    }
+
+    @Test func queueETagAnswers304WhenUnchanged() async throws {
+        try await TestServer.run { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let child = try await server.token(family: family, user: "kid", role: .child)
+            try await server.upload(token: child)
+            let first = try await server.request(.GET, "/api/content/queue", token: parent)
+            let etag = try #require(first.headers.first(name: "etag"))
+            let unchanged = try await server.request(.GET, "/api/content/queue", token: parent, headers: [("If-None-Match", etag)])
+            #expect(unchanged.status == 304)
+            #expect(unchanged.body.isEmpty)
+            #expect(unchanged.headers.first(name: "etag") == etag)
+            let weakList = try await server.request(.GET, "/api/content/queue", token: parent, headers: [("If-None-Match", "\"other\", W/\(etag)")])
+            #expect(weakList.status == 304)
+            try await server.upload(token: child)
+            let changed = try await server.request(.GET, "/api/content/queue", token: parent, headers: [("If-None-Match", etag)])
+            #expect(changed.status == 200)
+            #expect(changed.headers.first(name: "etag") != etag)
+            #expect((try changed.json()["items"] as? [Any])?.count == 2)
+        }
+    }
+
+    @Test func itemIsVisibleToItsFamilysParentAndToTheChildWhoUploadedIt() async throws {
+        try await TestServer.run { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let child = try await server.token(family: family, user: "kid", role: .child)
+            let sibling = try await server.token(family: family, user: "sister", role: .child)
+            let upload = try await server.upload(token: child, title: "mine")
+            for token in [parent, child] {
+                let response = try await server.request(.GET, "/api/content/\(upload.id)", token: token)
+                #expect(response.status == 200)
+                #expect((try response.json()["item"] as? [String: Any])?["title"] as? String == "mine")
+            }
+            let hidden = try await server.request(.GET, "/api/content/\(upload.id)", token: sibling)
+            #expect(hidden.status == 404)
+            #expect(hidden.errorCode == "not_found")
+        }
+    }
+
+    @Test func anotherFamilysItemAnswers404ForEveryRoute() async throws {
+        try await TestServer.run { server in
+            let familyA = TestEnvironment.uniqueFamily()
+            let familyB = TestEnvironment.uniqueFamily()
+            let childA = try await server.token(family: familyA, user: "kid", role: .child)
+            let parentB = try await server.token(family: familyB, user: "dad", role: .parent)
+            let childB = try await server.token(family: familyB, user: "kid", role: .child)
+            let upload = try await server.upload(token: childA)
+            let redis = try TestEnvironment.makeRedisClient()
+            let before = try await RedisSnapshot.take(redis, family: familyA)
+            let attempts: [(String, String, String)] = [
+                ("GET", "/api/content/\(upload.id)", parentB),
+                ("GET", "/api/content/\(upload.id)", childB),
+                ("POST", "/api/content/\(upload.id)/approve", parentB),
+                ("POST", "/api/content/\(upload.id)/reject", parentB),
+            ]
+            for (method, path, token) in attempts {
+                let response = try await server.request(method == "GET" ? .GET : .POST, path, token: token)
+                #expect(response.status == 404, "\(method) \(path)")
+                #expect(response.errorCode == "not_found")
+            }
+            let queueB = try await server.request(.GET, "/api/content/queue", token: parentB)
+            #expect((try queueB.json()["items"] as? [Any])?.isEmpty == true)
+            #expect(try await RedisSnapshot.take(redis, family: familyA) == before)
+            await redis.shutdown()
+        }
+    }
+
+    @Test func ofTwentyConcurrentApprovalsExactlyOneSucceeds() async throws {
+        try await TestServer.run { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let child = try await server.token(family: family, user: "kid", role: .child)
+            let upload = try await server.upload(token: child)
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        let action = index.isMultiple(of: 2) ? "approve" : "reject"
+                        return try await server.request(.POST, "/api/content/\(upload.id)/\(action)", token: parent).status
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 200 }.count == 1)
+            #expect(statuses.filter { $0 == 409 }.count == 19)
+            let queue = try await server.request(.GET, "/api/content/queue", token: parent)
+            #expect(try queue.json()["version"] as? Int == 2)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import FlimmerTestSupport
+import RedisClient
+import Server
+import Testing
+
+@Suite("Health and Redis outages")
+struct HealthTests {
+    @Test func liveAndReady() async throws {
+        try await TestServer.run { server in
+            let live = try await server.request(.GET, "/health/live")
+            #expect(live.status == 200)
+            #expect(try live.json()["status"] as? String == "ok")
+            let ready = try await server.request(.GET, "/health/ready")
+            #expect(ready.status == 200)
+            #expect(try ready.json()["subscription"] as? Bool == true)
+        }
+    }
+
+    /// A gateway whose Redis is unreachable stays live, is not ready, and answers every data
+    /// route with 503 `redis_unavailable` quickly instead of hanging.
+    @Test func unreachableRedisGives503Fast() async throws {
+        try await TestServer.run(configure: { $0.redis.port = 1 }, waitForSubscription: false) { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let child = try await server.token(family: family, user: "kid", role: .child)
+            #expect(try await server.request(.GET, "/health/live").status == 200)
+            let ready = try await server.request(.GET, "/health/ready")
+            #expect(ready.status == 503)
+            #expect(ready.errorCode == "not_ready")
+            let calls: [(String, String, String?)] = [
+                ("POST", "/api/content/upload", child),
+                ("GET", "/api/content/queue", parent),
+                ("GET", "/api/content/0123456789abcdef0123456789abcdef", parent),
+                ("POST", "/api/content/0123456789abcdef0123456789abcdef/approve", parent),
+                ("GET", "/api/events", parent),
+            ]
+            for (method, path, token) in calls {
+                let start = ContinuousClock.now
+                let response = try await server.request(
+                    method == "GET" ? .GET : .POST, path, token: token, body: method == "POST" && path.hasSuffix("upload") ? #"{"title":"x"}"# : nil
+                )
+                #expect(response.status == 503, "\(method) \(path)")
+                #expect(response.errorCode == "redis_unavailable", "\(method) \(path)")
+                #expect(response.headers.first(name: "retry-after") == "1")
+                #expect(ContinuousClock.now - start < .seconds(3))
+            }
+            #expect(server.server.hub.streamCount == 0)
+        }
+    }
+}
