@@ -16,6 +16,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "flimmer-sync", targets: ["flimmer-sync"]),
+        .executable(name: "flimmer-bench", targets: ["flimmer-bench"]),
         .library(name: "RedisClient", targets: ["RedisClient"]),
         .library(name: "ContentQueue", targets: ["ContentQueue"]),
     ],
@@ -98,6 +99,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
+        ),
+        // Load and latency measurements against a running gateway (see README, Benchmarks).
+        .executableTarget(
+            name: "flimmer-bench",
+            dependencies: [
+                "Server",
+                "ContentQueue",
+                "RedisClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: testSwiftSettings
         ),
         // Shared by the test targets: the test Redis, a live server on port 0, an SSE reader.
         .target(

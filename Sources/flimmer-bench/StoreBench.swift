@@ -1,0 +1,67 @@
+import ArgumentParser
+import ContentQueue
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import RedisClient
+
+/// The same upload transactions straight against Redis, without HTTP: the floor for `uploads`.
+struct StoreBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store-uploads",
+        abstract: "Upload transactions straight against Redis (no HTTP): the floor the HTTP figure is compared with."
+    )
+
+    @Option(name: .customLong("redis-url"), help: "Redis to write to.")
+    var redisURL = "redis://127.0.0.1:6379/0"
+
+    @Option(help: "Concurrent writers (also the connection pool size).")
+    var concurrency = 64
+
+    @Option(help: "Uploads in all.")
+    var count = 5000
+
+    @Option(help: "Families the uploads are spread over (default: one per writer).")
+    var families: Int?
+
+    func run() async throws {
+        var configuration = try RedisConfiguration(url: redisURL)
+        configuration.poolSize = concurrency
+        var logger = Logger(label: "flimmer-bench")
+        logger.logLevel = .error
+        let redis = RedisClient(configuration: configuration, logger: logger)
+        let store = ContentQueueStore(redis: redis, logger: logger)
+        let run = BenchOptions.runID()
+        let familyIDs = (0..<(families ?? concurrency)).map { BenchOptions.family($0, run: run) }
+        let child = UserID("child")!
+        let next = NIOLockedValueBox(0)
+        let count = self.count
+        let start = ContinuousClock.now
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    var latencies: [Double] = []
+                    while true {
+                        let index = next.withLockedValue { value -> Int in
+                            defer { value += 1 }
+                            return value
+                        }
+                        guard index < count else { break }
+                        let sent = ContinuousClock.now
+                        _ = try await store.upload(family: familyIDs[index % familyIDs.count], child: child, draft: ContentDraft(title: "bench \(index)"))
+                        latencies.append((ContinuousClock.now - sent).milliseconds)
+                    }
+                    return latencies
+                }
+            }
+            return try await group.reduce(into: [Double]()) { $0 += $1 }
+        }
+        let elapsed = ContinuousClock.now - start
+        var stats = Stats()
+        stats.add(contentsOf: latencies)
+        print("uploads straight to Redis: \(stats.count) ok, \(concurrency) concurrent writers, \(familyIDs.count) families")
+        print("throughput: \(fmt(Double(stats.count) / (elapsed.milliseconds / 1000))) uploads/s")
+        print("latency: \(stats.summary())")
+        await redis.shutdown()
+    }
+}
