@@ -56,9 +56,15 @@ public final class InvalidationSubscriber: Service, Sendable {
     public func run() async throws {
         let thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
-        await withGracefulShutdownHandler {
-            _ = try? await thread.runIfActive { self.loop() }
-        } onGracefulShutdown: {
+        // The loop blocks a thread of its own, so both graceful shutdown and cancellation
+        // (another service failed) must reach it through the flag it polls.
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                _ = try? await thread.runIfActive { self.loop() }
+            } onGracefulShutdown: {
+                self.state.withLockedValue { $0.stopping = true }
+            }
+        } onCancel: {
             self.state.withLockedValue { $0.stopping = true }
         }
         try? await thread.shutdownGracefully()

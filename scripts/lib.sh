@@ -1,0 +1,237 @@
+# shellcheck shell=bash
+# Shared helpers for scripts/run, scripts/test and scripts/demo. Source it:
+#
+#   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#
+# Provides: ensure_packages, free_port, start_redis PORT DIR [ARGS...],
+# stop_redis DIR, redis_ping PORT, redis_server_pid PORT, and the small
+# log/die helpers. Nothing here changes shell options of the caller.
+
+# The repository root (the folder holding Package.swift), wherever we are called from.
+FLIMMER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# The Redis configuration start_redis uses unless FLIMMER_REDIS_CONF names another.
+FLIMMER_REDIS_CONF="${FLIMMER_REDIS_CONF:-$FLIMMER_ROOT/redis/redis.conf}"
+
+log() { printf '==> %s\n' "$*" >&2; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# ensure_packages: installs what the scripts and the build need, if missing:
+# redis-server (and redis-cli), libhiredis-dev (the headers the CHiredis shim
+# includes), curl, python3. Uses apt-get (sudo when not root); does nothing
+# when everything is present.
+ensure_packages() {
+    local -a missing=()
+    command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+    command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+    [[ -f /usr/include/hiredis/hiredis.h ]] || missing+=(libhiredis-dev)
+    command -v curl >/dev/null 2>&1 || missing+=(curl)
+    command -v python3 >/dev/null 2>&1 || missing+=(python3)
+    ((${#missing[@]} == 0)) && return 0
+
+    command -v apt-get >/dev/null 2>&1 ||
+        die "missing ${missing[*]} and apt-get is not available; install them by hand"
+    local -a sudo=()
+    if [[ "$(id -u)" != 0 ]]; then
+        command -v sudo >/dev/null 2>&1 || die "missing ${missing[*]}; not root and no sudo to install them"
+        sudo=(sudo)
+    fi
+    log "installing ${missing[*]} (apt-get)"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update ||
+        die "apt-get update failed"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" ||
+        die "apt-get install ${missing[*]} failed"
+
+    command -v redis-server >/dev/null 2>&1 || die "redis-server still missing after apt-get install"
+    command -v redis-cli >/dev/null 2>&1 || die "redis-cli still missing after apt-get install"
+    [[ -f /usr/include/hiredis/hiredis.h ]] || die "/usr/include/hiredis/hiredis.h still missing after apt-get install"
+    command -v curl >/dev/null 2>&1 || die "curl still missing after apt-get install"
+    command -v python3 >/dev/null 2>&1 || die "python3 still missing after apt-get install"
+}
+
+# require_swift: fails with a clear message when the Swift toolchain is not on PATH.
+require_swift() {
+    command -v swift >/dev/null 2>&1 ||
+        die "swift is not on PATH (install a Swift 6 toolchain, e.g. to /opt/swift, and add its usr/bin to PATH)"
+}
+
+# free_port: prints a loopback TCP port that is free right now (the kernel's pick).
+free_port() {
+    if command -v python3 >/dev/null 2>&1; then
+        python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+        return
+    fi
+    # Fallback without python3: a random high port nobody accepts connections on.
+    local port _
+    for _ in $(seq 1 50); do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    echo "free_port: no free port found" >&2
+    return 1
+}
+
+# redis_cli PORT ARGS...: redis-cli against 127.0.0.1:PORT, never reading stdin.
+redis_cli() {
+    local port="$1"
+    shift
+    redis-cli -h 127.0.0.1 -p "$port" "$@" </dev/null
+}
+
+# redis_ping PORT: succeeds when a Redis on 127.0.0.1:PORT answers PONG.
+# Bounded by timeout: something that accepts connections but never answers must
+# not hang the caller.
+redis_ping() {
+    [[ "$(timeout 2 redis-cli -h 127.0.0.1 -p "$1" ping </dev/null 2>/dev/null)" == PONG ]]
+}
+
+# redis_server_pid PORT: the process_id the Redis on 127.0.0.1:PORT reports.
+redis_server_pid() {
+    timeout 2 redis-cli -h 127.0.0.1 -p "$1" info server </dev/null 2>/dev/null | tr -d '\r' | sed -n 's/^process_id://p' || true
+}
+
+# _pid_alive PID: the process exists and is not a zombie (a daemonized Redis is
+# reparented to PID 1, which in a container may never reap it).
+_pid_alive() {
+    local pid="$1" stat
+    kill -0 "$pid" 2>/dev/null || return 1
+    if [[ -r "/proc/$pid/stat" ]]; then
+        stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 1
+        stat="${stat##*) }"
+        [[ "${stat%% *}" != Z ]] || return 1
+    fi
+    return 0
+}
+
+# _is_redis_pid PID: the process is a redis-server (guards against a recycled pid).
+_is_redis_pid() {
+    local pid="$1"
+    if [[ -r "/proc/$pid/comm" ]]; then
+        [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == redis-server* ]]
+    else
+        ps -p "$pid" -o comm= 2>/dev/null | grep -q '^redis-server'
+    fi
+}
+
+# _redis_pidfile_pid DIR: prints the pid in DIR/redis.pid if it names a live redis-server.
+_redis_pidfile_pid() {
+    local pidfile="$1/redis.pid" pid
+    [[ -f "$pidfile" ]] || return 1
+    pid="$(tr -dc '0-9' <"$pidfile")"
+    [[ -n "$pid" ]] && _pid_alive "$pid" && _is_redis_pid "$pid" || return 1
+    echo "$pid"
+}
+
+# start_redis PORT DIR [ARGS...]: starts a daemonized redis-server on 127.0.0.1:PORT
+# with $FLIMMER_REDIS_CONF (redis/redis.conf), its data, pidfile (DIR/redis.pid)
+# and log (DIR/redis.log) in DIR; extra ARGS go to redis-server after the config
+# (e.g. --save "" --appendonly no). Waits up to ~10 s for PING to answer and for
+# the answering server to be the one just started; otherwise prints the log and
+# returns 1.
+start_redis() {
+    (($# >= 2)) || { echo "usage: start_redis PORT DIR [ARGS...]" >&2; return 2; }
+    local port="$1" dir="$2"
+    shift 2
+    [[ "$port" =~ ^[0-9]+$ ]] || { echo "start_redis: bad port '$port'" >&2; return 2; }
+    command -v redis-server >/dev/null 2>&1 || { echo "start_redis: redis-server is not installed" >&2; return 1; }
+    [[ -f "$FLIMMER_REDIS_CONF" ]] || { echo "start_redis: no config at $FLIMMER_REDIS_CONF" >&2; return 1; }
+    mkdir -p "$dir" || return 1
+    dir="$(cd "$dir" && pwd)" || return 1
+
+    if redis_ping "$port"; then
+        echo "start_redis: another Redis (pid $(redis_server_pid "$port")) already answers on port $port" >&2
+        return 1
+    fi
+    local other
+    if other="$(_redis_pidfile_pid "$dir")"; then
+        echo "start_redis: $dir is already used by redis-server pid $other (not on port $port); stop it first" >&2
+        return 1
+    fi
+
+    local pidfile="$dir/redis.pid" logfile="$dir/redis.log" startout="$dir/redis-start.out"
+    rm -f "$pidfile"
+    local logstart=0
+    [[ -f "$logfile" ]] && logstart="$(wc -l <"$logfile")"
+
+    if ! redis-server "$FLIMMER_REDIS_CONF" \
+        --port "$port" --dir "$dir" --pidfile "$pidfile" --logfile "$logfile" --daemonize yes \
+        "$@" >"$startout" 2>&1 </dev/null; then
+        echo "start_redis: redis-server refused to start:" >&2
+        sed 's/^/    /' "$startout" >&2
+        return 1
+    fi
+
+    # The pidfile appears only once the server listens; until then, the daemon's pid
+    # comes from its "pid=N, just started" log line, so an early exit (port taken,
+    # unwritable dir) is noticed at once instead of after the full 10 s.
+    local deadline=$((SECONDS + 10)) daemon="" expected="" pid=""
+    while :; do
+        if [[ -z "$daemon" && -f "$logfile" ]]; then
+            daemon="$(tail -n "+$((logstart + 1))" "$logfile" |
+                sed -n 's/.*pid=\([0-9][0-9]*\), just started.*/\1/p' | tail -n 1 || true)"
+        fi
+        if [[ -n "$daemon" ]] && ! _pid_alive "$daemon"; then
+            echo "start_redis: redis-server (pid $daemon) exited during startup" >&2
+            break
+        fi
+        expected="$(tr -dc '0-9' <"$pidfile" 2>/dev/null || true)"
+        if [[ -n "$expected" ]] && redis_ping "$port"; then
+            pid="$(redis_server_pid "$port")"
+            if [[ "$pid" == "$expected" ]]; then
+                rm -f "$startout"
+                return 0
+            fi
+            echo "start_redis: port $port answers as pid ${pid:-?}, not as our redis-server (pid $expected)" >&2
+            break
+        fi
+        if ((SECONDS >= deadline)); then
+            echo "start_redis: no PONG on port $port within 10 s" >&2
+            break
+        fi
+        sleep 0.1
+    done
+
+    echo "start_redis: Redis on port $port did not come up; its log ($logfile):" >&2
+    if [[ -f "$logfile" ]]; then
+        tail -n "+$((logstart + 1))" "$logfile" | tail -n 40 | sed 's/^/    /' >&2
+    else
+        echo "    (no log written)" >&2
+    fi
+    [[ -s "$startout" ]] && sed 's/^/    /' "$startout" >&2
+    stop_redis "$dir" >/dev/null 2>&1 || true
+    # Still starting up (no pidfile yet)? Stop it by the pid it logged.
+    if [[ -n "$daemon" ]] && _pid_alive "$daemon" && _is_redis_pid "$daemon"; then
+        kill -TERM "$daemon" 2>/dev/null || true
+    fi
+    return 1
+}
+
+# stop_redis DIR: stops the redis-server whose pid is in DIR/redis.pid (SIGTERM,
+# then SIGKILL after ~15 s) and waits until it is gone. Succeeds when nothing runs.
+stop_redis() {
+    (($# == 1)) || { echo "usage: stop_redis DIR" >&2; return 2; }
+    local dir="$1" pid _
+    pid="$(_redis_pidfile_pid "$dir")" || { rm -f "$dir/redis.pid"; return 0; }
+    kill -TERM "$pid" 2>/dev/null || true
+    # SIGTERM makes Redis write its RDB snapshot (when save points are set) and fsync the AOF.
+    for _ in $(seq 1 150); do
+        _pid_alive "$pid" || { rm -f "$dir/redis.pid"; return 0; }
+        sleep 0.1
+    done
+    echo "stop_redis: redis-server pid $pid ignored SIGTERM for 15 s; sending SIGKILL" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+        _pid_alive "$pid" || { rm -f "$dir/redis.pid"; return 0; }
+        sleep 0.1
+    done
+    echo "stop_redis: redis-server pid $pid is still running" >&2
+    return 1
+}
