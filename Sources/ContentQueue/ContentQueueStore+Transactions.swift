@@ -51,16 +51,11 @@ extension ContentQueueStore {
             key: invalidationKey, family: family.rawValue, version: newVersion, reason: InvalidationReason.uploaded.rawValue,
             contentId: id.rawValue, epoch: epoch, ts: now.milliseconds
         )
-        var commands = [
-            RedisCommand("MULTI"),
+        let writes = [
             RedisCommand("HSET", [itemKey] + item.hashFields),
             RedisCommand("RPUSH", keys.queue, id.rawValue),
-            RedisCommand("SET", keys.version, newVersion),
         ]
-        if epochIsNew { commands.append(RedisCommand("SET", keys.epoch, epoch)) }
-        commands.append(RedisCommand("PUBLISH", channel, payload.json))
-        commands.append(RedisCommand("EXEC"))
-        guard try execute(connection, commands) else { return .conflict }
+        guard try commit(connection, keys: keys, writes: writes, payload: payload, epochIsNew: epochIsNew) else { return .conflict }
         return .committed(MutationResult(item: item, version: newVersion, epoch: epoch))
     }
 
@@ -118,23 +113,28 @@ extension ContentQueueStore {
             key: invalidationKey, family: family.rawValue, version: newVersion,
             reason: decision.invalidationReason.rawValue, contentId: id.rawValue, epoch: epoch, ts: now.milliseconds
         )
-        var commands = [
-            RedisCommand("MULTI"),
+        let writes = [
             RedisCommand("HSET", update),
             RedisCommand("LREM", keys.queue, 0, id.rawValue),
             RedisCommand("RPUSH", target, id.rawValue),
-            RedisCommand("SET", keys.version, newVersion),
         ]
-        if epochIsNew { commands.append(RedisCommand("SET", keys.epoch, epoch)) }
-        commands.append(RedisCommand("PUBLISH", channel, payload.json))
-        commands.append(RedisCommand("EXEC"))
-        guard try execute(connection, commands) else { return .conflict }
+        guard try commit(connection, keys: keys, writes: writes, payload: payload, epochIsNew: epochIsNew) else { return .conflict }
         return .committed(MutationResult(item: item, version: newVersion, epoch: epoch))
     }
 
-    /// Sends MULTI ... EXEC as one pipeline. Returns `false` when a WATCHed key changed
-    /// (EXEC answered null: nothing was written, nothing published).
-    static func execute(_ connection: RedisConnection, _ commands: [RedisCommand]) throws -> Bool {
+    /// The one place a mutation is made, so that no write can go without its event:
+    /// MULTI, the caller's writes, the new version, the epoch (a family's first write only),
+    /// the PUBLISH of `payload`, EXEC, sent as one pipeline while the caller's WATCH holds.
+    /// Returns `false` when a WATCHed key changed (EXEC answered null: nothing was written,
+    /// nothing published).
+    static func commit(
+        _ connection: RedisConnection, keys: ContentKeys, writes: [RedisCommand], payload: InvalidationPayload, epochIsNew: Bool
+    ) throws -> Bool {
+        var commands = [RedisCommand("MULTI")] + writes
+        commands.append(RedisCommand("SET", keys.version, payload.version))
+        if epochIsNew, let epoch = payload.epoch { commands.append(RedisCommand("SET", keys.epoch, epoch)) }
+        commands.append(RedisCommand("PUBLISH", InvalidationPayload.channel(for: payload.key), payload.json))
+        commands.append(RedisCommand("EXEC"))
         let replies = try connection.pipeline(commands)
         switch replies.last {
         case .null?:
