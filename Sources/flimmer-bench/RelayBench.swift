@@ -147,12 +147,17 @@ struct RelayBench: AsyncParsableCommand {
                 if complete { lastStream.add(latest.milliseconds) }
             }
         }
+        let finalVersions = expected.mapValues { $0.keys.max() ?? 0 }
+        let atFinal = recorders.filter { recorder in
+            recorder.state.withLockedValue { $0.highest } >= (finalVersions[recorder.family] ?? 0)
+        }.count
         readers.cancel()
 
         print("relay: \(streams) streams over \(families) families, \(events) uploads at \(rate)/s, \(fmt(wall.milliseconds / 1000)) s")
         print("streams opened: \(streams - failedToOpen), failed: \(failedToOpen)")
         print("uploads acknowledged: \(expected.values.reduce(0) { $0 + $1.count }), failed: \(uploadFailures.withLockedValue { $0 })")
         print("deliveries: \(delivered) of \(expectedDeliveries) expected, missing \(expectedDeliveries - delivered)")
+        print("streams at their family's final version: \(atFinal) of \(streams)")
         print("upload sent -> event on a stream (every delivery): \(all.summary())")
         print("upload sent -> event on the last stream (per upload): \(lastStream.summary())")
         if let rssBefore, let rssOpen, let rssAfter {

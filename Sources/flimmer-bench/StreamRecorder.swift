@@ -7,6 +7,8 @@ final class StreamRecorder: Sendable {
     struct State {
         var arrivals: [Int: ContinuousClock.Instant] = [:]
         var opened = false
+        /// The newest queue version seen on the stream.
+        var highest = 0
         var ended = false
         var failure: String?
     }
@@ -31,11 +33,28 @@ final class StreamRecorder: Sendable {
             for try await buffer in response.body {
                 let now = ContinuousClock.now
                 pending += buffer.readableBytesView
-                // Frames end with a blank line; parse complete frames only.
-                while let end = Self.frameEnd(pending) {
-                    let frame = pending[..<end]
-                    pending.removeFirst(end + 2)
-                    record(frame: frame, at: now)
+                // Frames end with a blank line; parse complete frames only, in one pass.
+                var frameStart = 0
+                var index = 0
+                var versions: [Int] = []
+                var sawFrame = false
+                while index + 1 < pending.count {
+                    if pending[index] == 10 && pending[index + 1] == 10 {
+                        sawFrame = true
+                        if let version = Self.invalidateVersion(pending[frameStart..<index]) { versions.append(version) }
+                        index += 2
+                        frameStart = index
+                    } else {
+                        index += 1
+                    }
+                }
+                if frameStart > 0 { pending.removeFirst(frameStart) }
+                if sawFrame {
+                    state.withLockedValue { state in
+                        state.opened = true
+                        for version in versions where state.arrivals[version] == nil { state.arrivals[version] = now }
+                        state.highest = versions.reduce(state.highest, Swift.max)
+                    }
                 }
             }
             state.withLockedValue { $0.ended = true }
@@ -46,25 +65,20 @@ final class StreamRecorder: Sendable {
         }
     }
 
-    private func record(frame: ArraySlice<UInt8>, at instant: ContinuousClock.Instant) {
-        let text = String(decoding: frame, as: UTF8.self)
-        if text.hasPrefix("retry:") || text.hasPrefix("id:") && !text.contains("data:") {
-            state.withLockedValue { $0.opened = true }
-        }
-        guard text.contains("event: invalidate"), let range = text.range(of: "\"version\":") else { return }
-        let digits = text[range.upperBound...].prefix { $0.isNumber }
-        guard let version = Int(digits) else { return }
-        state.withLockedValue { state in
-            state.opened = true
-            if state.arrivals[version] == nil { state.arrivals[version] = instant }
-        }
-    }
+    private static let eventMarker = Array("event: invalidate".utf8)
+    private static let versionMarker = Array("\"version\":".utf8)
 
-    private static func frameEnd(_ bytes: [UInt8]) -> Int? {
-        guard bytes.count >= 2 else { return nil }
-        for index in 0..<(bytes.count - 1) where bytes[index] == 10 && bytes[index + 1] == 10 {
-            return index
+    /// The queue version of an `invalidate` frame; `nil` for anything else.
+    static func invalidateVersion(_ frame: ArraySlice<UInt8>) -> Int? {
+        guard frame.firstRange(of: eventMarker) != nil, let range = frame.firstRange(of: versionMarker) else { return nil }
+        var value = 0
+        var index = range.upperBound
+        var digits = 0
+        while index < frame.endIndex, (48...57).contains(frame[index]) {
+            value = value * 10 + Int(frame[index] - 48)
+            index += 1
+            digits += 1
         }
-        return nil
+        return digits > 0 ? value : nil
     }
 }
