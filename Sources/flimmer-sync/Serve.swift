@@ -24,10 +24,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("redis-url"), help: "redis://[[user]:password@]host[:port][/db] (env REDIS_URL). Default redis://127.0.0.1:6379/0.")
     var redisURL: String?
 
-    @Option(name: .customLong("heartbeat-seconds"), help: "Seconds between heartbeat comments on each stream. Default 15.")
+    @Option(name: .customLong("heartbeat-seconds"), help: "Seconds between heartbeat comments on each stream.")
     var heartbeatSeconds: Int = 15
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. Default info.")
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
     @OptionGroup var secret: SecretOptions

@@ -19,7 +19,7 @@ struct Token: AsyncParsableCommand {
     @Option(help: "parent or child.")
     var role: String
 
-    @Option(help: "Lifetime in seconds. Default 3600.")
+    @Option(help: "Lifetime in seconds.")
     var ttl: Int = 3600
 
     @OptionGroup var secret: SecretOptions
