@@ -123,6 +123,19 @@ public final class EventHub: Sendable {
         for stream in allStreams() { stream.requestHeartbeat() }
     }
 
+    /// Closes the streams whose current write has been blocked longer than ``EventHubConfiguration/maxWriteStall``.
+    /// Returns how many it closed.
+    @discardableResult
+    public func closeStalledStreams(now: ContinuousClock.Instant = .now) -> Int {
+        let deadline = now - configuration.maxWriteStall
+        let closed = allStreams().filter { $0.abortIfStalled(since: deadline) }.count
+        if closed > 0 {
+            state.withLockedValue { $0.counters.slowClientCloses += closed }
+            logger.info("closed streams whose clients stopped reading", metadata: ["streams": "\(closed)"])
+        }
+        return closed
+    }
+
     /// Ends every open stream after what is queued for it.
     public func closeAll(_ reason: StreamMailbox.CloseReason) {
         for stream in allStreams() { stream.close(reason) }
@@ -153,4 +166,6 @@ public struct EventHubCounters: Sendable, Equatable {
     public var eventsRejected = 0
     /// Catch-up and resync events the hub made itself.
     public var catchUps = 0
+    /// Streams closed because their client stopped reading.
+    public var slowClientCloses = 0
 }

@@ -9,16 +9,21 @@ public struct EventHubConfiguration: Sendable {
     /// How often the versions of families with open streams are re-read from Redis,
     /// as a safety net for events that pub/sub lost. Default 30 s.
     public var recheckInterval: Duration
+    /// How long one write to a client may stay blocked (the client stopped reading) before
+    /// the stream and its connection are closed; the client reconnects with Last-Event-ID. Default 10 s.
+    public var maxWriteStall: Duration
 
     public init(
         heartbeatInterval: Duration = .seconds(15),
         retryMilliseconds: Int = 2000,
         mailboxCapacity: Int = 16,
-        recheckInterval: Duration = .seconds(30)
+        recheckInterval: Duration = .seconds(30),
+        maxWriteStall: Duration = .seconds(10)
     ) {
         self.heartbeatInterval = heartbeatInterval
         self.retryMilliseconds = retryMilliseconds
         self.mailboxCapacity = mailboxCapacity
         self.recheckInterval = recheckInterval
+        self.maxWriteStall = maxWriteStall
     }
 }

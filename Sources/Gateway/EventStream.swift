@@ -18,8 +18,14 @@ public struct EventStream: Sendable {
     /// whose body relays events until the client leaves or the gateway shuts down.
     ///
     /// Throws (before any byte is sent) when Redis cannot be read; the stream is then released.
-    public func response(family: FamilyID, lastEventID: String?, request: Request) async throws -> Response {
+    ///
+    /// - Parameter abortConnection: closes the client's connection; called when a write stays
+    ///   blocked past ``EventHubConfiguration/maxWriteStall``.
+    public func response(
+        family: FamilyID, lastEventID: String?, request: Request, abortConnection: @escaping @Sendable () -> Void
+    ) async throws -> Response {
         let mailbox = hub.register(family: family)
+        mailbox.onAbort(abortConnection)
         let opening: ByteBuffer
         do {
             let current = try await store.currentVersion(family: family)
@@ -40,15 +46,15 @@ public struct EventStream: Sendable {
                     // Cancelled the moment the client's side of the connection closes,
                     // so a departed client's stream is released at once, not at the next write.
                     try await request.body.consumeWithCancellationOnInboundClose { _ in
-                        try await writer.write(opening)
+                        try await Self.write(opening, to: &writer, mailbox: mailbox)
                         while true {
                             let batch = await mailbox.next()
-                            if batch.buffer.readableBytes > 0 { try await writer.write(batch.buffer) }
+                            if batch.buffer.readableBytes > 0 { try await Self.write(batch.buffer, to: &writer, mailbox: mailbox) }
                             switch batch.close {
                             case .shutdown?:
                                 try await writer.write(SSEFrame.comment("server shutting down; reconnect with Last-Event-ID"))
                                 return
-                            case .cancelled?:
+                            case .cancelled?, .stalled?:
                                 return
                             case nil:
                                 continue
@@ -58,11 +64,20 @@ public struct EventStream: Sendable {
                 } onGracefulShutdown: {
                     mailbox.close(.shutdown)
                 }
-            } catch is CancellationError {
-                return
+            } catch {
+                // A departed client (cancellation) or a stalled one (its connection was closed
+                // under the write) ends the stream quietly; anything else is reported.
+                if error is CancellationError || mailbox.closeReason != nil { return }
+                throw error
             }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)
+    }
+
+    private static func write(_ buffer: ByteBuffer, to writer: inout any ResponseBodyWriter, mailbox: StreamMailbox) async throws {
+        mailbox.writeStarted()
+        defer { mailbox.writeFinished() }
+        try await writer.write(buffer)
     }
 }

@@ -23,6 +23,7 @@ public final class InvalidationSubscriber: Service, Sendable {
         var subscribed = false
         var stopping = false
         var subscriptions = 0
+        var probesLost = 0
     }
 
     let redisConfiguration: RedisConfiguration
@@ -30,6 +31,8 @@ public final class InvalidationSubscriber: Service, Sendable {
     let hub: EventHub
     let logger: Logger
     let onResubscribe: @Sendable () async -> Void
+    /// This process's probe channel: only this gateway subscribes to it.
+    let probeChannel = "flimmer:probe:\(UInt64.random(in: 0...UInt64.max))"
     private let state = NIOLockedValueBox(State())
 
     /// - Parameter onResubscribe: run after every subscription but the first, to catch up streams.
@@ -52,6 +55,9 @@ public final class InvalidationSubscriber: Service, Sendable {
 
     /// How many times a subscription has been made (1 after the first).
     public var subscriptionCount: Int { state.withLockedValue { $0.subscriptions } }
+
+    /// Probes that did not come back in time, each of which tore the subscription down.
+    public var probesLost: Int { state.withLockedValue { $0.probesLost } }
 
     public func run() async throws {
         let thread = NIOThreadPool(numberOfThreads: 1)
@@ -99,14 +105,17 @@ public final class InvalidationSubscriber: Service, Sendable {
     }
 
     private func subscribe(_ connection: RedisConnection) throws {
-        try connection.write([RedisCommand("PSUBSCRIBE", configuration.pattern)])
+        try connection.write([RedisCommand("PSUBSCRIBE", configuration.pattern), RedisCommand("SUBSCRIBE", probeChannel)])
         var waited = Duration.zero
+        var confirmations = 0
         while waited < redisConfiguration.commandTimeout {
             if isStopping { return }
             if let reply = try connection.readReply(timeout: configuration.pollInterval) {
-                guard let parts = reply.array, parts.first?.string == "psubscribe" else {
+                guard let parts = reply.array, let kind = parts.first?.string, kind == "psubscribe" || kind == "subscribe" else {
                     throw RedisError(.unexpectedReply, "PSUBSCRIBE answered \(reply)")
                 }
+                confirmations += 1
+                guard confirmations == 2 else { continue }
                 let count = state.withLockedValue { state -> Int in
                     state.subscribed = true
                     state.subscriptions += 1
@@ -124,16 +133,44 @@ public final class InvalidationSubscriber: Service, Sendable {
         throw RedisError(.timeout, "PSUBSCRIBE was not confirmed in time")
     }
 
+    /// Relays messages, and every ``SubscriberConfiguration/probeInterval`` publishes a probe
+    /// on this gateway's probe channel: a subscription that looks connected but no longer
+    /// delivers (a failover, a half-open TCP path) is noticed when its probe does not come back.
     private func receive(_ connection: RedisConnection) throws {
+        var publisher: RedisConnection?
+        defer { publisher?.close() }
+        var nextProbe = ContinuousClock.now + configuration.probeInterval
+        var outstanding: (token: String, sentAt: ContinuousClock.Instant)?
         while !isStopping {
-            guard let reply = try connection.readReply(timeout: configuration.pollInterval) else { continue }
-            guard let parts = reply.array, parts.count == 4, parts[0].string == "pmessage",
-                let channel = parts[2].string, case .bulkString(let message) = parts[3]
-            else {
-                logger.debug("ignored a reply on the subscription", metadata: ["reply": "\(reply)"])
-                continue
+            let now = ContinuousClock.now
+            if let probe = outstanding, now - probe.sentAt > configuration.probeTimeout {
+                state.withLockedValue { $0.probesLost += 1 }
+                throw RedisError(.timeout, "the subscription probe did not come back within \(configuration.probeTimeout)")
             }
-            hub.deliver(channel: channel, message: message)
+            if outstanding == nil, now >= nextProbe {
+                let token = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+                do {
+                    let connection = try publisher ?? RedisConnection(configuration: redisConfiguration)
+                    publisher = connection
+                    try connection.send(RedisCommand("PUBLISH", probeChannel, token)).throwingServerError()
+                } catch {
+                    publisher?.close()
+                    publisher = nil
+                    throw error
+                }
+                outstanding = (token, now)
+            }
+            guard let reply = try connection.readReply(timeout: configuration.pollInterval), let parts = reply.array else { continue }
+            if parts.count == 4, parts[0].string == "pmessage", let channel = parts[2].string, case .bulkString(let message) = parts[3] {
+                hub.deliver(channel: channel, message: message)
+            } else if parts.count == 3, parts[0].string == "message", parts[1].string == probeChannel {
+                if parts[2].string == outstanding?.token {
+                    outstanding = nil
+                    nextProbe = ContinuousClock.now + configuration.probeInterval
+                }
+            } else {
+                logger.debug("ignored a reply on the subscription", metadata: ["reply": "\(reply)"])
+            }
         }
     }
 

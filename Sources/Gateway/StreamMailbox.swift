@@ -15,6 +15,8 @@ public final class StreamMailbox: Sendable {
         case shutdown
         /// The client went away or the task was cancelled.
         case cancelled
+        /// The client stopped reading: a write stayed blocked past the hub's limit.
+        case stalled
     }
 
     /// Everything the writer should send now.
@@ -31,6 +33,8 @@ public final class StreamMailbox: Sendable {
         var close: CloseReason?
         var waiter: CheckedContinuation<Void, Never>?
         var dropped = 0
+        var writingSince: ContinuousClock.Instant?
+        var abortConnection: (@Sendable () -> Void)?
     }
 
     /// Unique within the process.
@@ -48,6 +52,9 @@ public final class StreamMailbox: Sendable {
         self.capacity = max(1, capacity)
         self.heartbeat = heartbeat
     }
+
+    /// Why the stream is ending, once it is.
+    public var closeReason: CloseReason? { state.withLockedValue { $0.close } }
 
     /// Frames dropped so far because the client read too slowly.
     public var droppedFrames: Int { state.withLockedValue { $0.dropped } }
@@ -83,6 +90,37 @@ public final class StreamMailbox: Sendable {
             return state.takeWaiter()
         }
         waiter?.resume()
+    }
+
+    /// Gives the mailbox a way to close the client's connection, used when a write stalls.
+    public func onAbort(_ abortConnection: @escaping @Sendable () -> Void) {
+        state.withLockedValue { $0.abortConnection = abortConnection }
+    }
+
+    /// Marks the start of a write to the socket; the hub closes streams whose write stays open too long.
+    public func writeStarted(at instant: ContinuousClock.Instant = .now) {
+        state.withLockedValue { $0.writingSince = instant }
+    }
+
+    /// Marks the end of a write.
+    public func writeFinished() {
+        state.withLockedValue { $0.writingSince = nil }
+    }
+
+    /// Closes the stream and its connection if a write has been blocked since before `deadline`.
+    /// Returns whether it did.
+    func abortIfStalled(since deadline: ContinuousClock.Instant) -> Bool {
+        let (abort, waiter) = state.withLockedValue { state -> ((@Sendable () -> Void)?, CheckedContinuation<Void, Never>?) in
+            guard let since = state.writingSince, since < deadline, state.close != .stalled else { return (nil, nil) }
+            state.close = .stalled
+            state.frames.removeAll()
+            return (state.abortConnection ?? {}, state.takeWaiter())
+        }
+        waiter?.resume()
+        guard let abort else { return false }
+        // Closing the channel fails the blocked write, which ends the stream's task.
+        abort()
+        return true
     }
 
     /// Waits until there is something to write, then takes all of it.

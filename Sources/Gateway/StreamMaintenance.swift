@@ -2,8 +2,9 @@ import ContentQueue
 import Logging
 import ServiceLifecycle
 
-/// Keeps open streams healthy: a heartbeat to every stream at each interval, and a periodic
-/// re-read of every open family's version from Redis as the safety net behind pub/sub.
+/// Keeps open streams healthy: a heartbeat to every stream at each interval, a periodic
+/// re-read of every open family's version from Redis as the safety net behind pub/sub, and
+/// the closing of streams whose clients stopped reading.
 /// On graceful shutdown it sends each stream a last comment and closes it.
 public struct StreamMaintenance: Service {
     let hub: EventHub
@@ -24,6 +25,17 @@ public struct StreamMaintenance: Service {
                         try? await Task.sleep(for: hub.configuration.heartbeatInterval)
                         if Task.isCancelled { break }
                         hub.sendHeartbeats()
+                    }
+                }
+            }
+            group.addTask {
+                // Checked four times per limit, so a stalled stream is closed within 1.25 times the limit.
+                let interval = max(hub.configuration.maxWriteStall / 4, .milliseconds(10))
+                await cancelWhenGracefulShutdown {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: interval)
+                        if Task.isCancelled { break }
+                        hub.closeStalledStreams()
                     }
                 }
             }

@@ -8,16 +8,26 @@ public struct SubscriberConfiguration: Sendable {
     public var maxBackoff: Duration
     /// How long one read waits before checking for shutdown. Default 250 ms.
     public var pollInterval: Duration
+    /// How often a probe is published on this gateway's own service channel
+    /// (`flimmer:probe:<instance>`) to prove that the subscription still delivers. Default 5 s.
+    public var probeInterval: Duration
+    /// How long a probe may take to come back before the subscription is torn down and made
+    /// again. Default 3 s.
+    public var probeTimeout: Duration
 
     public init(
         pattern: String = "invalidate:*",
         initialBackoff: Duration = .milliseconds(100),
         maxBackoff: Duration = .seconds(5),
-        pollInterval: Duration = .milliseconds(250)
+        pollInterval: Duration = .milliseconds(250),
+        probeInterval: Duration = .seconds(5),
+        probeTimeout: Duration = .seconds(3)
     ) {
         self.pattern = pattern
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff
         self.pollInterval = pollInterval
+        self.probeInterval = probeInterval
+        self.probeTimeout = probeTimeout
     }
 }

@@ -2,19 +2,22 @@ import ContentQueue
 import Gateway
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// `GET /api/events`: the family's invalidation stream.
 struct EventsController: Sendable {
     let stream: EventStream
     let auth: Authenticator
 
-    func register(on router: Router<some RequestContext>) {
-        router.get("/api/events") { request, _ in try await events(request) }
+    func register(on router: Router<FlimmerRequestContext>) {
+        router.get("/api/events") { request, context in try await events(request, channel: context.channel) }
     }
 
-    func events(_ request: Request) async throws -> Response {
+    func events(_ request: Request, channel: any Channel) async throws -> Response {
         let principal = try await auth.principal(request, allowQuery: true, roles: [.parent, .child])
         let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters["lastEventId"].map(String.init)
-        return try await stream.response(family: principal.family, lastEventID: lastEventID, request: request)
+        return try await stream.response(family: principal.family, lastEventID: lastEventID, request: request) {
+            channel.close(promise: nil)
+        }
     }
 }

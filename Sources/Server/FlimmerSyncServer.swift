@@ -21,7 +21,7 @@ public struct FlimmerSyncServer: Sendable {
     public let subscriber: InvalidationSubscriber
     public let maintenance: StreamMaintenance
     public let tokens: TokenAuthority
-    let application: Application<RouterResponder<BasicRequestContext>>
+    let application: Application<RouterResponder<FlimmerRequestContext>>
 
     /// - Parameter onServerRunning: called with the bound port once the server listens.
     public init(
@@ -41,7 +41,7 @@ public struct FlimmerSyncServer: Sendable {
         let tokens = try await TokenAuthority(secret: configuration.jwtSecret)
         let auth = Authenticator(tokens: tokens)
 
-        let router = Router()
+        let router = Router(context: FlimmerRequestContext.self)
         router.middlewares.add(ErrorMiddleware())
         ContentController(store: store, auth: auth, bodies: RequestBodyReader(maxBytes: configuration.maxBodyBytes))
             .register(on: router)
@@ -70,9 +70,12 @@ public struct FlimmerSyncServer: Sendable {
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully.
     public func run(logger: Logger) async throws {
-        let group = ServiceGroup(
-            configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        var group = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         )
-        try await group.run()
+        // Streams end, in-flight mutations finish; whatever is still running past the bound is cancelled.
+        group.maximumGracefulShutdownDuration = configuration.shutdownTimeout
+        group.maximumCancellationDuration = .seconds(2)
+        try await ServiceGroup(configuration: group).run()
     }
 }

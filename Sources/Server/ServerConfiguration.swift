@@ -20,6 +20,8 @@ public struct ServerConfiguration: Sendable {
     public var subscriber: SubscriberConfiguration
     /// Transaction tuning.
     public var store: ContentQueueStore.Configuration
+    /// Longest graceful shutdown: past it the remaining services are cancelled. Default 10 s.
+    public var shutdownTimeout: Duration
 
     public init(
         host: String = "127.0.0.1",
@@ -29,7 +31,8 @@ public struct ServerConfiguration: Sendable {
         maxBodyBytes: Int = 64 * 1024,
         hub: EventHubConfiguration = .init(),
         subscriber: SubscriberConfiguration = .init(),
-        store: ContentQueueStore.Configuration = .init()
+        store: ContentQueueStore.Configuration = .init(),
+        shutdownTimeout: Duration = .seconds(10)
     ) {
         self.host = host
         self.port = port
@@ -39,5 +42,6 @@ public struct ServerConfiguration: Sendable {
         self.hub = hub
         self.subscriber = subscriber
         self.store = store
+        self.shutdownTimeout = shutdownTimeout
     }
 }
