@@ -154,8 +154,10 @@ public final class InvalidationSubscriber: Service, Sendable {
                     publisher = connection
                     try connection.send(RedisCommand("PUBLISH", probeChannel, token)).throwingServerError()
                 } catch {
+                    // A probe that cannot even be sent has not come back either.
                     publisher?.close()
                     publisher = nil
+                    state.withLockedValue { $0.probesLost += 1 }
                     throw error
                 }
                 outstanding = (token, now)

@@ -1,0 +1,128 @@
+import Foundation
+import RedisClient
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A redis-server of the test's own, on its own free port and folder, that the test can
+/// kill with SIGKILL, pause with SIGSTOP and restart on the same port and data.
+public final class RedisProcess: @unchecked Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let port: Int
+    public let directory: String
+    private let arguments: [String]
+    private var process: Process?
+
+    /// - Parameter persistent: use the shipped `redis/redis.conf` (AOF, everysec), whose data
+    ///   survives a kill; otherwise no persistence at all, so a restart loses everything.
+    public init(persistent: Bool) throws {
+        guard let server = Self.which("redis-server") else {
+            throw Failure(description: "redis-server is not installed: run the tests with scripts/test")
+        }
+        self.port = try Self.freePort()
+        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("flimmer-redis-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var arguments = [server]
+        if persistent {
+            arguments.append(Self.repositoryRoot + "/redis/redis.conf")
+        } else {
+            arguments += ["--save", "", "--appendonly", "no"]
+        }
+        arguments += ["--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory, "--daemonize", "no", "--logfile", "\(directory)/redis.log"]
+        self.arguments = arguments
+        try start()
+    }
+
+    deinit {
+        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// A configuration for this server with short timeouts, so tests of outages stay quick.
+    public var configuration: RedisConfiguration {
+        RedisConfiguration(host: "127.0.0.1", port: port, connectTimeout: .milliseconds(500), commandTimeout: .milliseconds(800))
+    }
+
+    public var pid: Int32? { process?.processIdentifier }
+
+    /// Starts (or restarts) the server and waits until it answers PING.
+    public func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: arguments[0])
+        process.arguments = Array(arguments.dropFirst())
+        try process.run()
+        self.process = process
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if let connection = try? RedisConnection(configuration: configuration) {
+                defer { connection.close() }
+                // Loading the AOF answers -LOADING; wait for a real PONG.
+                if (try? connection.send(RedisCommand("PING")))?.string == "PONG" { return }
+            }
+            usleep(20_000)
+        }
+        throw Failure(description: "redis-server on port \(port) did not answer; log: \(directory)/redis.log")
+    }
+
+    /// SIGKILL, as a crash: no shutdown save, no goodbye to clients.
+    public func kill9() {
+        guard let process else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// SIGSTOP: connections stay open but nothing is answered, like a hung server.
+    public func pause() {
+        if let pid { kill(pid, SIGSTOP) }
+    }
+
+    /// SIGCONT after ``pause()``.
+    public func resume() {
+        if let pid { kill(pid, SIGCONT) }
+    }
+
+    /// Kills and starts again on the same port and folder.
+    public func restart() throws {
+        kill9()
+        try start()
+    }
+
+    /// The package root, found from this file's path.
+    static var repositoryRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    static func which(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// A port that was free a moment ago (bound to 0, read back, released).
+    public static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw Failure(description: "socket() failed") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw Failure(description: "bind() failed") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
