@@ -27,6 +27,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("heartbeat-seconds"), help: "Seconds between heartbeat comments on each stream.")
     var heartbeatSeconds: Int = 15
 
+    @Option(name: .customLong("write-stall-seconds"), help: "Close a stream whose client has not read for this long; it reconnects with Last-Event-ID.")
+    var writeStallSeconds: Int = 10
+
+    @Option(name: .customLong("shutdown-timeout-seconds"), help: "Longest graceful shutdown before what remains is cancelled.")
+    var shutdownTimeoutSeconds: Int = 10
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -35,6 +41,8 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0-65535") }
         if heartbeatSeconds < 1 { throw ValidationError("--heartbeat-seconds must be at least 1") }
+        if writeStallSeconds < 1 { throw ValidationError("--write-stall-seconds must be at least 1") }
+        if shutdownTimeoutSeconds < 1 { throw ValidationError("--shutdown-timeout-seconds must be at least 1") }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))") }
     }
 
@@ -60,6 +68,8 @@ struct Serve: AsyncParsableCommand {
             host: host ?? environment["FLIMMER_HOST"] ?? "127.0.0.1", port: port, redis: redis, jwtSecret: jwtSecret
         )
         configuration.hub.heartbeatInterval = .seconds(heartbeatSeconds)
+        configuration.hub.maxWriteStall = .seconds(writeStallSeconds)
+        configuration.shutdownTimeout = .seconds(shutdownTimeoutSeconds)
         let boundHost = configuration.host
         let startupLogger = logger
         let server = try await FlimmerSyncServer(configuration: configuration, logger: logger) { port in
