@@ -13,6 +13,7 @@ import ServiceLifecycle
 public struct TestServer: Sendable {
     public let server: FlimmerSyncServer
     public let port: Int
+    let group: ServiceGroup
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// Starts a server (port 0), waits until it listens and its subscription is up, runs
@@ -38,7 +39,7 @@ public struct TestServer: Sendable {
             tasks.addTask { try await group.run() }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw TestFailure("the server did not start") }
-            let testServer = TestServer(server: server, port: port)
+            let testServer = TestServer(server: server, port: port, group: group)
             let result: Swift.Result<Result, any Error>
             do {
                 if waitForSubscription { try await testServer.waitUntilSubscribed() }
@@ -50,6 +51,11 @@ public struct TestServer: Sendable {
             try await tasks.waitForAll()
             return try result.get()
         }
+    }
+
+    /// Starts a graceful shutdown now, as SIGTERM would (the closure's end does it too).
+    public func beginShutdown() async {
+        await group.triggerGracefulShutdown()
     }
 
     /// Waits until the gateway's Redis subscription is confirmed.

@@ -214,3 +214,30 @@ struct ResilienceTests {
         }
     }
 }
+
+@Suite("Graceful shutdown")
+struct GracefulShutdownTests {
+    /// An upload that is waiting on Redis when shutdown begins still completes and is acknowledged.
+    @Test func inFlightMutationsFinishDuringShutdown() async throws {
+        let redis = try RedisProcess(persistent: false)
+        let family = TestEnvironment.uniqueFamily()
+        let outcome = try await TestServer.run(configure: {
+            $0.redis = redis.configuration
+            $0.redis.commandTimeout = .seconds(5)
+        }) { server in
+            let child = try await server.token(family: family, user: "kid", role: .child)
+            try await server.upload(token: child, title: "before")
+            redis.pause()
+            let upload = Task { try await server.request(.POST, "/api/content/upload", token: child, body: #"{"title":"in flight"}"#) }
+            try await Task.sleep(for: .milliseconds(300))
+            await server.beginShutdown()
+            try await Task.sleep(for: .milliseconds(300))
+            redis.resume()
+            return try await upload.value
+        }
+        #expect(outcome.status == 200)
+        let client = RedisClient(configuration: redis.configuration, logger: TestEnvironment.logger)
+        #expect(try await client.send(RedisCommand("GET", ContentKeys(family: family).version)).int == 2)
+        await client.shutdown()
+    }
+}
