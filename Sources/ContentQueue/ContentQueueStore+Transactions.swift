@@ -146,9 +146,9 @@ extension ContentQueueStore {
             }
             return true
         case .error(let message)?:
-            // EXECABORT: a queued command was refused (out of memory, ACL); nothing ran.
+            // EXECABORT: a queued command was refused (out of memory, ACL, LOADING); nothing ran.
             let cause = replies.dropLast().compactMap(\.errorMessage).first ?? message
-            throw RedisError(.server, "transaction aborted: \(cause)")
+            throw RedisError.serverReply(cause)
         default:
             throw RedisError(.unexpectedReply, "EXEC answered \(String(describing: replies.last))")
         }

@@ -8,6 +8,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
             case timeout
             case protocolError = "protocol_error"
             case server
+            case serverUnavailable = "server_unavailable"
             case unexpectedReply = "unexpected_reply"
             case invalidURL = "invalid_url"
             case shutdown
@@ -26,6 +27,9 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         public static let protocolError = Code(.protocolError)
         /// Redis answered with an error reply (WRONGTYPE, NOAUTH, ...).
         public static let server = Code(.server)
+        /// Redis answered that it cannot serve right now (LOADING after a restart, BUSY script,
+        /// MASTERDOWN, CLUSTERDOWN, TRYAGAIN): as good as unreachable for the caller.
+        public static let serverUnavailable = Code(.serverUnavailable)
         /// The reply did not have the shape the caller expected.
         public static let unexpectedReply = Code(.unexpectedReply)
         /// A `redis://` URL could not be parsed.
@@ -51,9 +55,16 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         code == .io || code == .timeout || code == .protocolError || code == .connectionFailed
     }
 
-    /// Whether Redis could not be reached or did not answer (as opposed to answering with an error).
+    /// Whether Redis could not be reached, did not answer, or answered that it cannot serve yet.
     public var isUnavailable: Bool {
-        code == .io || code == .timeout || code == .connectionFailed || code == .shutdown
+        code == .io || code == .timeout || code == .connectionFailed || code == .shutdown || code == .serverUnavailable
+    }
+
+    /// The error for an error reply, classified by its prefix.
+    public static func serverReply(_ message: String) -> RedisError {
+        let transient = ["LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN"]
+        let prefix = message.prefix { $0 != " " }
+        return RedisError(transient.contains(String(prefix)) ? .serverUnavailable : .server, message)
     }
 
     public var description: String { "RedisError(\(code)): \(message)" }

@@ -54,7 +54,7 @@ extension RedisValue {
     @discardableResult
     public func throwingServerError() throws -> RedisValue {
         if case .error(let message) = self {
-            throw RedisError(.server, message)
+            throw RedisError.serverReply(message)
         }
         return self
     }

@@ -17,7 +17,7 @@ public final class RedisProcess: @unchecked Sendable {
     private let arguments: [String]
     private var process: Process?
 
-    /// - Parameter persistent: use the shipped `redis/redis.conf` (AOF, everysec), whose data
+    /// - Parameter persistent: use the shipped `redis/redis.conf` (AOF, appendfsync always), whose data
     ///   survives a kill; otherwise no persistence at all, so a restart loses everything.
     public init(persistent: Bool) throws {
         guard let server = Self.which("redis-server") else {

@@ -48,3 +48,20 @@ struct RedisConfigurationTests {
         #expect(!error.message.contains("hunter2"))
     }
 }
+
+@Suite("Error replies")
+struct ErrorReplyTests {
+    @Test(arguments: ["LOADING Redis is loading the dataset in memory", "BUSY Redis is busy running a script", "MASTERDOWN Link with MASTER is down", "TRYAGAIN Multiple keys request during rehashing"])
+    func transientRepliesCountAsUnavailable(message: String) {
+        let error = RedisError.serverReply(message)
+        #expect(error.code == .serverUnavailable)
+        #expect(error.isUnavailable)
+    }
+
+    @Test(arguments: ["WRONGTYPE Operation against a key holding the wrong kind of value", "ERR unknown command", "NOAUTH Authentication required."])
+    func otherRepliesAreServerErrors(message: String) {
+        let error = RedisError.serverReply(message)
+        #expect(error.code == .server)
+        #expect(!error.isUnavailable)
+    }
+}

@@ -174,8 +174,8 @@ struct ResilienceTests {
         }
     }
 
-    /// With the shipped redis.conf (AOF, appendfsync everysec) an acknowledged upload is in
-    /// the kernel before Redis replies, so it survives SIGKILL of redis-server.
+    /// With the shipped redis.conf (AOF, appendfsync always) an acknowledged upload is on disk
+    /// before Redis replies, so it survives SIGKILL of redis-server.
     @Test func acknowledgedUploadsSurviveKill9OfRedis() async throws {
         let redis = try RedisProcess(persistent: true)
         let client = RedisClient(configuration: redis.configuration, logger: TestEnvironment.logger)
