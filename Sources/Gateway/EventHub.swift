@@ -17,6 +17,7 @@ public final class EventHub: Sendable {
 
     struct State {
         var families: [String: Family] = [:]
+        var streamsPerUser: [String: Int] = [:]
         var nextID: UInt64 = 0
         var streamCount = 0
         var counters = EventHubCounters()
@@ -46,15 +47,35 @@ public final class EventHub: Sendable {
     /// Adds a stream for `family`. Register before reading the family's version, so that no
     /// event published in between can be missed.
     public func register(family: FamilyID) -> StreamMailbox {
-        state.withLockedValue { state in
-            state.nextID += 1
-            let mailbox = StreamMailbox(
-                id: state.nextID, family: family.rawValue, capacity: configuration.mailboxCapacity, heartbeat: heartbeatFrame
-            )
-            state.families[family.rawValue, default: Family()].streams[mailbox.id] = mailbox
-            state.streamCount += 1
-            return mailbox
+        state.withLockedValue { add(family: family, user: nil, to: &$0) }
+    }
+
+    /// Adds a stream for `user` of `family`, within ``EventHubConfiguration/maxStreamsPerUser``
+    /// and ``EventHubConfiguration/maxStreams``; throws ``StreamLimitExceeded`` past either.
+    public func register(family: FamilyID, user: String) throws -> StreamMailbox {
+        let userKey = "\(family.rawValue)/\(user)"
+        return try state.withLockedValue { state in
+            guard state.streamCount < configuration.maxStreams else {
+                throw StreamLimitExceeded(scope: .process, limit: configuration.maxStreams)
+            }
+            guard state.streamsPerUser[userKey, default: 0] < configuration.maxStreamsPerUser else {
+                throw StreamLimitExceeded(scope: .user, limit: configuration.maxStreamsPerUser)
+            }
+            state.streamsPerUser[userKey, default: 0] += 1
+            return add(family: family, user: userKey, to: &state)
         }
+    }
+
+    private func add(family: FamilyID, user: String?, to state: inout State) -> StreamMailbox {
+        state.nextID += 1
+        let lifetime = configuration.maxStreamLifetime * Double.random(in: 0.9...1.0)
+        let mailbox = StreamMailbox(
+            id: state.nextID, family: family.rawValue, user: user, capacity: configuration.mailboxCapacity,
+            heartbeat: heartbeatFrame, expiresAt: .now + lifetime
+        )
+        state.families[family.rawValue, default: Family()].streams[mailbox.id] = mailbox
+        state.streamCount += 1
+        return mailbox
     }
 
     /// Removes a stream. Safe to call more than once.
@@ -62,6 +83,10 @@ public final class EventHub: Sendable {
         state.withLockedValue { state in
             guard state.families[mailbox.family]?.streams.removeValue(forKey: mailbox.id) != nil else { return }
             state.streamCount -= 1
+            if let user = mailbox.user {
+                state.streamsPerUser[user, default: 1] -= 1
+                if state.streamsPerUser[user] == 0 { state.streamsPerUser.removeValue(forKey: user) }
+            }
             if state.families[mailbox.family]?.streams.isEmpty == true {
                 state.families.removeValue(forKey: mailbox.family)
             }
@@ -134,6 +159,14 @@ public final class EventHub: Sendable {
             logger.info("closed streams whose clients stopped reading", metadata: ["streams": "\(closed)"])
         }
         return closed
+    }
+
+    /// Ends the streams that have lived past their lifetime; their clients reconnect with Last-Event-ID.
+    @discardableResult
+    public func closeExpiredStreams(now: ContinuousClock.Instant = .now) -> Int {
+        let expired = allStreams().filter { $0.expiresAt <= now && $0.closeReason == nil }
+        for stream in expired { stream.close(.lifetime) }
+        return expired.count
     }
 
     /// Ends every open stream after what is queued for it.

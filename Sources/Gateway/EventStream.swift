@@ -14,7 +14,7 @@ public struct EventStream: Sendable {
         self.store = store
     }
 
-    /// Registers a stream for `family`, reads the family's version, and returns the response
+    /// Registers a stream for `user` of `family` (within the hub's caps), reads the family's version, and returns the response
     /// whose body relays events until the client leaves or the gateway shuts down.
     ///
     /// Throws (before any byte is sent) when Redis cannot be read; the stream is then released.
@@ -22,9 +22,9 @@ public struct EventStream: Sendable {
     /// - Parameter abortConnection: closes the client's connection; called when a write stays
     ///   blocked past ``EventHubConfiguration/maxWriteStall``.
     public func response(
-        family: FamilyID, lastEventID: String?, request: Request, abortConnection: @escaping @Sendable () -> Void
+        family: FamilyID, user: String, lastEventID: String?, request: Request, abortConnection: @escaping @Sendable () -> Void
     ) async throws -> Response {
-        let mailbox = hub.register(family: family)
+        let mailbox = try hub.register(family: family, user: user)
         mailbox.onAbort(abortConnection)
         let opening: ByteBuffer
         do {
@@ -53,6 +53,9 @@ public struct EventStream: Sendable {
                             switch batch.close {
                             case .shutdown?:
                                 try await writer.write(SSEFrame.comment("server shutting down; reconnect with Last-Event-ID"))
+                                return
+                            case .lifetime?:
+                                try await writer.write(SSEFrame.comment("stream lifetime reached; reconnect with Last-Event-ID"))
                                 return
                             case .cancelled?, .stalled?:
                                 return

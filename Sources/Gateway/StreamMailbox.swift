@@ -17,6 +17,8 @@ public final class StreamMailbox: Sendable {
         case cancelled
         /// The client stopped reading: a write stayed blocked past the hub's limit.
         case stalled
+        /// The stream reached its maximum lifetime.
+        case lifetime
     }
 
     /// Everything the writer should send now.
@@ -46,9 +48,16 @@ public final class StreamMailbox: Sendable {
     private let heartbeat: ByteBuffer
     private let state = NIOLockedValueBox(State())
 
-    init(id: UInt64, family: String, capacity: Int, heartbeat: ByteBuffer) {
+    /// `<family>/<user>` when the stream counts against a user's limit.
+    public let user: String?
+    /// When the stream ends to make its client reconnect.
+    public let expiresAt: ContinuousClock.Instant
+
+    init(id: UInt64, family: String, user: String?, capacity: Int, heartbeat: ByteBuffer, expiresAt: ContinuousClock.Instant) {
         self.id = id
         self.family = family
+        self.user = user
+        self.expiresAt = expiresAt
         self.capacity = max(1, capacity)
         self.heartbeat = heartbeat
     }

@@ -30,12 +30,13 @@ public struct StreamMaintenance: Service {
             }
             group.addTask {
                 // Checked four times per limit, so a stalled stream is closed within 1.25 times the limit.
-                let interval = max(hub.configuration.maxWriteStall / 4, .milliseconds(10))
+                let interval = max(min(hub.configuration.maxWriteStall, hub.configuration.maxStreamLifetime) / 4, .milliseconds(10))
                 await cancelWhenGracefulShutdown {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: interval)
                         if Task.isCancelled { break }
                         hub.closeStalledStreams()
+                        hub.closeExpiredStreams()
                     }
                 }
             }

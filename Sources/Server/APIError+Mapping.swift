@@ -1,5 +1,6 @@
 import Foundation
 import ContentQueue
+import Gateway
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -22,6 +23,11 @@ extension APIError {
             default:
                 return APIError(.internalServerError, code: "corrupt_state", message: "stored data does not have the expected shape")
             }
+        case let error as StreamLimitExceeded:
+            let whose = error.scope == .user ? "this user already has" : "the server already holds"
+            return APIError(
+                .tooManyRequests, code: "too_many_streams", message: "\(whose) \(error.limit) open streams", headers: [.retryAfter: "5"]
+            )
         case let error as RedisError where error.isUnavailable:
             return .redisUnavailable
         case is RedisError:

@@ -16,7 +16,7 @@ struct EventsController: Sendable {
     func events(_ request: Request, channel: any Channel) async throws -> Response {
         let principal = try await auth.principal(request, allowQuery: true, roles: [.parent, .child])
         let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters["lastEventId"].map(String.init)
-        return try await stream.response(family: principal.family, lastEventID: lastEventID, request: request) {
+        return try await stream.response(family: principal.family, user: principal.user.rawValue, lastEventID: lastEventID, request: request) {
             channel.close(promise: nil)
         }
     }

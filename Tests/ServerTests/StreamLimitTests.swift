@@ -1,0 +1,83 @@
+import ContentQueue
+import FlimmerTestSupport
+import Foundation
+import Server
+import Testing
+
+@Suite("Stream caps and lifetime")
+struct StreamLimitTests {
+    @Test func aUserOverTheStreamCapGets429AndOthersDoNot() async throws {
+        try await TestServer.run(configure: { $0.hub.maxStreamsPerUser = 2 }) { server in
+            let family = TestEnvironment.uniqueFamily()
+            let mom = try await server.token(family: family, user: "mom", role: .parent)
+            let dad = try await server.token(family: family, user: "dad", role: .parent)
+            let first = try await server.openStream(token: mom)
+            let second = try await server.openStream(token: mom)
+            defer { second.close() }
+            #expect(first.status == 200)
+            #expect(second.status == 200)
+            let third = try await server.request(.GET, "/api/events", token: mom)
+            #expect(third.status == 429)
+            #expect(third.errorCode == "too_many_streams")
+            #expect(third.headers.first(name: "retry-after") == "5")
+            // The cap is per user: another parent of the family is not held back.
+            let other = try await server.openStream(token: dad)
+            defer { other.close() }
+            #expect(other.status == 200)
+            // A closed stream frees its place at once.
+            first.close()
+            let deadline = ContinuousClock.now + .seconds(3)
+            var reopened = 0
+            while ContinuousClock.now < deadline {
+                let again = try await server.openStream(token: mom)
+                reopened = again.status
+                again.close()
+                if reopened == 200 { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(reopened == 200)
+        }
+    }
+
+    @Test func theProcessCapApplies() async throws {
+        try await TestServer.run(configure: { $0.hub.maxStreams = 2 }) { server in
+            let streams = try await (0..<2).asyncMap { index in
+                try await server.openStream(token: try await server.token(family: TestEnvironment.uniqueFamily(), user: "u\(index)", role: .child))
+            }
+            defer { streams.forEach { $0.close() } }
+            #expect(streams.allSatisfy { $0.status == 200 })
+            let refused = try await server.request(
+                .GET, "/api/events", token: try await server.token(family: TestEnvironment.uniqueFamily(), user: "x", role: .child)
+            )
+            #expect(refused.status == 429)
+            #expect(refused.errorCode == "too_many_streams")
+        }
+    }
+
+    @Test func aStreamEndsAtItsLifetimeAndTheClientCatchesUpOnReconnect() async throws {
+        try await TestServer.run(configure: { $0.hub.maxStreamLifetime = .milliseconds(400) }) { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let child = try await server.token(family: family, user: "kid", role: .child)
+            let stream = try await server.openStream(token: parent)
+            try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
+            let seen = try #require(stream.lastEventID)
+            try await stream.waitUntil(timeout: .seconds(5), "the end of the stream") { $0.ended }
+            #expect(stream.items.last == .comment("stream lifetime reached; reconnect with Last-Event-ID"))
+            let upload = try await server.upload(token: child)
+            let again = try await server.openStream(token: parent, lastEventID: seen)
+            defer { again.close() }
+            let event = try await again.nextEvent()
+            #expect(event.data.contains(#""reason":"catchup""#))
+            #expect(event.id?.hasSuffix("-\(upload.version)") == true)
+        }
+    }
+}
+
+extension Range where Bound == Int {
+    func asyncMap<T>(_ transform: (Int) async throws -> T) async throws -> [T] {
+        var result: [T] = []
+        for index in self { result.append(try await transform(index)) }
+        return result
+    }
+}
