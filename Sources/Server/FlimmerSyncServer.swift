@@ -43,6 +43,9 @@ public struct FlimmerSyncServer: Sendable {
 
         let router = Router(context: FlimmerRequestContext.self)
         router.middlewares.add(ErrorMiddleware())
+        if !configuration.corsAllowedOrigins.isEmpty {
+            router.middlewares.add(CORSPolicy(allowedOrigins: Set(configuration.corsAllowedOrigins)))
+        }
         ContentController(store: store, auth: auth, bodies: RequestBodyReader(maxBytes: configuration.maxBodyBytes))
             .register(on: router)
         EventsController(stream: EventStream(hub: hub, store: store), auth: auth).register(on: router)

@@ -22,6 +22,9 @@ public struct ServerConfiguration: Sendable {
     public var store: ContentQueueStore.Configuration
     /// Longest graceful shutdown: past it the remaining services are cancelled. Default 10 s.
     public var shutdownTimeout: Duration
+    /// Origins (`https://app.example`) whose pages may call the API from a browser. Default none.
+    /// No wildcard: each origin is named.
+    public var corsAllowedOrigins: [String]
 
     public init(
         host: String = "127.0.0.1",
@@ -32,7 +35,8 @@ public struct ServerConfiguration: Sendable {
         hub: EventHubConfiguration = .init(),
         subscriber: SubscriberConfiguration = .init(),
         store: ContentQueueStore.Configuration = .init(),
-        shutdownTimeout: Duration = .seconds(10)
+        shutdownTimeout: Duration = .seconds(10),
+        corsAllowedOrigins: [String] = []
     ) {
         self.host = host
         self.port = port
@@ -43,5 +47,6 @@ public struct ServerConfiguration: Sendable {
         self.subscriber = subscriber
         self.store = store
         self.shutdownTimeout = shutdownTimeout
+        self.corsAllowedOrigins = corsAllowedOrigins
     }
 }

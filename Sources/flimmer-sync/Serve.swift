@@ -33,6 +33,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("shutdown-timeout-seconds"), help: "Longest graceful shutdown before what remains is cancelled.")
     var shutdownTimeoutSeconds: Int = 10
 
+    @Option(
+        name: .customLong("cors-origin"),
+        help: "An origin whose pages may call the API from a browser, e.g. https://app.example; repeat for more (env FLIMMER_CORS_ORIGINS, comma-separated). No wildcard."
+    )
+    var corsOrigins: [String] = []
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -43,7 +49,17 @@ struct Serve: AsyncParsableCommand {
         if heartbeatSeconds < 1 { throw ValidationError("--heartbeat-seconds must be at least 1") }
         if writeStallSeconds < 1 { throw ValidationError("--write-stall-seconds must be at least 1") }
         if shutdownTimeoutSeconds < 1 { throw ValidationError("--shutdown-timeout-seconds must be at least 1") }
+        for origin in corsOrigins { try Self.checkOrigin(origin) }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))") }
+    }
+
+    /// An origin is `scheme://host[:port]`: no wildcard, no path.
+    static func checkOrigin(_ origin: String) throws {
+        guard origin != "*", origin.hasPrefix("http://") || origin.hasPrefix("https://"),
+            !origin.dropFirst(8).contains("/"), !origin.contains("*"), !origin.contains(where: \.isWhitespace)
+        else {
+            throw ValidationError("--cors-origin must be an explicit origin such as https://app.example (no wildcard, no path)")
+        }
     }
 
     func run() async throws {
@@ -70,6 +86,12 @@ struct Serve: AsyncParsableCommand {
         configuration.hub.heartbeatInterval = .seconds(heartbeatSeconds)
         configuration.hub.maxWriteStall = .seconds(writeStallSeconds)
         configuration.shutdownTimeout = .seconds(shutdownTimeoutSeconds)
+        var origins = corsOrigins
+        if origins.isEmpty, let list = environment["FLIMMER_CORS_ORIGINS"] {
+            origins = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            for origin in origins { try Self.checkOrigin(origin) }
+        }
+        configuration.corsAllowedOrigins = origins
         let boundHost = configuration.host
         let startupLogger = logger
         let server = try await FlimmerSyncServer(configuration: configuration, logger: logger) { port in
