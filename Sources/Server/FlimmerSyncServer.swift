@@ -57,8 +57,11 @@ public struct FlimmerSyncServer: Sendable {
         self.subscriber = subscriber
         self.maintenance = maintenance
         self.tokens = tokens
+        let (seconds, attoseconds) = configuration.idleTimeout.components
+        let idleTimeout = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
         self.application = Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: idleTimeout)),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "flimmer-sync"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger

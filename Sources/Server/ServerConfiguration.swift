@@ -22,6 +22,10 @@ public struct ServerConfiguration: Sendable {
     public var store: ContentQueueStore.Configuration
     /// Longest graceful shutdown: past it the remaining services are cancelled. Default 10 s.
     public var shutdownTimeout: Duration
+    /// A connection that completes no request head for this long (idle keep-alive, or a
+    /// client trickling its headers, slowloris-style) is closed. Open streams are not affected:
+    /// the timer does not run while a response is being written. Default 30 s.
+    public var idleTimeout: Duration
     /// Origins (`https://app.example`) whose pages may call the API from a browser. Default none.
     /// No wildcard: each origin is named.
     public var corsAllowedOrigins: [String]
@@ -36,7 +40,8 @@ public struct ServerConfiguration: Sendable {
         subscriber: SubscriberConfiguration = .init(),
         store: ContentQueueStore.Configuration = .init(),
         shutdownTimeout: Duration = .seconds(10),
-        corsAllowedOrigins: [String] = []
+        corsAllowedOrigins: [String] = [],
+        idleTimeout: Duration = .seconds(30)
     ) {
         self.host = host
         self.port = port
@@ -48,5 +53,6 @@ public struct ServerConfiguration: Sendable {
         self.store = store
         self.shutdownTimeout = shutdownTimeout
         self.corsAllowedOrigins = corsAllowedOrigins
+        self.idleTimeout = idleTimeout
     }
 }

@@ -33,6 +33,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("shutdown-timeout-seconds"), help: "Longest graceful shutdown before what remains is cancelled.")
     var shutdownTimeoutSeconds: Int = 10
 
+    @Option(name: .customLong("idle-timeout-seconds"), help: "Close a connection that completes no request head for this long (idle keep-alive, slowloris). Open streams are not affected.")
+    var idleTimeoutSeconds: Int = 30
+
     @Option(
         name: .customLong("cors-origin"),
         help: "An origin whose pages may call the API from a browser, e.g. https://app.example; repeat for more (env FLIMMER_CORS_ORIGINS, comma-separated). No wildcard."
@@ -49,6 +52,7 @@ struct Serve: AsyncParsableCommand {
         if heartbeatSeconds < 1 { throw ValidationError("--heartbeat-seconds must be at least 1") }
         if writeStallSeconds < 1 { throw ValidationError("--write-stall-seconds must be at least 1") }
         if shutdownTimeoutSeconds < 1 { throw ValidationError("--shutdown-timeout-seconds must be at least 1") }
+        if idleTimeoutSeconds < 1 { throw ValidationError("--idle-timeout-seconds must be at least 1") }
         for origin in corsOrigins { try Self.checkOrigin(origin) }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))") }
     }
@@ -86,6 +90,7 @@ struct Serve: AsyncParsableCommand {
         configuration.hub.heartbeatInterval = .seconds(heartbeatSeconds)
         configuration.hub.maxWriteStall = .seconds(writeStallSeconds)
         configuration.shutdownTimeout = .seconds(shutdownTimeoutSeconds)
+        configuration.idleTimeout = .seconds(idleTimeoutSeconds)
         var origins = corsOrigins
         if origins.isEmpty, let list = environment["FLIMMER_CORS_ORIGINS"] {
             origins = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

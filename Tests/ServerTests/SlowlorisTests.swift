@@ -1,0 +1,43 @@
+import ContentQueue
+import FlimmerTestSupport
+import Server
+import Testing
+
+@Suite("Clients that trickle their headers")
+struct SlowlorisTests {
+    /// One header byte every 50 ms never completes a request head; the connection is dropped
+    /// after the idle timeout although bytes keep arriving.
+    @Test func aTricklingClientIsDroppedAfterTheIdleTimeout() async throws {
+        try await TestServer.run(configure: { $0.idleTimeout = .milliseconds(500) }) { server in
+            let connection = try RawConnection(port: server.port)
+            let start = ContinuousClock.now
+            connection.send("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            var dropped = false
+            for byte in String(repeating: "X-Slow: aaaaaaaaaa\r\n", count: 20) {
+                if !connection.send(String(byte)) {
+                    dropped = true
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(dropped)
+            #expect(ContinuousClock.now - start < .seconds(3))
+        }
+    }
+
+    /// The same timeout never cuts an open event stream: it does not run while a response is written.
+    @Test func anOpenStreamOutlivesTheIdleTimeout() async throws {
+        try await TestServer.run(configure: { $0.idleTimeout = .milliseconds(300) }) { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let child = try await server.token(family: family, user: "kid", role: .child)
+            let stream = try await server.openStream(token: parent)
+            defer { stream.close() }
+            try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
+            try await Task.sleep(for: .milliseconds(1000))
+            #expect(!stream.ended)
+            let upload = try await server.upload(token: child)
+            #expect(try await stream.nextEvent().data.contains(#""version":\#(upload.version)"#))
+        }
+    }
+}
