@@ -85,6 +85,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The OpenAPI 3.1 document of the HTTP API, served at /openapi.json.
+            resources: [.copy("Resources/openapi.json")],
             swiftSettings: swiftSettings
         ),
         // The command line: `serve` and `token`.

@@ -10,6 +10,17 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let response = try await next(request, context)
             log(request, context, status: response.status.code, start: start)
             return response
+        } catch let error as HTTPError where error.status == .notFound {
+            // The router's own 404: a known path with another method is a 405.
+            var apiError = APIError.from(error)
+            if let methods = KnownRoutes.all.methods(for: request.uri.path), !methods.contains(request.method) {
+                let allow = methods.map(\.rawValue).joined(separator: ", ")
+                apiError = APIError(
+                    .methodNotAllowed, code: "method_not_allowed", message: "\(request.uri.path) takes \(allow)", headers: [.allow: allow]
+                )
+            }
+            log(request, context, status: apiError.status.code, start: start)
+            return apiError.jsonResponse
         } catch {
             let apiError = APIError.from(error)
             if apiError.status.code >= 500 {

@@ -50,6 +50,7 @@ public struct FlimmerSyncServer: Sendable {
             .register(on: router)
         EventsController(stream: EventStream(hub: hub, store: store), auth: auth).register(on: router)
         HealthController(redis: redis, subscriber: subscriber).register(on: router)
+        try OpenAPIController().register(on: router)
 
         self.redis = redis
         self.store = store

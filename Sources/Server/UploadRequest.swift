@@ -12,21 +12,24 @@ struct UploadRequest {
 
     let draft: ContentDraft
 
+    // Lengths count Unicode scalars, as JSON Schema's maxLength does, so that the OpenAPI
+    // document and the server accept exactly the same bodies.
     init(_ object: [String: JSONValue]) throws {
         try FieldRules.rejectUnknown(object, allowed: Self.fields)
         guard let titleValue = object["title"] else {
             throw APIError.invalidField("title", "is required")
         }
-        let title = try FieldRules.string(titleValue, field: "title").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !title.isEmpty, title.count <= Self.maxTitle else {
-            throw APIError.invalidField("title", "must be 1-\(Self.maxTitle) characters after trimming")
+        let rawTitle = try FieldRules.string(titleValue, field: "title")
+        try FieldRules.rejectControlCharacters(rawTitle, field: "title", allowingNewlines: false)
+        let title = FieldRules.trimmed(rawTitle)
+        guard !title.isEmpty, rawTitle.unicodeScalars.count <= Self.maxTitle else {
+            throw APIError.invalidField("title", "must be 1-\(Self.maxTitle) characters, not all blank")
         }
-        try FieldRules.rejectControlCharacters(title, field: "title", allowingNewlines: false)
 
         var description = ""
         if let value = object["description"], value != .null {
             description = try FieldRules.string(value, field: "description")
-            guard description.count <= Self.maxDescription else {
+            guard description.unicodeScalars.count <= Self.maxDescription else {
                 throw APIError.invalidField("description", "must be at most \(Self.maxDescription) characters")
             }
             try FieldRules.rejectControlCharacters(description, field: "description", allowingNewlines: true)
@@ -46,16 +49,28 @@ struct UploadRequest {
         var videoURL: String?
         if let value = object["videoUrl"], value != .null {
             let text = try FieldRules.string(value, field: "videoUrl")
-            guard text.utf8.count <= Self.maxURLLength, !text.contains(where: { $0.isWhitespace }),
-                let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
-                let host = url.host, !host.isEmpty
-            else {
-                throw APIError.invalidField("videoUrl", "must be an http(s) URL of at most \(Self.maxURLLength) bytes")
+            guard text.unicodeScalars.count <= Self.maxURLLength, Self.isHTTPURL(text) else {
+                throw APIError.invalidField("videoUrl", "must be an http(s) URL of at most \(Self.maxURLLength) characters")
             }
-            try FieldRules.rejectControlCharacters(text, field: "videoUrl", allowingNewlines: false)
             videoURL = text
         }
         self.draft = ContentDraft(title: title, description: description, durationSeconds: duration, videoUrl: videoURL)
+    }
+
+    /// `^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#<controls>]+([/?#][^\\s<controls>]*)?$`, the pattern in openapi.json.
+    static func isHTTPURL(_ text: String) -> Bool {
+        let lower = text.lowercased()
+        let rest: Substring
+        if lower.hasPrefix("https://") {
+            rest = text.dropFirst(8)
+        } else if lower.hasPrefix("http://") {
+            rest = text.dropFirst(7)
+        } else {
+            return false
+        }
+        guard text.unicodeScalars.allSatisfy({ !FieldRules.isSpace($0) && !FieldRules.isControl($0) }) else { return false }
+        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return !host.isEmpty
     }
 }
 
@@ -70,8 +85,9 @@ struct RejectRequest {
             reason = nil
             return
         }
-        let text = try FieldRules.string(value, field: "reason").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard text.count <= Self.maxReason else {
+        let raw = try FieldRules.string(value, field: "reason")
+        let text = FieldRules.trimmed(raw)
+        guard raw.unicodeScalars.count <= Self.maxReason else {
             throw APIError.invalidField("reason", "must be at most \(Self.maxReason) characters")
         }
         try FieldRules.rejectControlCharacters(text, field: "reason", allowingNewlines: true)
@@ -94,8 +110,29 @@ enum FieldRules {
         return text
     }
 
+    /// JavaScript's `\\s` (which JSON Schema patterns use): Unicode White_Space plus U+FEFF.
+    static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.isWhitespace || scalar == "\u{FEFF}"
+    }
+
+    /// C0 and C1 control characters and DEL (U+0000-U+001F, U+007F-U+009F).
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+    }
+
+    /// The text without leading and trailing ``isSpace(_:)`` characters.
+    static func trimmed(_ text: String) -> String {
+        let scalars = Array(text.unicodeScalars)
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }), let last = scalars.lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        var result = String.UnicodeScalarView()
+        result.append(contentsOf: scalars[first...last])
+        return String(result)
+    }
+
     static func rejectControlCharacters(_ text: String, field: String, allowingNewlines: Bool) throws {
-        for scalar in text.unicodeScalars where scalar.properties.generalCategory == .control {
+        for scalar in text.unicodeScalars where isControl(scalar) {
             if allowingNewlines, scalar == "\n" || scalar == "\r" || scalar == "\t" { continue }
             throw APIError.invalidField(field, "must not contain control characters")
         }

@@ -1,6 +1,7 @@
 import FlimmerTestSupport
 import RedisClient
 import Server
+import NIOHTTP1
 import Testing
 
 @Suite("Health and Redis outages")
@@ -45,6 +46,46 @@ struct HealthTests {
                 #expect(ContinuousClock.now - start < .seconds(3))
             }
             #expect(server.server.hub.streamCount == 0)
+        }
+    }
+}
+
+@Suite("OpenAPI document")
+struct OpenAPITests {
+    @Test func theDocumentIsServedAndNamesEveryRoute() async throws {
+        try await TestServer.run { server in
+            let response = try await server.request(.GET, "/openapi.json")
+            #expect(response.status == 200)
+            let document = try response.json()
+            #expect(document["openapi"] as? String == "3.1.0")
+            let paths = try #require(document["paths"] as? [String: Any])
+            for path in ["/api/content/upload", "/api/content/queue", "/api/content/{id}", "/api/content/{id}/approve",
+                         "/api/content/{id}/reject", "/api/events", "/health/live", "/health/ready"] {
+                #expect(paths[path] != nil, "\(path)")
+            }
+        }
+    }
+}
+
+@Suite("Methods")
+struct MethodTests {
+    @Test func aKnownPathWithAnotherMethodAnswers405WithAllow() async throws {
+        try await TestServer.run { server in
+            let cases: [(HTTPMethod, String, String)] = [
+                (.DELETE, "/api/content/queue", "GET"),
+                (.PUT, "/api/content/upload", "POST"),
+                (.GET, "/api/content/0123456789abcdef0123456789abcdef/approve", "POST"),
+                (.PATCH, "/api/content/0123456789abcdef0123456789abcdef", "GET"),
+                (.POST, "/health/ready", "GET"),
+            ]
+            for (method, path, allow) in cases {
+                let response = try await server.request(method, path)
+                #expect(response.status == 405, "\(method) \(path)")
+                #expect(response.errorCode == "method_not_allowed")
+                #expect(response.headers.first(name: "allow") == allow)
+            }
+            let unknown = try await server.request(.GET, "/api/nope")
+            #expect(unknown.status == 404)
         }
     }
 }
