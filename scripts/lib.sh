@@ -79,23 +79,61 @@ s.close()'
     return 1
 }
 
+# REDIS_CLI_USER / REDIS_CLI_PASS: when set (plain shell variables, deliberately not
+# exported, so child scripts that start a Redis of their own do not inherit them), every
+# redis-cli call below authenticates as that ACL user.
+_redis_cli_auth() {
+    if [[ -n "${REDIS_CLI_USER:-}" ]]; then
+        printf '%s\n' --user "$REDIS_CLI_USER" --pass "${REDIS_CLI_PASS:-}" --no-auth-warning
+    fi
+}
+
 # redis_cli PORT ARGS...: redis-cli against 127.0.0.1:PORT, never reading stdin.
 redis_cli() {
     local port="$1"
     shift
-    redis-cli -h 127.0.0.1 -p "$port" "$@" </dev/null
+    local -a auth=()
+    mapfile -t auth < <(_redis_cli_auth)
+    redis-cli -h 127.0.0.1 -p "$port" "${auth[@]}" "$@" </dev/null
 }
 
 # redis_ping PORT: succeeds when a Redis on 127.0.0.1:PORT answers PONG.
 # Bounded by timeout: something that accepts connections but never answers must
 # not hang the caller.
 redis_ping() {
-    [[ "$(timeout 2 redis-cli -h 127.0.0.1 -p "$1" ping </dev/null 2>/dev/null)" == PONG ]]
+    local -a auth=()
+    mapfile -t auth < <(_redis_cli_auth)
+    [[ "$(timeout 2 redis-cli -h 127.0.0.1 -p "$1" "${auth[@]}" ping </dev/null 2>/dev/null)" == PONG ]]
 }
 
 # redis_server_pid PORT: the process_id the Redis on 127.0.0.1:PORT reports.
 redis_server_pid() {
-    timeout 2 redis-cli -h 127.0.0.1 -p "$1" info server </dev/null 2>/dev/null | tr -d '\r' | sed -n 's/^process_id://p' || true
+    local -a auth=()
+    mapfile -t auth < <(_redis_cli_auth)
+    timeout 2 redis-cli -h 127.0.0.1 -p "$1" "${auth[@]}" info server </dev/null 2>/dev/null | tr -d '\r' | sed -n 's/^process_id://p' || true
+}
+
+# render_acl DIR [EXTRA_LINE...]: writes DIR/users.acl from redis/users.acl, with a password
+# per user generated once into DIR/<user>.password (mode 600; reused on later calls) and only
+# its SHA-256 in the ACL file. EXTRA_LINEs are appended (scripts/test adds a test user).
+render_acl() {
+    local dir="$1"
+    shift
+    mkdir -p "$dir"
+    local user
+    local -a sed_args=()
+    for user in gateway operator; do
+        if [[ ! -s "$dir/$user.password" ]]; then
+            (umask 077 && python3 -c 'import secrets; print(secrets.token_hex(24))' >"$dir/$user.password")
+        fi
+        local hash
+        hash="$(tr -d '\n' <"$dir/$user.password" | sha256sum | cut -d' ' -f1)"
+        sed_args+=(-e "s/@${user^^}_PASSWORD_SHA256@/$hash/")
+    done
+    # redis-server accepts no comments or blank lines in an ACL file: they are dropped here.
+    (umask 077 && sed "${sed_args[@]}" -e "/^#/d" -e "/^[[:space:]]*$/d" "$FLIMMER_ROOT/redis/users.acl" >"$dir/users.acl")
+    local line
+    for line in "$@"; do printf '%s\n' "$line" >>"$dir/users.acl"; done
 }
 
 # _pid_alive PID: the process exists and is not a zombie (a daemonized Redis is

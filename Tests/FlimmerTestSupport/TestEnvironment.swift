@@ -21,6 +21,17 @@ public enum TestEnvironment {
         return url
     }
 
+    /// The gateway's restricted ACL user on the test Redis (`FLIMMER_TEST_GATEWAY_REDIS_URL`,
+    /// set by scripts/test from redis/users.acl).
+    public static func gatewayRedisConfiguration() throws -> RedisConfiguration {
+        guard let url = ProcessInfo.processInfo.environment["FLIMMER_TEST_GATEWAY_REDIS_URL"], !url.isEmpty else {
+            throw TestFailure("FLIMMER_TEST_GATEWAY_REDIS_URL is not set: run the tests with scripts/test, which loads redis/users.acl")
+        }
+        var configuration = try RedisConfiguration(url: url)
+        configuration.commandTimeout = .seconds(3)
+        return configuration
+    }
+
     public static func redisConfiguration() throws -> RedisConfiguration {
         var configuration = try RedisConfiguration(url: try redisURL())
         configuration.commandTimeout = .seconds(3)

@@ -1,0 +1,60 @@
+import ContentQueue
+import FlimmerTestSupport
+import Foundation
+import RedisClient
+import Server
+import Testing
+
+/// The gateway works with nothing but its ACL user from redis/users.acl, and that user can
+/// do nothing else.
+@Suite("Redis ACL")
+struct RedisACLTests {
+    @Test func theWholeFlowRunsAsTheRestrictedGatewayUser() async throws {
+        let gateway = try TestEnvironment.gatewayRedisConfiguration()
+        try await TestServer.run(configure: {
+            $0.redis = gateway
+            $0.hub.recheckInterval = .milliseconds(300)
+            $0.subscriber.probeInterval = .milliseconds(200)
+        }) { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let child = try await server.token(family: family, user: "kid", role: .child)
+            let stream = try await server.openStream(token: parent, lastEventID: "garbage")
+            defer { stream.close() }
+            #expect(try await stream.nextEvent().event == "reset")
+            let first = try await server.upload(token: child)
+            let second = try await server.upload(token: child)
+            #expect(try await server.request(.POST, "/api/content/\(first.id)/approve", token: parent).status == 200)
+            #expect(try await server.request(.POST, "/api/content/\(second.id)/reject", token: parent, body: #"{"reason":"no"}"#).status == 200)
+            #expect(try await server.request(.GET, "/api/content/\(first.id)", token: child).status == 200)
+            let queue = try await server.request(.GET, "/api/content/queue", token: parent)
+            #expect(queue.status == 200)
+            #expect(try queue.json()["version"] as? Int == 4)
+            try await stream.waitUntil("version 4 on the stream") { $0.lastEventID?.hasSuffix("-4") == true }
+            // Probes and re-checks ran as the gateway user too, without losing the subscription.
+            try await Task.sleep(for: .milliseconds(700))
+            #expect(server.server.subscriber.probesLost == 0)
+            #expect(try await server.request(.GET, "/health/ready").status == 200)
+        }
+    }
+
+    @Test(arguments: [
+        ["FLUSHALL"], ["KEYS", "*"], ["CONFIG", "GET", "maxmemory"], ["GET", "other:key"], ["SET", "session:x", "1"],
+        ["DEL", "contentQueue:{x}"], ["PUBLISH", "other-channel", "x"], ["EVAL", "return 1", "0"], ["SHUTDOWN"],
+    ])
+    func theGatewayUserCannot(_ command: [String]) throws {
+        let connection = try RedisConnection(configuration: try TestEnvironment.gatewayRedisConfiguration())
+        defer { connection.close() }
+        let reply = try connection.send(RedisCommand(arguments: command.map { Array($0.utf8) }))
+        #expect(reply.errorMessage?.hasPrefix("NOPERM") == true, "\(command) answered \(reply)")
+    }
+
+    @Test func theDefaultUserIsDisabled() throws {
+        var anonymous = try TestEnvironment.gatewayRedisConfiguration()
+        anonymous.username = nil
+        anonymous.password = nil
+        let connection = try RedisConnection(configuration: anonymous)
+        defer { connection.close() }
+        #expect(try connection.send(RedisCommand("GET", "contentQueue:{x}")).errorMessage?.hasPrefix("NOAUTH") == true)
+    }
+}
