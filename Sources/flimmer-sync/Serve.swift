@@ -33,6 +33,18 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("shutdown-timeout-seconds"), help: "Longest graceful shutdown before what remains is cancelled.")
     var shutdownTimeoutSeconds: Int = 10
 
+    @Option(name: .customLong("max-body-bytes"), help: "Largest request body; a larger one gets 413 without being read to the end.")
+    var maxBodyBytes: Int = 64 * 1024
+
+    @Option(name: .customLong("max-streams-per-user"), help: "Open streams one user may hold; past it, 429.")
+    var maxStreamsPerUser: Int = 10
+
+    @Option(name: .customLong("max-streams"), help: "Open streams this process holds at most; past it, 429.")
+    var maxStreams: Int = 100_000
+
+    @Option(name: .customLong("max-stream-lifetime-seconds"), help: "Longest life of one stream (each gets 90-100% of it); the client then reconnects with Last-Event-ID.")
+    var maxStreamLifetimeSeconds: Int = 3600
+
     @Option(name: .customLong("idle-timeout-seconds"), help: "Close a connection that completes no request head for this long (idle keep-alive, slowloris). Open streams are not affected.")
     var idleTimeoutSeconds: Int = 30
 
@@ -53,6 +65,9 @@ struct Serve: AsyncParsableCommand {
         if writeStallSeconds < 1 { throw ValidationError("--write-stall-seconds must be at least 1") }
         if shutdownTimeoutSeconds < 1 { throw ValidationError("--shutdown-timeout-seconds must be at least 1") }
         if idleTimeoutSeconds < 1 { throw ValidationError("--idle-timeout-seconds must be at least 1") }
+        if maxBodyBytes < 1024 { throw ValidationError("--max-body-bytes must be at least 1024") }
+        if maxStreamsPerUser < 1 || maxStreams < 1 { throw ValidationError("--max-streams-per-user and --max-streams must be at least 1") }
+        if maxStreamLifetimeSeconds < 10 { throw ValidationError("--max-stream-lifetime-seconds must be at least 10") }
         for origin in corsOrigins { try Self.checkOrigin(origin) }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))") }
     }
@@ -91,6 +106,10 @@ struct Serve: AsyncParsableCommand {
         configuration.hub.maxWriteStall = .seconds(writeStallSeconds)
         configuration.shutdownTimeout = .seconds(shutdownTimeoutSeconds)
         configuration.idleTimeout = .seconds(idleTimeoutSeconds)
+        configuration.maxBodyBytes = maxBodyBytes
+        configuration.hub.maxStreamsPerUser = maxStreamsPerUser
+        configuration.hub.maxStreams = maxStreams
+        configuration.hub.maxStreamLifetime = .seconds(maxStreamLifetimeSeconds)
         var origins = corsOrigins
         if origins.isEmpty, let list = environment["FLIMMER_CORS_ORIGINS"] {
             origins = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -21,6 +21,7 @@ public struct TestServer: Sendable {
     public static func run<Result: Sendable>(
         configure: @Sendable (inout ServerConfiguration) -> Void = { _ in },
         waitForSubscription: Bool = true,
+        logger: Logger = TestEnvironment.logger,
         _ body: @Sendable (TestServer) async throws -> Result
     ) async throws -> Result {
         var configuration = ServerConfiguration(
@@ -28,12 +29,12 @@ public struct TestServer: Sendable {
         )
         configure(&configuration)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let server = try await FlimmerSyncServer(configuration: configuration, logger: TestEnvironment.logger) { port in
+        let server = try await FlimmerSyncServer(configuration: configuration, logger: logger) { port in
             portContinuation.yield(port)
             portContinuation.finish()
         }
         let group = ServiceGroup(
-            configuration: .init(services: server.services.map { .init(service: $0) }, logger: TestEnvironment.logger)
+            configuration: .init(services: server.services.map { .init(service: $0) }, logger: logger)
         )
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

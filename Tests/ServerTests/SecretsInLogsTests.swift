@@ -1,0 +1,43 @@
+import ContentQueue
+import FlimmerTestSupport
+import InMemoryLogging
+import Logging
+import RedisClient
+import Server
+import Testing
+
+/// Tokens and Redis credentials never reach the logs, at debug level, whatever the request.
+@Suite("Secrets in logs")
+struct SecretsInLogsTests {
+    @Test func noTokenAndNoRedisPasswordIsLogged() async throws {
+        let handler = InMemoryLogHandler()
+        var logger = Logger(label: "flimmer-secrets-test") { _ in handler }
+        logger.logLevel = .debug
+        let redis = try TestEnvironment.redisConfiguration()
+        let tokens = try await TestServer.run(logger: logger) { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let child = try await server.token(family: family, user: "kid", role: .child)
+            let expired = try await server.token(family: family, user: "mom", role: .parent, ttl: -600)
+            try await server.upload(token: child)
+            _ = try await server.request(.GET, "/api/content/queue", token: expired)
+            _ = try await server.request(.GET, "/api/content/queue", token: child)
+            _ = try await server.request(.GET, "/api/content/queue", token: parent + "x")
+            let stream = try await server.openStream(token: nil, query: "?access_token=\(parent)")
+            try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
+            stream.close()
+            _ = try await server.request(.GET, "/api/events?access_token=\(expired)")
+            return [parent, child, expired]
+        }
+        let lines = handler.entries.map { "\($0.message) \($0.metadata)" }
+        #expect(!lines.isEmpty)
+        for token in tokens {
+            // Any part of a token would do: its signature is the secret-bearing part.
+            let signature = String(token.split(separator: ".").last ?? "")
+            #expect(!lines.contains { $0.contains(signature) }, "a token's signature was logged")
+        }
+        if let password = redis.password {
+            #expect(!lines.contains { $0.contains(password) }, "the Redis password was logged")
+        }
+    }
+}
