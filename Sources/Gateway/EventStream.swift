@@ -39,6 +39,9 @@ public struct EventStream: Sendable {
         headers[.contentType] = "text/event-stream; charset=utf-8"
         headers[.cacheControl] = "no-cache"
         headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
+        // The connection closes when the stream ends (client left, lifetime, shutdown); saying
+        // so up front keeps clients from putting it back in a keep-alive pool and reusing it.
+        headers[.connection] = "close"
         let body = ResponseBody { writer in
             defer { hub.unregister(mailbox) }
             do {

@@ -17,6 +17,7 @@ struct StreamRelayTests {
             #expect(stream.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true)
             #expect(stream.headers.first(name: "cache-control") == "no-cache")
             #expect(stream.headers.first(name: "x-accel-buffering") == "no")
+            #expect(stream.headers.first(name: "connection") == "close")
             try await stream.waitUntil("the opening frames") { $0.lastEventID != nil }
             #expect(stream.rawText.hasPrefix("retry: "))
 
