@@ -5,13 +5,18 @@ import Glibc
 #endif
 
 /// A raw TCP connection to the test server, for clients no HTTP library would imitate:
-/// one that trickles its request head byte by byte.
+/// one that trickles its request head byte by byte, or one that never reads.
 public final class RawConnection: @unchecked Sendable {
     private let descriptor: Int32
 
-    public init(port: Int) throws {
+    /// - Parameter receiveBufferSize: a small SO_RCVBUF (set before connecting, so the TCP
+    ///   window stays small) makes the server's writes block soon after the client stops reading.
+    public init(port: Int, receiveBufferSize: Int32? = nil) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw TestFailure("socket() failed") }
+        if var size = receiveBufferSize {
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -33,6 +38,28 @@ public final class RawConnection: @unchecked Sendable {
     @discardableResult
     public func send(_ text: String) -> Bool {
         text.withCString { Glibc.send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) } >= 0 && !isClosedByServer()
+    }
+
+    /// Opens the event stream with `token` and then never reads: the server's writes block
+    /// once the buffers fill.
+    public static func stalledStream(port: Int, token: String) throws -> RawConnection {
+        let connection = try RawConnection(port: port, receiveBufferSize: 4096)
+        let request = "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nAccept: text/event-stream\r\n\r\n"
+        guard connection.send(request) else { throw TestFailure("send() failed") }
+        return connection
+    }
+
+    /// Waits until the server has closed the connection, draining what it had sent.
+    public func serverClosed(timeout: Duration) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            var descriptorSet = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptorSet, 1, 100) > 0 else { continue }
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count == 0 || (count < 0 && errno == ECONNRESET) { return true }
+        }
+        return false
     }
 
     /// Whether the server closed its side (EOF or reset), without waiting.

@@ -155,7 +155,7 @@ struct ResilienceTests {
             defer { healthy.close() }
             try await healthy.waitUntil("the opening id") { $0.lastEventID != nil }
             let baseline = server.server.hub.streamCount
-            let stalled = try StalledClient(port: server.port, token: parent)
+            let stalled = try RawConnection.stalledStream(port: server.port, token: parent)
             try await Self.waitFor("the stalled stream to register") { server.server.hub.streamCount == baseline + 1 }
             // Other publishers may add fields: 64 KiB of padding per event fills any socket buffer quickly.
             let padding = String(repeating: "x", count: 64 * 1024)
