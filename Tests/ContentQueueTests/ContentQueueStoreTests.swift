@@ -189,3 +189,37 @@ struct ContentQueueStoreTests {
         #expect(try await store.item(family: family, id: ContentID(upload.item.id)!)?.title == "mine")
     }
 }
+
+@Suite("Inspection")
+struct InspectionTests {
+    @Test func showsEveryListAndItemWithoutWriting() async throws {
+        let redis = try TestEnvironment.makeRedisClient()
+        let store = ContentQueueStore(redis: redis, logger: TestEnvironment.logger)
+        let family = TestEnvironment.uniqueFamily()
+        let empty = try await store.inspect(family: family)
+        #expect(empty.epoch == nil)
+        #expect(empty.version == 0)
+        #expect(empty.pending.isEmpty && empty.approved.isEmpty && empty.rejected.isEmpty)
+        // Reading must not have created anything (no epoch made on the way).
+        #expect(try await RedisSnapshot.take(redis, family: family).entries.isEmpty)
+
+        let child = UserID("kid")!
+        let parent = UserID("mom")!
+        let a = try await store.upload(family: family, child: child, draft: ContentDraft(title: "a")).item.id
+        let b = try await store.upload(family: family, child: child, draft: ContentDraft(title: "b")).item.id
+        let c = try await store.upload(family: family, child: child, draft: ContentDraft(title: "c")).item.id
+        _ = try await store.decide(family: family, id: ContentID(a)!, parent: parent, decision: .approve)
+        _ = try await store.decide(family: family, id: ContentID(b)!, parent: parent, decision: .reject(reason: "no"))
+        let before = try await RedisSnapshot.take(redis, family: family)
+        let inspection = try await store.inspect(family: family)
+        #expect(inspection.version == 5)
+        #expect(inspection.epoch != nil)
+        #expect(inspection.pending.map(\.id) == [c])
+        #expect(inspection.approved.map(\.id) == [a])
+        #expect(inspection.rejected.map(\.id) == [b])
+        #expect(inspection.rejected.first?.rejectReason == "no")
+        #expect(inspection.missing.isEmpty)
+        #expect(try await RedisSnapshot.take(redis, family: family) == before)
+        await redis.shutdown()
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import ContentQueue
+import Foundation
+import Logging
+import RedisClient
+
+/// `flimmer-sync inspect`: a family's queue, versions and items, read from Redis.
+struct Inspect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a family's queue, version, epoch and items, read from Redis (read-only).",
+        discussion: "Works as Redis's read-only operator user: REDIS_URL=redis://operator:PASSWORD@host:port/0."
+    )
+
+    @Option(help: "Family id: 1-64 of A-Z a-z 0-9 _ -.")
+    var family: String
+
+    @Option(name: .customLong("redis-url"), help: "redis://[[user]:password@]host[:port][/db] (env REDIS_URL). Default redis://127.0.0.1:6379/0.")
+    var redisURL: String?
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func validate() throws {
+        if FamilyID(family) == nil { throw ValidationError("--family must be 1-64 of A-Z a-z 0-9 _ -") }
+    }
+
+    func run() async throws {
+        let url = redisURL ?? ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
+        let configuration: RedisConfiguration
+        do {
+            configuration = try RedisConfiguration(url: url)
+        } catch let error as RedisError {
+            throw ValidationError(error.message)
+        }
+        var logger = Logger(label: "flimmer-sync")
+        logger.logLevel = .error
+        let redis = RedisClient(configuration: configuration, logger: logger)
+        defer { Task { await redis.shutdown() } }
+        let inspection: FamilyInspection
+        do {
+            inspection = try await ContentQueueStore(redis: redis, logger: logger).inspect(family: FamilyID(family)!)
+        } catch let error as RedisError {
+            FileHandle.standardError.write(Data("error: \(error.message) (\(configuration.redactedURL))\n".utf8))
+            throw ExitCode(1)
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(inspection), as: UTF8.self))
+        } else {
+            print(Self.table(inspection))
+        }
+    }
+
+    static func table(_ inspection: FamilyInspection) -> String {
+        var lines = ["family \(inspection.family)   epoch \(inspection.epoch ?? "(none)")   version \(inspection.version)"]
+        for (name, items) in [("pending", inspection.pending), ("approved", inspection.approved), ("rejected", inspection.rejected)] {
+            lines.append("")
+            lines.append("\(name) (\(items.count))")
+            guard !items.isEmpty else { continue }
+            lines.append("  " + ["ID".padded(32), "CHILD".padded(12), "CREATED".padded(24), "DECIDED BY".padded(12), "TITLE"].joined(separator: "  "))
+            for item in items {
+                let title = item.title.count > 40 ? String(item.title.prefix(39)) + "…" : item.title
+                lines.append("  " + [item.id.padded(32), item.childId.padded(12), item.createdAt.padded(24), (item.decidedBy ?? "-").padded(12), title].joined(separator: "  "))
+            }
+        }
+        if !inspection.missing.isEmpty {
+            lines.append("")
+            lines.append("listed without an item hash: \(inspection.missing.joined(separator: ", "))")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    func padded(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}
