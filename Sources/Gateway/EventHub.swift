@@ -148,25 +148,28 @@ public final class EventHub: Sendable {
         for stream in allStreams() { stream.requestHeartbeat() }
     }
 
-    /// Closes the streams whose current write has been blocked longer than ``EventHubConfiguration/maxWriteStall``.
-    /// Returns how many it closed.
+    /// One pass over the open streams: closes those whose current write has been blocked longer
+    /// than ``EventHubConfiguration/maxWriteStall`` (and their connections), and ends those past
+    /// their lifetime (their clients reconnect with Last-Event-ID).
+    /// Returns how many were closed for each reason.
     @discardableResult
-    public func closeStalledStreams(now: ContinuousClock.Instant = .now) -> Int {
-        let deadline = now - configuration.maxWriteStall
-        let closed = allStreams().filter { $0.abortIfStalled(since: deadline) }.count
-        if closed > 0 {
-            state.withLockedValue { $0.counters.slowClientCloses += closed }
-            logger.info("closed streams whose clients stopped reading", metadata: ["streams": "\(closed)"])
+    public func closeStalledAndExpiredStreams(now: ContinuousClock.Instant = .now) -> (stalled: Int, expired: Int) {
+        let stallDeadline = now - configuration.maxWriteStall
+        var stalled = 0
+        var expired = 0
+        for stream in allStreams() {
+            if stream.abortIfStalled(since: stallDeadline) {
+                stalled += 1
+            } else if stream.expiresAt <= now, stream.closeReason == nil {
+                stream.close(.lifetime)
+                expired += 1
+            }
         }
-        return closed
-    }
-
-    /// Ends the streams that have lived past their lifetime; their clients reconnect with Last-Event-ID.
-    @discardableResult
-    public func closeExpiredStreams(now: ContinuousClock.Instant = .now) -> Int {
-        let expired = allStreams().filter { $0.expiresAt <= now && $0.closeReason == nil }
-        for stream in expired { stream.close(.lifetime) }
-        return expired.count
+        if stalled > 0 {
+            state.withLockedValue { $0.counters.slowClientCloses += stalled }
+            logger.info("closed streams whose clients stopped reading", metadata: ["streams": "\(stalled)"])
+        }
+        return (stalled, expired)
     }
 
     /// Ends every open stream after what is queued for it.

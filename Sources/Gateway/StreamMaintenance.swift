@@ -18,39 +18,26 @@ public struct StreamMaintenance: Service {
     }
 
     public func run() async throws {
+        let configuration = hub.configuration
+        // Checked four times per limit, so a stalled or expired stream is closed within 1.25 times it.
+        let sweepInterval = max(min(configuration.maxWriteStall, configuration.maxStreamLifetime) / 4, .milliseconds(10))
         await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await cancelWhenGracefulShutdown {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: hub.configuration.heartbeatInterval)
-                        if Task.isCancelled { break }
-                        hub.sendHeartbeats()
-                    }
-                }
-            }
-            group.addTask {
-                // Checked four times per limit, so a stalled stream is closed within 1.25 times the limit.
-                let interval = max(min(hub.configuration.maxWriteStall, hub.configuration.maxStreamLifetime) / 4, .milliseconds(10))
-                await cancelWhenGracefulShutdown {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: interval)
-                        if Task.isCancelled { break }
-                        hub.closeStalledStreams()
-                        hub.closeExpiredStreams()
-                    }
-                }
-            }
-            group.addTask {
-                await cancelWhenGracefulShutdown {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: hub.configuration.recheckInterval)
-                        if Task.isCancelled { break }
-                        await recheck()
-                    }
-                }
-            }
+            group.addTask { await Self.every(configuration.heartbeatInterval) { hub.sendHeartbeats() } }
+            group.addTask { await Self.every(sweepInterval) { hub.closeStalledAndExpiredStreams() } }
+            group.addTask { await Self.every(configuration.recheckInterval) { await recheck() } }
         }
         hub.closeAll(.shutdown)
+    }
+
+    /// Runs `work` after each `interval` until graceful shutdown.
+    private static func every(_ interval: Duration, _ work: @escaping @Sendable () async -> Void) async {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if Task.isCancelled { break }
+                await work()
+            }
+        }
     }
 
     /// Re-reads the versions of every family with open streams and catches up the ones behind.

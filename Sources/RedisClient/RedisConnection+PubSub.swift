@@ -12,12 +12,7 @@ extension RedisConnection {
     /// Writes commands without reading their replies, as subscribe mode needs.
     public func write(_ commands: [RedisCommand]) throws {
         let context = try liveContext()
-        for command in commands {
-            let status = Self.withArgv(command.arguments) { argc, argv, lengths in
-                redisAppendCommandArgv(context, argc, argv, lengths)
-            }
-            guard status == REDIS_OK else { throw connectionError(context) }
-        }
+        try append(commands, to: context)
         var done: Int32 = 0
         while done == 0 {
             guard redisBufferWrite(context, &done) == REDIS_OK else { throw connectionError(context) }

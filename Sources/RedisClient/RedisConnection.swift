@@ -96,12 +96,7 @@ public final class RedisConnection: @unchecked Sendable {
     /// Sends several commands in one write and reads their replies in order.
     public func pipeline(_ commands: [RedisCommand]) throws -> [RedisValue] {
         let context = try liveContext()
-        for command in commands {
-            let status = Self.withArgv(command.arguments) { argc, argv, lengths in
-                redisAppendCommandArgv(context, argc, argv, lengths)
-            }
-            guard status == REDIS_OK else { throw connectionError(context) }
-        }
+        try append(commands, to: context)
         var replies: [RedisValue] = []
         replies.reserveCapacity(commands.count)
         for _ in commands {
@@ -111,6 +106,16 @@ public final class RedisConnection: @unchecked Sendable {
             replies.append(Self.consume(raw))
         }
         return replies
+    }
+
+    /// Queues commands in hiredis's output buffer; they are sent by the next read or flush.
+    func append(_ commands: [RedisCommand], to context: UnsafeMutablePointer<redisContext>) throws {
+        for command in commands {
+            let status = Self.withArgv(command.arguments) { argc, argv, lengths in
+                redisAppendCommandArgv(context, argc, argv, lengths)
+            }
+            guard status == REDIS_OK else { throw connectionError(context) }
+        }
     }
 
     func liveContext() throws -> UnsafeMutablePointer<redisContext> {

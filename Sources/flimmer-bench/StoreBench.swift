@@ -2,7 +2,6 @@ import ArgumentParser
 import ContentQueue
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import RedisClient
 
 /// The same upload transactions straight against Redis, without HTTP: the floor for `uploads`.
@@ -34,34 +33,13 @@ struct StoreBench: AsyncParsableCommand {
         let run = BenchOptions.runID()
         let familyIDs = (0..<(families ?? concurrency)).map { BenchOptions.family($0, run: run) }
         let child = UserID("child")!
-        let next = NIOLockedValueBox(0)
-        let count = self.count
-        let start = ContinuousClock.now
-        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-            for _ in 0..<concurrency {
-                group.addTask {
-                    var latencies: [Double] = []
-                    while true {
-                        let index = next.withLockedValue { value -> Int in
-                            defer { value += 1 }
-                            return value
-                        }
-                        guard index < count else { break }
-                        let sent = ContinuousClock.now
-                        _ = try await store.upload(family: familyIDs[index % familyIDs.count], child: child, draft: ContentDraft(title: "bench \(index)"))
-                        latencies.append((ContinuousClock.now - sent).milliseconds)
-                    }
-                    return latencies
-                }
-            }
-            return try await group.reduce(into: [Double]()) { $0 += $1 }
+        let result = try await ClosedLoop.run(concurrency: concurrency, count: count) { index in
+            _ = try await store.upload(family: familyIDs[index % familyIDs.count], child: child, draft: ContentDraft(title: "bench \(index)"))
+            return true
         }
-        let elapsed = ContinuousClock.now - start
-        var stats = Stats()
-        stats.add(contentsOf: latencies)
-        print("uploads straight to Redis: \(stats.count) ok, \(concurrency) concurrent writers, \(familyIDs.count) families")
-        print("throughput: \(fmt(Double(stats.count) / (elapsed.milliseconds / 1000))) uploads/s")
-        print("latency: \(stats.summary())")
+        print("uploads straight to Redis: \(result.stats.count) ok, \(concurrency) concurrent writers, \(familyIDs.count) families")
+        print("throughput: \(fmt(result.throughput)) uploads/s")
+        print("latency: \(result.stats.summary())")
         await redis.shutdown()
     }
 }

@@ -2,7 +2,6 @@ import ArgumentParser
 import AsyncHTTPClient
 import ContentQueue
 import Foundation
-import NIOConcurrencyHelpers
 import NIOCore
 import Server
 
@@ -37,49 +36,21 @@ struct UploadBench: AsyncParsableCommand {
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         defer { _ = client.shutdown() }
-        let next = NIOLockedValueBox(0)
-        let count = self.count
-        let concurrency = self.concurrency
         let allTokens = tokens
         let url = options.url
-        let start = ContinuousClock.now
-        let results = try await withThrowingTaskGroup(of: ([Double], Int).self) { group in
-            for _ in 0..<concurrency {
-                group.addTask {
-                    var latencies: [Double] = []
-                    var failures = 0
-                    while true {
-                        let index = next.withLockedValue { value -> Int in
-                            defer { value += 1 }
-                            return value
-                        }
-                        guard index < count else { break }
-                        var request = HTTPClientRequest(url: url + "/api/content/upload")
-                        request.method = .POST
-                        request.headers.add(name: "Authorization", value: "Bearer \(allTokens[index % allTokens.count])")
-                        request.headers.add(name: "Content-Type", value: "application/json")
-                        request.body = .bytes(ByteBuffer(string: #"{"title":"bench \#(index)"}"#))
-                        let sent = ContinuousClock.now
-                        let response = try await client.execute(request, timeout: .seconds(30))
-                        _ = try await response.body.collect(upTo: 1 << 20)
-                        if response.status == .ok {
-                            latencies.append((ContinuousClock.now - sent).milliseconds)
-                        } else {
-                            failures += 1
-                        }
-                    }
-                    return (latencies, failures)
-                }
-            }
-            return try await group.reduce(into: [([Double], Int)]()) { $0.append($1) }
+        let result = try await ClosedLoop.run(concurrency: concurrency, count: count) { index in
+            var request = HTTPClientRequest(url: url + "/api/content/upload")
+            request.method = .POST
+            request.headers.add(name: "Authorization", value: "Bearer \(allTokens[index % allTokens.count])")
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: #"{"title":"bench \#(index)"}"#))
+            let response = try await client.execute(request, timeout: .seconds(30))
+            _ = try await response.body.collect(upTo: 1 << 20)
+            return response.status == .ok
         }
-        let elapsed = ContinuousClock.now - start
-        var stats = Stats()
-        for (latencies, _) in results { stats.add(contentsOf: latencies) }
-        let failures = results.reduce(0) { $0 + $1.1 }
-        print("uploads over HTTP: \(stats.count) ok, \(failures) failed, \(concurrency) concurrent clients, \(familyCount) families")
-        print("throughput: \(fmt(Double(stats.count) / (elapsed.milliseconds / 1000))) uploads/s")
-        print("latency: \(stats.summary())")
-        if failures > 0 { throw ExitCode(1) }
+        print("uploads over HTTP: \(result.stats.count) ok, \(result.failures) failed, \(concurrency) concurrent clients, \(familyCount) families")
+        print("throughput: \(fmt(result.throughput)) uploads/s")
+        print("latency: \(result.stats.summary())")
+        if result.failures > 0 { throw ExitCode(1) }
     }
 }

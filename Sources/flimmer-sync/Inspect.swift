@@ -25,13 +25,7 @@ struct Inspect: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let url = redisURL ?? ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
-        let configuration: RedisConfiguration
-        do {
-            configuration = try RedisConfiguration(url: url)
-        } catch let error as RedisError {
-            throw ValidationError(error.message)
-        }
+        let configuration = try RedisURLOption.configuration(flag: redisURL)
         var logger = Logger(label: "flimmer-sync")
         logger.logLevel = .error
         let redis = RedisClient(configuration: configuration, logger: logger)

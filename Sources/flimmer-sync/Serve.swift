@@ -88,12 +88,7 @@ struct Serve: AsyncParsableCommand {
             guard let value = Int($0), (0...65535).contains(value) else { throw ValidationError("FLIMMER_PORT must be 0-65535") }
             return value
         } ?? 8080
-        let redis: RedisConfiguration
-        do {
-            redis = try RedisConfiguration(url: redisURL ?? environment["REDIS_URL"] ?? "redis://127.0.0.1:6379/0")
-        } catch let error as RedisError {
-            throw ValidationError(error.message)
-        }
+        let redis = try RedisURLOption.configuration(flag: redisURL, environment: environment)
         var logger = Logger(label: "flimmer-sync")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         if isDevelopment {
