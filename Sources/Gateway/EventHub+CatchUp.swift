@@ -11,9 +11,9 @@ extension EventHub {
     /// - up to date: the `id:` line alone.
     ///
     /// `current` is the family's state read from Redis after the stream was registered.
-    public func openingFrames(for mailbox: StreamMailbox, current: FamilyVersion, lastEventID: String?) -> ByteBuffer {
-        let family = FamilyID(mailbox.family)!
-        let resetOthers = observe(family: family, current: current)
+    public func openingFrames(for stream: StreamTicket, current: FamilyVersion, lastEventID: String?) -> ByteBuffer {
+        let family = FamilyID(stream.family)!
+        let epochChanged = observe(family: family, current: current)
         var buffer = SSEFrame.retry(milliseconds: configuration.retryMilliseconds)
         var body: ByteBuffer
         let trimmed = lastEventID?.trimmingWhitespace() ?? ""
@@ -34,8 +34,10 @@ extension EventHub {
             body = Self.resetFrame(family: family, current: current)
         }
         buffer.writeBuffer(&body)
-        for stream in resetOthers where stream.id != mailbox.id {
-            stream.enqueue(Self.resetFrame(family: family, current: current))
+        if epochChanged {
+            // The new stream gets the reset frame too, queued behind its opening; a client
+            // treats a second reset as one more refetch, which is harmless.
+            broadcast(Self.resetFrame(family: family, current: current), family: family.rawValue)
         }
         return buffer
     }
@@ -47,15 +49,15 @@ extension EventHub {
     public func reconcile(_ versions: [FamilyID: FamilyVersion]) -> Int {
         var behind = 0
         for (family, current) in versions {
-            let (streams, epochChanged, wasBehind) = state.withLockedValue { state -> ([StreamMailbox], Bool, Bool) in
-                guard var entry = state.families[family.rawValue] else { return ([], false, false) }
+            let (epochChanged, wasBehind) = state.withLockedValue { state -> (Bool, Bool) in
+                guard var entry = state.families[family.rawValue] else { return (false, false) }
                 let epochChanged = entry.epoch != nil && entry.epoch != current.epoch
                 let wasBehind = !epochChanged && current.version > entry.version
                 entry.epoch = current.epoch
                 entry.version = epochChanged ? current.version : max(entry.version, current.version)
                 state.families[family.rawValue] = entry
                 if epochChanged || wasBehind { state.counters.catchUps += 1 }
-                return (Array(entry.streams.values), epochChanged, wasBehind)
+                return (epochChanged, wasBehind)
             }
             let frame: ByteBuffer
             if epochChanged {
@@ -70,20 +72,20 @@ extension EventHub {
                 continue
             }
             behind += 1
-            for stream in streams { stream.enqueue(frame) }
+            broadcast(frame, family: family.rawValue)
         }
         return behind
     }
 
-    /// Records the family's state read from Redis; returns the streams to reset if the epoch changed.
-    private func observe(family: FamilyID, current: FamilyVersion) -> [StreamMailbox] {
-        state.withLockedValue { state -> [StreamMailbox] in
-            guard var entry = state.families[family.rawValue] else { return [] }
+    /// Records the family's state read from Redis; returns whether its streams must be reset (the epoch changed).
+    private func observe(family: FamilyID, current: FamilyVersion) -> Bool {
+        state.withLockedValue { state -> Bool in
+            guard var entry = state.families[family.rawValue] else { return false }
             let epochChanged = entry.epoch != nil && entry.epoch != current.epoch
             entry.epoch = current.epoch
             entry.version = epochChanged ? current.version : max(entry.version, current.version)
             state.families[family.rawValue] = entry
-            return epochChanged ? Array(entry.streams.values) : []
+            return epochChanged
         }
     }
 }

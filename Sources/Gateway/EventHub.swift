@@ -5,19 +5,25 @@ import NIOCore
 
 /// The one place where invalidations fan out to streams.
 ///
-/// The hub keeps, per family with open streams, the streams' mailboxes and the newest
-/// epoch and queue version it knows. Each event is encoded once and the same buffer is
-/// queued to every stream of its family; streams of other families never see it.
+/// The hub keeps, per family with open streams, the newest epoch and queue version it knows
+/// and on which event loops the family's streams live. Each event is encoded once and handed
+/// to the ``LoopFanout`` of each of those loops, which writes the same buffer to every stream
+/// of the family there; streams of other families never see it.
 public final class EventHub: Sendable {
     struct Family {
         var epoch: String?
         var version = 0
-        var streams: [UInt64: StreamMailbox] = [:]
+        var streams = 0
+        /// Streams of this family per event loop.
+        var loops: [ObjectIdentifier: Int] = [:]
     }
 
     struct State {
         var families: [String: Family] = [:]
+        var loops: [ObjectIdentifier: LoopFanout] = [:]
         var streamsPerUser: [String: Int] = [:]
+        /// Ids of open streams, so that closing one twice is harmless.
+        var open: Set<UInt64> = []
         var nextID: UInt64 = 0
         var streamCount = 0
         var counters = EventHubCounters()
@@ -44,56 +50,80 @@ public final class EventHub: Sendable {
         state.withLockedValue { $0.families.keys.compactMap(FamilyID.init) }
     }
 
-    /// Adds a stream for `family`. Register before reading the family's version, so that no
-    /// event published in between can be missed.
-    public func register(family: FamilyID) -> StreamMailbox {
-        state.withLockedValue { add(family: family, user: nil, to: &$0) }
-    }
-
-    /// Adds a stream for `user` of `family`, within ``EventHubConfiguration/maxStreamsPerUser``
-    /// and ``EventHubConfiguration/maxStreams``; throws ``StreamLimitExceeded`` past either.
-    public func register(family: FamilyID, user: String) throws -> StreamMailbox {
-        let userKey = "\(family.rawValue)/\(user)"
-        return try state.withLockedValue { state in
+    /// Opens a stream for `user` of `family` on `channel`, whose pipeline must hold an
+    /// ``SSEStreamHandler``, within ``EventHubConfiguration/maxStreamsPerUser`` and
+    /// ``EventHubConfiguration/maxStreams`` (throws ``StreamLimitExceeded`` past either).
+    ///
+    /// From the moment this returns, the family's events queue in the handler until
+    /// ``StreamHandle/run()``; so read the family's version after opening, and no event
+    /// published in between can be missed. Every opened stream must be ``close(_:)``d.
+    public func open(family: FamilyID, user: String?, channel: any Channel) async throws -> StreamHandle {
+        let eventLoop = channel.eventLoop
+        let loopID = ObjectIdentifier(eventLoop)
+        let (ticket, fanout) = try state.withLockedValue { state -> (StreamTicket, LoopFanout) in
+            let userKey = user.map { "\(family.rawValue)/\($0)" }
             guard state.streamCount < configuration.maxStreams else {
                 throw StreamLimitExceeded(scope: .process, limit: configuration.maxStreams)
             }
-            guard state.streamsPerUser[userKey, default: 0] < configuration.maxStreamsPerUser else {
-                throw StreamLimitExceeded(scope: .user, limit: configuration.maxStreamsPerUser)
+            if let userKey {
+                guard state.streamsPerUser[userKey, default: 0] < configuration.maxStreamsPerUser else {
+                    throw StreamLimitExceeded(scope: .user, limit: configuration.maxStreamsPerUser)
+                }
+                state.streamsPerUser[userKey, default: 0] += 1
             }
-            state.streamsPerUser[userKey, default: 0] += 1
-            return add(family: family, user: userKey, to: &state)
+            state.nextID += 1
+            let lifetime = configuration.maxStreamLifetime * Double.random(in: 0.9...1.0)
+            let ticket = StreamTicket(id: state.nextID, family: family.rawValue, user: userKey, expiresAt: .now + lifetime)
+            state.open.insert(ticket.id)
+            state.families[family.rawValue, default: Family()].streams += 1
+            state.families[family.rawValue]!.loops[loopID, default: 0] += 1
+            state.streamCount += 1
+            let fanout = state.loops[loopID] ?? LoopFanout(eventLoop: eventLoop) { [weak self] stalled, _ in
+                self?.recordSlowClientCloses(stalled)
+            }
+            state.loops[loopID] = fanout
+            return (ticket, fanout)
+        }
+        do {
+            let handler = try await eventLoop.submit {
+                let handler = try channel.pipeline.syncOperations.handler(type: SSEStreamHandler.self)
+                fanout.add(handler, ticket: ticket)
+                return NIOLoopBound(handler, eventLoop: eventLoop)
+            }.get()
+            return StreamHandle(ticket: ticket, fanout: fanout, handler: handler)
+        } catch {
+            release(ticket, loopID: loopID)
+            throw error
         }
     }
 
-    private func add(family: FamilyID, user: String?, to state: inout State) -> StreamMailbox {
-        state.nextID += 1
-        let lifetime = configuration.maxStreamLifetime * Double.random(in: 0.9...1.0)
-        let mailbox = StreamMailbox(
-            id: state.nextID, family: family.rawValue, user: user, capacity: configuration.mailboxCapacity,
-            heartbeat: heartbeatFrame, expiresAt: .now + lifetime
-        )
-        state.families[family.rawValue, default: Family()].streams[mailbox.id] = mailbox
-        state.streamCount += 1
-        return mailbox
+    /// Releases a stream. Safe to call more than once.
+    public func close(_ handle: StreamHandle) {
+        let ticket = handle.ticket
+        guard release(ticket, loopID: ObjectIdentifier(handle.fanout.eventLoop)) else { return }
+        let fanout = handle.fanout
+        fanout.eventLoop.execute { fanout.remove(ticket) }
     }
 
-    /// Removes a stream. Safe to call more than once.
-    public func unregister(_ mailbox: StreamMailbox) {
-        state.withLockedValue { state in
-            guard state.families[mailbox.family]?.streams.removeValue(forKey: mailbox.id) != nil else { return }
+    /// Takes a stream off the counts; returns false if it was not open.
+    @discardableResult
+    private func release(_ ticket: StreamTicket, loopID: ObjectIdentifier) -> Bool {
+        state.withLockedValue { state -> Bool in
+            guard state.open.remove(ticket.id) != nil, var family = state.families[ticket.family] else { return false }
+            family.streams -= 1
+            family.loops[loopID, default: 1] -= 1
+            if family.loops[loopID] == 0 { family.loops.removeValue(forKey: loopID) }
+            state.families[ticket.family] = family.streams == 0 ? nil : family
             state.streamCount -= 1
-            if let user = mailbox.user {
+            if let user = ticket.user {
                 state.streamsPerUser[user, default: 1] -= 1
                 if state.streamsPerUser[user] == 0 { state.streamsPerUser.removeValue(forKey: user) }
             }
-            if state.families[mailbox.family]?.streams.isEmpty == true {
-                state.families.removeValue(forKey: mailbox.family)
-            }
+            return true
         }
     }
 
-    /// Relays one message received from Redis. Returns how many streams it was queued to.
+    /// Relays one message received from Redis. Returns how many streams it was sent to.
     @discardableResult
     public func deliver(channel: String, message: [UInt8]) -> Int {
         let event: InvalidationEvent
@@ -111,9 +141,9 @@ public final class EventHub: Sendable {
     @discardableResult
     public func deliver(_ event: InvalidationEvent) -> Int {
         let payload = event.payload
-        let plan = state.withLockedValue { state -> (streams: [StreamMailbox], reset: FamilyVersion?, id: String?) in
+        let plan = state.withLockedValue { state -> (streams: Int, loops: [LoopFanout], reset: FamilyVersion?, id: String?) in
             state.counters.eventsReceived += 1
-            guard var family = state.families[payload.family] else { return ([], nil, nil) }
+            guard var family = state.families[payload.family] else { return (0, [], nil, nil) }
             var reset: FamilyVersion?
             if payload.key == ContentQueueStore.invalidationKey {
                 if let epoch = payload.epoch, let known = family.epoch, epoch != known {
@@ -126,59 +156,56 @@ public final class EventHub: Sendable {
                 }
             }
             state.families[payload.family] = family
-            let streams = Array(family.streams.values)
-            state.counters.eventsRelayed += streams.isEmpty ? 0 : 1
-            state.counters.deliveries += streams.count
+            state.counters.eventsRelayed += 1
+            state.counters.deliveries += family.streams
             let id = family.epoch.map { FamilyVersion(epoch: $0, version: family.version).tag }
-            return (streams, reset, id)
+            return (family.streams, family.loops.keys.compactMap { state.loops[$0] }, reset, id)
         }
-        guard !plan.streams.isEmpty else { return 0 }
+        guard plan.streams > 0 else { return 0 }
         var frame = SSEFrame.event(id: plan.id, event: "invalidate", data: event.rawJSON)
         if let reset = plan.reset {
             var resetFrame = Self.resetFrame(family: event.family, current: reset)
             resetFrame.writeBuffer(&frame)
             frame = resetFrame
         }
-        for stream in plan.streams { stream.enqueue(frame) }
-        return plan.streams.count
+        for fanout in plan.loops { fanout.submit(.frame(family: payload.family, frame)) }
+        return plan.streams
     }
 
-    /// Asks every open stream for a heartbeat comment.
+    /// Sends `frame` to every open stream of `family`.
+    func broadcast(_ frame: ByteBuffer, family: String) {
+        let loops = state.withLockedValue { state in
+            state.families[family]?.loops.keys.compactMap { state.loops[$0] } ?? []
+        }
+        for fanout in loops { fanout.submit(.frame(family: family, frame)) }
+    }
+
+    /// Sends every open stream a heartbeat comment.
     public func sendHeartbeats() {
-        for stream in allStreams() { stream.requestHeartbeat() }
+        for fanout in allLoops() { fanout.submit(.heartbeat(heartbeatFrame)) }
     }
 
-    /// One pass over the open streams: closes those whose current write has been blocked longer
-    /// than ``EventHubConfiguration/maxWriteStall`` (and their connections), and ends those past
-    /// their lifetime (their clients reconnect with Last-Event-ID).
-    /// Returns how many were closed for each reason.
-    @discardableResult
-    public func closeStalledAndExpiredStreams(now: ContinuousClock.Instant = .now) -> (stalled: Int, expired: Int) {
-        let stallDeadline = now - configuration.maxWriteStall
-        var stalled = 0
-        var expired = 0
-        for stream in allStreams() {
-            if stream.abortIfStalled(since: stallDeadline) {
-                stalled += 1
-            } else if stream.expiresAt <= now, stream.closeReason == nil {
-                stream.close(.lifetime)
-                expired += 1
-            }
-        }
-        if stalled > 0 {
-            state.withLockedValue { $0.counters.slowClientCloses += stalled }
-            logger.info("closed streams whose clients stopped reading", metadata: ["streams": "\(stalled)"])
-        }
-        return (stalled, expired)
+    /// Closes the streams whose connection has been unwritable (the client stopped reading)
+    /// longer than ``EventHubConfiguration/maxWriteStall``, and ends those past their lifetime
+    /// (their clients reconnect with Last-Event-ID). Each event loop does its own streams.
+    public func closeStalledAndExpiredStreams(now: ContinuousClock.Instant = .now) {
+        let stallDeadline = NIODeadline.now() - TimeAmount(configuration.maxWriteStall)
+        for fanout in allLoops() { fanout.submit(.sweep(now: now, stallDeadline: stallDeadline)) }
     }
 
     /// Ends every open stream after what is queued for it.
-    public func closeAll(_ reason: StreamMailbox.CloseReason) {
-        for stream in allStreams() { stream.close(reason) }
+    public func closeAll(_ reason: StreamCloseReason) {
+        for fanout in allLoops() { fanout.submit(.closeAll(reason)) }
     }
 
-    func allStreams() -> [StreamMailbox] {
-        state.withLockedValue { state in state.families.values.flatMap { $0.streams.values } }
+    private func allLoops() -> [LoopFanout] {
+        state.withLockedValue { Array($0.loops.values) }
+    }
+
+    private func recordSlowClientCloses(_ count: Int) {
+        guard count > 0 else { return }
+        state.withLockedValue { $0.counters.slowClientCloses += count }
+        logger.info("closed streams whose clients stopped reading", metadata: ["streams": "\(count)"])
     }
 
     static func resetFrame(family: FamilyID, current: FamilyVersion) -> ByteBuffer {
@@ -196,7 +223,7 @@ public struct EventHubCounters: Sendable, Equatable {
     public var eventsReceived = 0
     /// Of those, the ones that had at least one stream to go to.
     public var eventsRelayed = 0
-    /// Frames queued to streams, summed over all events.
+    /// Frames sent to streams, summed over all events.
     public var deliveries = 0
     /// Messages dropped because they broke the channel contract.
     public var eventsRejected = 0

@@ -14,27 +14,16 @@ public struct EventStream: Sendable {
         self.store = store
     }
 
-    /// Registers a stream for `user` of `family` (within the hub's caps), reads the family's version, and returns the response
-    /// whose body relays events until the client leaves or the gateway shuts down.
-    ///
-    /// Throws (before any byte is sent) when Redis cannot be read; the stream is then released.
-    ///
-    /// - Parameter abortConnection: closes the client's connection; called when a write stays
-    ///   blocked past ``EventHubConfiguration/maxWriteStall``.
-    public func response(
-        family: FamilyID, user: String, lastEventID: String?, request: Request, abortConnection: @escaping @Sendable () -> Void
-    ) async throws -> Response {
-        let mailbox = try hub.register(family: family, user: user)
-        mailbox.onAbort(abortConnection)
-        let opening: ByteBuffer
-        do {
-            let current = try await store.currentVersion(family: family)
-            opening = hub.openingFrames(for: mailbox, current: current, lastEventID: lastEventID)
-        } catch {
-            hub.unregister(mailbox)
-            throw error
-        }
-        let hub = self.hub
+    /// A stream that is registered and has its opening frames, but no response yet.
+    public struct Opened: Sendable {
+        /// The hub's handle on the stream; ``EventHub/close(_:)`` it when it ends.
+        public let handle: StreamHandle
+        /// `retry:` and what the client's Last-Event-ID calls for; the first bytes of the body.
+        public let opening: ByteBuffer
+    }
+
+    /// The headers of every event-stream response.
+    public static var responseHeaders: HTTPFields {
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream; charset=utf-8"
         headers[.cacheControl] = "no-cache"
@@ -42,48 +31,48 @@ public struct EventStream: Sendable {
         // The connection closes when the stream ends (client left, lifetime, shutdown); saying
         // so up front keeps clients from putting it back in a keep-alive pool and reusing it.
         headers[.connection] = "close"
-        let body = ResponseBody { writer in
-            defer { hub.unregister(mailbox) }
-            do {
-                try await withGracefulShutdownHandler {
-                    // Cancelled the moment the client's side of the connection closes,
-                    // so a departed client's stream is released at once, not at the next write.
-                    try await request.body.consumeWithCancellationOnInboundClose { _ in
-                        try await Self.write(opening, to: &writer, mailbox: mailbox)
-                        while true {
-                            let batch = await mailbox.next()
-                            if batch.buffer.readableBytes > 0 { try await Self.write(batch.buffer, to: &writer, mailbox: mailbox) }
-                            switch batch.close {
-                            case .shutdown?:
-                                try await writer.write(SSEFrame.comment("server shutting down; reconnect with Last-Event-ID"))
-                                return
-                            case .lifetime?:
-                                try await writer.write(SSEFrame.comment("stream lifetime reached; reconnect with Last-Event-ID"))
-                                return
-                            case .cancelled?, .stalled?:
-                                return
-                            case nil:
-                                continue
-                            }
-                        }
-                    }
-                } onGracefulShutdown: {
-                    mailbox.close(.shutdown)
-                }
-            } catch {
-                // A departed client (cancellation) or a stalled one (its connection was closed
-                // under the write) ends the stream quietly; anything else is reported.
-                if error is CancellationError || mailbox.closeReason != nil { return }
-                throw error
-            }
-            try await writer.finish(nil)
-        }
-        return Response(status: .ok, headers: headers, body: body)
+        return headers
     }
 
-    private static func write(_ buffer: ByteBuffer, to writer: inout any ResponseBodyWriter, mailbox: StreamMailbox) async throws {
-        mailbox.writeStarted()
-        defer { mailbox.writeFinished() }
-        try await writer.write(buffer)
+    /// Opens a stream for `user` of `family` (within the hub's caps) on `channel`, whose
+    /// pipeline must hold an ``SSEStreamHandler``, and reads the family's version.
+    ///
+    /// Throws (before any byte is sent) when a cap is reached or Redis cannot be read; the
+    /// stream is then released.
+    public func open(family: FamilyID, user: String, lastEventID: String?, channel: any Channel) async throws -> Opened {
+        let stream = try await hub.open(family: family, user: user, channel: channel)
+        do {
+            let current = try await store.currentVersion(family: family)
+            return Opened(handle: stream, opening: hub.openingFrames(for: stream.ticket, current: current, lastEventID: lastEventID))
+        } catch {
+            hub.close(stream)
+            throw error
+        }
+    }
+
+    /// The response of an opened stream, written by Hummingbird's writer: it relays events until
+    /// the client leaves, the stream stalls or expires, or the gateway shuts down.
+    ///
+    /// Connections that open a stream as their first request take the faster path in the
+    /// server's `StreamRouter`, which needs no task per stream; this one serves the rest.
+    public func response(for opened: Opened) -> Response {
+        let hub = self.hub
+        let stream = opened.handle
+        let opening = opened.opening
+        let body = ResponseBody { writer in
+            defer { hub.close(stream) }
+            // Once this write has returned it is queued on the loop ahead of anything the
+            // stream's handler writes.
+            try await writer.write(opening)
+            let reason = await withGracefulShutdownHandler {
+                await stream.run()
+            } onGracefulShutdown: {
+                stream.finish(.shutdown)
+            }
+            guard let farewell = SSEFrame.farewell(for: reason) else { return }
+            try await writer.write(farewell)
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: Self.responseHeaders, body: body)
     }
 }

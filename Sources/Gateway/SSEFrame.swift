@@ -53,6 +53,16 @@ public enum SSEFrame {
         return buffer
     }
 
+    /// The last comment of a stream that ends while its connection is still usable, or nil
+    /// when the connection is gone or being closed (nothing more can be written).
+    public static func farewell(for reason: StreamCloseReason) -> ByteBuffer? {
+        switch reason {
+        case .shutdown: comment("server shutting down; reconnect with Last-Event-ID")
+        case .lifetime: comment("stream lifetime reached; reconnect with Last-Event-ID")
+        case .cancelled, .stalled: nil
+        }
+    }
+
     static func lines(_ text: String) -> [Substring] {
         var result: [Substring] = []
         var start = text.startIndex

@@ -35,11 +35,18 @@ struct CORSPolicy<Context: RequestContext>: RouterMiddleware {
         } catch {
             response = APIError.from(error).jsonResponse
         }
-        if allowed {
-            response.headers[.accessControlAllowOrigin] = origin
-            response.headers[.accessControlExposeHeaders] = Self.exposedHeaders
-        }
-        response.headers[.vary] = "Origin"
+        for field in Self.responseHeaders(origin: origin, allowed: allowed) { response.headers[field.name] = field.value }
         return response
+    }
+
+    /// What every non-preflight response to a request from `origin` carries.
+    static func responseHeaders(origin: String, allowed: Bool) -> HTTPFields {
+        var headers: HTTPFields = [:]
+        if allowed {
+            headers[.accessControlAllowOrigin] = origin
+            headers[.accessControlExposeHeaders] = exposedHeaders
+        }
+        headers[.vary] = "Origin"
+        return headers
     }
 }

@@ -14,10 +14,14 @@ struct EventsController: Sendable {
     }
 
     func events(_ request: Request, channel: any Channel) async throws -> Response {
+        stream.response(for: try await open(request, channel: channel))
+    }
+
+    /// Authenticates the request and opens its stream on `channel`; shared by this route and
+    /// the connection-level fast path (`StreamRouter`).
+    func open(_ request: Request, channel: any Channel) async throws -> EventStream.Opened {
         let principal = try await auth.principal(request, allowQuery: true, roles: [.parent, .child])
         let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters["lastEventId"].map(String.init)
-        return try await stream.response(family: principal.family, user: principal.user.rawValue, lastEventID: lastEventID, request: request) {
-            channel.close(promise: nil)
-        }
+        return try await stream.open(family: principal.family, user: principal.user.rawValue, lastEventID: lastEventID, channel: channel)
     }
 }

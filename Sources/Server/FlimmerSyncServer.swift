@@ -1,6 +1,7 @@
 import ContentQueue
 import Gateway
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import RedisClient
@@ -48,7 +49,8 @@ public struct FlimmerSyncServer: Sendable {
         }
         ContentController(store: store, auth: auth, bodies: RequestBodyReader(maxBytes: configuration.maxBodyBytes))
             .register(on: router)
-        EventsController(stream: EventStream(hub: hub, store: store), auth: auth).register(on: router)
+        let events = EventsController(stream: EventStream(hub: hub, store: store), auth: auth)
+        events.register(on: router)
         HealthController(redis: redis, subscriber: subscriber).register(on: router)
         try OpenAPIController().register(on: router)
 
@@ -58,11 +60,18 @@ public struct FlimmerSyncServer: Sendable {
         self.subscriber = subscriber
         self.maintenance = maintenance
         self.tokens = tokens
-        let (seconds, attoseconds) = configuration.idleTimeout.components
-        let idleTimeout = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        let opener = StreamOpener(
+            events: events, hub: hub,
+            corsOrigins: configuration.corsAllowedOrigins.isEmpty ? nil : Set(configuration.corsAllowedOrigins)
+        )
+        let idleTimeout = configuration.idleTimeout
+        let streamCapacity = configuration.hub.mailboxCapacity
         self.application = Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: idleTimeout)),
+            // Hummingbird's HTTP/1.1 pipeline plus the event-stream fast path (see StreamRouter).
+            server: HTTPServerBuilder { responder in
+                FlimmerHTTPChannel(responder: responder, idleTimeout: idleTimeout, streamCapacity: streamCapacity, opener: opener)
+            },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "flimmer-sync"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger

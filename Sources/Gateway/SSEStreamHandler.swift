@@ -1,0 +1,167 @@
+import NIOCore
+import NIOHTTPTypes
+
+/// The write side of one SSE stream, living in its connection's channel pipeline.
+///
+/// Every HTTP/1 connection carries one (it does nothing until the connection becomes an event
+/// stream). Once a stream is open, ``LoopFanout`` hands it frames on the connection's own event
+/// loop and it writes them straight into the pipeline: no task, no async sequence and no
+/// event-loop hop per stream per event. All its state is touched on that loop only.
+///
+/// Backpressure: while the channel is writable, frames are written at once and flushed once
+/// per batch. While it is not (the client reads slower than events come), up to
+/// ``capacity`` frames wait here, the oldest dropped first (each invalidation supersedes the
+/// ones before it), and they go out when the channel becomes writable again. A channel that
+/// stays unwritable past the hub's stall limit is closed by ``sweep(now:stallDeadline:)``.
+public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = HTTPRequestPart
+    public typealias InboundOut = HTTPRequestPart
+    public typealias OutboundIn = HTTPResponsePart
+    public typealias OutboundOut = HTTPResponsePart
+
+    enum Phase {
+        /// A plain HTTP connection, or a stream whose response has not started: frames wait.
+        case waiting
+        /// The response head and opening frames are out: frames are written as they come.
+        case live
+        /// The stream ended; nothing more is written.
+        case closed(StreamCloseReason)
+    }
+
+    /// Frames kept at most while the client cannot take more.
+    let capacity: Int
+    private var context: ChannelHandlerContext?
+    private(set) var phase = Phase.waiting
+    private(set) var ticket: StreamTicket?
+    private var backlog: [ByteBuffer] = []
+    private var unwritableSince: NIODeadline?
+    private var needsFlush = false
+    private var onClose: ((StreamCloseReason) -> Void)?
+    /// Frames dropped so far because the client read too slowly.
+    private(set) var droppedFrames = 0
+
+    public init(capacity: Int = 16) {
+        self.capacity = max(1, capacity)
+    }
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        finish(.cancelled)
+        self.context = nil
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        // The client went away: release the stream now rather than at the next write.
+        finish(.cancelled)
+        context.fireChannelInactive()
+    }
+
+    public func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, case .live = phase {
+            unwritableSince = nil
+            writeBacklog()
+            flushIfNeeded()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: Driven by the hub, on this channel's event loop
+
+    /// Marks the connection as carrying `ticket`'s stream; frames queue until ``goLive(onClose:)``.
+    func begin(_ ticket: StreamTicket) {
+        self.ticket = ticket
+        phase = .waiting
+    }
+
+    /// Starts writing: first what queued since ``begin(_:)``, then every frame as it comes.
+    /// `onClose` is called once, when the stream ends for any reason.
+    func goLive(onClose: @escaping (StreamCloseReason) -> Void) {
+        if case .closed(let reason) = phase {
+            onClose(reason)
+            return
+        }
+        self.onClose = onClose
+        phase = .live
+        writeBacklog()
+        flushIfNeeded()
+    }
+
+    /// Writes `frame` now if the client can take it, else keeps it (bounded). Call ``flushIfNeeded()`` after a batch.
+    func send(_ frame: ByteBuffer) {
+        switch phase {
+        case .closed:
+            return
+        case .waiting:
+            keep(frame)
+        case .live:
+            guard let context, context.channel.isWritable, backlog.isEmpty else {
+                keep(frame)
+                if unwritableSince == nil { unwritableSince = .now() }
+                return
+            }
+            context.write(wrapOutboundOut(.body(frame)), promise: nil)
+            needsFlush = true
+        }
+    }
+
+    /// Flushes what ``send(_:)`` wrote since the last flush.
+    func flushIfNeeded() {
+        guard needsFlush else { return }
+        needsFlush = false
+        context?.flush()
+    }
+
+    /// Ends the stream: the request's task then writes its last words and finishes the response.
+    /// The first reason wins.
+    func finish(_ reason: StreamCloseReason) {
+        if case .closed = phase { return }
+        phase = .closed(reason)
+        backlog.removeAll()
+        let onClose = self.onClose
+        self.onClose = nil
+        onClose?(reason)
+    }
+
+    /// Closes the connection if it has been unwritable since before `stallDeadline`, and ends the
+    /// stream if it outlived its lifetime. Returns what it did, if anything.
+    func sweep(now: ContinuousClock.Instant, stallDeadline: NIODeadline) -> StreamCloseReason? {
+        guard case .live = phase, let ticket else { return nil }
+        if let since = unwritableSince, since < stallDeadline {
+            finish(.stalled)
+            // Closing the channel drops what NIO still holds for a client that stopped reading.
+            context?.close(promise: nil)
+            return .stalled
+        }
+        if ticket.expiresAt <= now {
+            finish(.lifetime)
+            return .lifetime
+        }
+        return nil
+    }
+
+    private func keep(_ frame: ByteBuffer) {
+        if backlog.count >= capacity {
+            backlog.removeFirst()
+            droppedFrames += 1
+        }
+        backlog.append(frame)
+    }
+
+    private func writeBacklog() {
+        guard !backlog.isEmpty, let context, context.channel.isWritable else { return }
+        // Frames that piled up go out as one write, as Redis does for a client that fell behind.
+        var joined: ByteBuffer
+        if backlog.count == 1 {
+            joined = backlog[0]
+        } else {
+            joined = context.channel.allocator.buffer(capacity: backlog.reduce(0) { $0 + $1.readableBytes })
+            for var frame in backlog { joined.writeBuffer(&frame) }
+        }
+        backlog.removeAll()
+        context.write(wrapOutboundOut(.body(joined)), promise: nil)
+        needsFlush = true
+    }
+}

@@ -1,0 +1,14 @@
+/// One open stream as the hub counts it: who holds it, for which family, until when.
+public struct StreamTicket: Sendable, Hashable {
+    /// Unique within the process.
+    public let id: UInt64
+    /// The family whose events this stream receives.
+    public let family: String
+    /// `<family>/<user>` when the stream counts against a user's limit.
+    public let user: String?
+    /// When the stream ends to make its client reconnect.
+    public let expiresAt: ContinuousClock.Instant
+
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.id == rhs.id }
+    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
+}
