@@ -59,6 +59,18 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
         context.fireChannelInactive()
     }
 
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The server allows half-closure, so a client that closes its side shows up as this
+        // event, not as an inactive channel. An event-stream client never half-closes to wait
+        // for more: it has left. Release the stream now rather than at the next failed write.
+        if case .inputClosed? = event as? ChannelEvent, ticket != nil {
+            finish(.cancelled)
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     public func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable, case .live = phase {
             unwritableSince = nil

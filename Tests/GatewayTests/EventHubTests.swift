@@ -8,20 +8,21 @@ import Testing
 struct EventHubTests {
     let hub = EventHub(logger: TestEnvironment.logger)
 
-    @Test func eventsReachOnlyStreamsOfTheirFamily() async {
+    @Test func eventsReachOnlyStreamsOfTheirFamily() async throws {
         let a = TestEnvironment.uniqueFamily()
         let b = TestEnvironment.uniqueFamily()
-        let streamA1 = hub.register(family: a)
-        let streamA2 = hub.register(family: a)
-        let streamB = hub.register(family: b)
-        defer { [streamA1, streamA2, streamB].forEach(hub.unregister) }
+        let streamA1 = try await TestStream.open(hub, family: a)
+        let streamA2 = try await TestStream.open(hub, family: a)
+        let streamB = try await TestStream.open(hub, family: b)
+        defer { [streamA1, streamA2, streamB].forEach { hub.close($0.handle) } }
+        for stream in [streamA1, streamA2, streamB] { _ = try await stream.goLive() }
         let payload = InvalidationPayload(key: "contentQueue", family: a.rawValue, version: 1, epoch: "e1")
         #expect(hub.deliver(channel: "invalidate:contentQueue", message: Array(payload.json.utf8)) == 2)
-        #expect(String(buffer: await streamA1.next().buffer).contains(a.rawValue))
-        #expect(String(buffer: await streamA2.next().buffer).contains(a.rawValue))
+        #expect(try await streamA1.next().contains(a.rawValue))
+        #expect(try await streamA2.next().contains(a.rawValue))
         hub.sendHeartbeats()
-        // B's first batch is the heartbeat: A's event never reached it.
-        #expect(String(buffer: await streamB.next().buffer) == ": heartbeat\n\n")
+        // B's first write is the heartbeat: A's event never reached it.
+        #expect(try await streamB.next() == ": heartbeat\n\n")
     }
 
     @Test(arguments: [
@@ -33,38 +34,39 @@ struct EventHubTests {
         ("invalidate:contentQueue", #"{"key":"contentQueue","version":1}"#),
         ("other:contentQueue", #"{"key":"contentQueue","family":"fam","version":1}"#),
     ])
-    func messagesThatBreakTheContractAreDropped(channel: String, message: String) {
-        let stream = hub.register(family: FamilyID("fam")!)
-        defer { hub.unregister(stream) }
+    func messagesThatBreakTheContractAreDropped(channel: String, message: String) async throws {
+        let stream = try await TestStream.open(hub, family: FamilyID("fam")!)
+        defer { hub.close(stream.handle) }
         let rejectedBefore = hub.counters.eventsRejected
         #expect(hub.deliver(channel: channel, message: Array(message.utf8)) == 0)
         #expect(hub.counters.eventsRejected == rejectedBefore + 1)
     }
 
-    @Test func otherPublishersAreRelayedWithTheirPayloadUnchanged() async {
+    @Test func otherPublishersAreRelayedWithTheirPayloadUnchanged() async throws {
         let family = TestEnvironment.uniqueFamily()
-        let stream = hub.register(family: family)
-        defer { hub.unregister(stream) }
-        _ = hub.openingFrames(for: stream, current: FamilyVersion(epoch: "e1", version: 3), lastEventID: nil)
+        let stream = try await TestStream.open(hub, family: family)
+        defer { hub.close(stream.handle) }
+        _ = try await stream.goLive()
+        _ = hub.openingFrames(for: stream.handle.ticket, current: FamilyVersion(epoch: "e1", version: 3), lastEventID: nil)
         let message = #"{"key":"profile","family":"\#(family.rawValue)","version":9,"extra":[1,2]}"#
         #expect(hub.deliver(channel: "invalidate:profile", message: Array(message.utf8)) == 1)
-        let text = String(buffer: await stream.next().buffer)
+        let text = try await stream.next()
         // Another key's event carries the family's queue version in its id, so Last-Event-ID stays meaningful.
         #expect(text == "id: e1-3\nevent: invalidate\ndata: \(message)\n\n")
     }
 
-    @Test func openingWithoutLastEventIDSendsRetryAndId() {
-        let stream = hub.register(family: TestEnvironment.uniqueFamily())
-        defer { hub.unregister(stream) }
-        let text = String(buffer: hub.openingFrames(for: stream, current: FamilyVersion(epoch: "e1", version: 5), lastEventID: nil))
+    @Test func openingWithoutLastEventIDSendsRetryAndId() async throws {
+        let stream = try await TestStream.open(hub, family: TestEnvironment.uniqueFamily())
+        defer { hub.close(stream.handle) }
+        let text = String(buffer: hub.openingFrames(for: stream.handle.ticket, current: FamilyVersion(epoch: "e1", version: 5), lastEventID: nil))
         #expect(text == "retry: 2000\nid: e1-5\n\n")
     }
 
-    @Test func openingBehindSendsOneInvalidate() {
+    @Test func openingBehindSendsOneInvalidate() async throws {
         let family = TestEnvironment.uniqueFamily()
-        let stream = hub.register(family: family)
-        defer { hub.unregister(stream) }
-        let text = String(buffer: hub.openingFrames(for: stream, current: FamilyVersion(epoch: "e1", version: 5), lastEventID: "e1-2"))
+        let stream = try await TestStream.open(hub, family: family)
+        defer { hub.close(stream.handle) }
+        let text = String(buffer: hub.openingFrames(for: stream.handle.ticket, current: FamilyVersion(epoch: "e1", version: 5), lastEventID: "e1-2"))
         var parser = SSEParser()
         let events = parser.feed(Array(text.utf8)).compactMap(\.event)
         #expect(events.count == 1)
@@ -74,32 +76,34 @@ struct EventHubTests {
         #expect(events.first?.data.contains(#""reason":"catchup""#) == true)
     }
 
-    @Test func openingUpToDateSendsNoEvent() {
-        let stream = hub.register(family: TestEnvironment.uniqueFamily())
-        defer { hub.unregister(stream) }
-        let text = String(buffer: hub.openingFrames(for: stream, current: FamilyVersion(epoch: "e1", version: 5), lastEventID: "e1-5"))
+    @Test func openingUpToDateSendsNoEvent() async throws {
+        let stream = try await TestStream.open(hub, family: TestEnvironment.uniqueFamily())
+        defer { hub.close(stream.handle) }
+        let text = String(buffer: hub.openingFrames(for: stream.handle.ticket, current: FamilyVersion(epoch: "e1", version: 5), lastEventID: "e1-5"))
         #expect(text == "retry: 2000\nid: e1-5\n\n")
     }
 
     @Test(arguments: ["e0-5", "garbage", "e1-6", "e1-", "-3"])
-    func openingFromAnotherEpochOrAnUnparseableIdResets(lastEventID: String) {
-        let stream = hub.register(family: TestEnvironment.uniqueFamily())
-        defer { hub.unregister(stream) }
-        let text = String(buffer: hub.openingFrames(for: stream, current: FamilyVersion(epoch: "e1", version: 5), lastEventID: lastEventID))
+    func openingFromAnotherEpochOrAnUnparseableIdResets(lastEventID: String) async throws {
+        let stream = try await TestStream.open(hub, family: TestEnvironment.uniqueFamily())
+        defer { hub.close(stream.handle) }
+        let text = String(buffer: hub.openingFrames(for: stream.handle.ticket, current: FamilyVersion(epoch: "e1", version: 5), lastEventID: lastEventID))
         var parser = SSEParser()
         let events = parser.feed(Array(text.utf8)).compactMap(\.event)
         #expect(events.map(\.event) == ["reset"])
         #expect(events.first?.id == "e1-5")
     }
 
-    @Test func reconcileCatchesUpFamiliesBehindAndResetsChangedEpochs() async {
+    @Test func reconcileCatchesUpFamiliesBehindAndResetsChangedEpochs() async throws {
         let behind = TestEnvironment.uniqueFamily()
         let lost = TestEnvironment.uniqueFamily()
         let current = TestEnvironment.uniqueFamily()
-        let streams = [behind, lost, current].map { hub.register(family: $0) }
-        defer { streams.forEach(hub.unregister) }
+        var streams: [TestStream] = []
+        for family in [behind, lost, current] { streams.append(try await TestStream.open(hub, family: family)) }
+        defer { streams.forEach { hub.close($0.handle) } }
         for stream in streams {
-            _ = hub.openingFrames(for: stream, current: FamilyVersion(epoch: "e1", version: 1), lastEventID: nil)
+            _ = try await stream.goLive()
+            _ = hub.openingFrames(for: stream.handle.ticket, current: FamilyVersion(epoch: "e1", version: 1), lastEventID: nil)
         }
         let count = hub.reconcile([
             behind: FamilyVersion(epoch: "e1", version: 4),
@@ -107,18 +111,53 @@ struct EventHubTests {
             current: FamilyVersion(epoch: "e1", version: 1),
         ])
         #expect(count == 2)
-        #expect(String(buffer: await streams[0].next().buffer).contains("event: invalidate\ndata: {\"key\":\"contentQueue\",\"family\":\"\(behind.rawValue)\",\"version\":4,\"reason\":\"resync\""))
-        #expect(String(buffer: await streams[1].next().buffer).hasPrefix("id: e2-0\nevent: reset\n"))
+        #expect(try await streams[0].next().contains("event: invalidate\ndata: {\"key\":\"contentQueue\",\"family\":\"\(behind.rawValue)\",\"version\":4,\"reason\":\"resync\""))
+        #expect(try await streams[1].next().hasPrefix("id: e2-0\nevent: reset\n"))
         hub.sendHeartbeats()
-        #expect(String(buffer: await streams[2].next().buffer) == ": heartbeat\n\n")
+        #expect(try await streams[2].next() == ": heartbeat\n\n")
     }
 
-    @Test func unregisteringReleasesTheStream() {
-        let before = hub.streamCount
-        let stream = hub.register(family: TestEnvironment.uniqueFamily())
-        #expect(hub.streamCount == before + 1)
-        hub.unregister(stream)
-        hub.unregister(stream)
-        #expect(hub.streamCount == before)
+    @Test func eventsBeforeGoingLiveWaitAndFollowTheOpening() async throws {
+        let family = TestEnvironment.uniqueFamily()
+        let stream = try await TestStream.open(hub, family: family)
+        defer { hub.close(stream.handle) }
+        // Published after the stream opened but before its opening frames were written:
+        // it must neither be lost nor overtake them.
+        let payload = InvalidationPayload(key: "contentQueue", family: family.rawValue, version: 2, epoch: "e1")
+        #expect(hub.deliver(channel: "invalidate:contentQueue", message: Array(payload.json.utf8)) == 1)
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(try await stream.drain().isEmpty)
+        _ = try await stream.goLive()
+        #expect(try await stream.next().contains(#""version":2"#))
+    }
+
+    @Test func capsPerUserAndPerProcessRefuseFurtherStreams() async throws {
+        let hub = EventHub(configuration: .init(maxStreamsPerUser: 1, maxStreams: 2), logger: TestEnvironment.logger)
+        let family = TestEnvironment.uniqueFamily()
+        let first = try await TestStream.open(hub, family: family, user: "a")
+        await #expect(throws: StreamLimitExceeded.self) { try await TestStream.open(hub, family: family, user: "a") }
+        let second = try await TestStream.open(hub, family: family, user: "b")
+        await #expect(throws: StreamLimitExceeded.self) { try await TestStream.open(hub, family: family, user: "c") }
+        #expect(hub.streamCount == 2)
+        hub.close(first.handle)
+        // The refused attempts left nothing behind: the freed place can be taken again.
+        let third = try await TestStream.open(hub, family: family, user: "a")
+        [second, third].forEach { hub.close($0.handle) }
+        #expect(hub.streamCount == 0)
+    }
+
+    @Test func closingReleasesTheStreamOnce() async throws {
+        let family = TestEnvironment.uniqueFamily()
+        let first = try await TestStream.open(hub, family: family, user: "u")
+        let second = try await TestStream.open(hub, family: family, user: "u")
+        #expect(hub.streamCount == 2)
+        hub.close(first.handle)
+        hub.close(first.handle)
+        // Closing twice must not release the other stream's place.
+        #expect(hub.streamCount == 1)
+        #expect(hub.openFamilies == [family])
+        hub.close(second.handle)
+        #expect(hub.streamCount == 0)
+        #expect(hub.openFamilies.isEmpty)
     }
 }
