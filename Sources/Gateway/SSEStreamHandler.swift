@@ -37,6 +37,8 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var unwritableSince: NIODeadline?
     private var needsFlush = false
     private var onClose: ((StreamCloseReason) -> Void)?
+    /// Frames go out as plain bytes (the HTTP codec has left the pipeline), not as body parts.
+    private var raw = false
     /// Frames dropped so far because the client read too slowly.
     private(set) var droppedFrames = 0
 
@@ -90,7 +92,12 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     /// Starts writing: first what queued since ``begin(_:)``, then every frame as it comes.
     /// `onClose` is called once, when the stream ends for any reason.
-    func goLive(onClose: @escaping (StreamCloseReason) -> Void) {
+    ///
+    /// With `raw`, frames are written as plain bytes: the caller has removed the HTTP codec and
+    /// sent a response whose body ends with the connection, so each frame is one buffer shared by
+    /// every stream, with no chunk framing to add per stream.
+    func goLive(raw: Bool = false, onClose: @escaping (StreamCloseReason) -> Void) {
+        self.raw = raw
         if case .closed(let reason) = phase {
             onClose(reason)
             return
@@ -114,9 +121,17 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
                 if unwritableSince == nil { unwritableSince = .now() }
                 return
             }
-            context.write(wrapOutboundOut(.body(frame)), promise: nil)
-            needsFlush = true
+            write(frame, context: context)
         }
+    }
+
+    private func write(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        if raw {
+            context.write(NIOAny(IOData.byteBuffer(buffer)), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(.body(buffer)), promise: nil)
+        }
+        needsFlush = true
     }
 
     /// Flushes what ``send(_:)`` wrote since the last flush.
@@ -173,7 +188,6 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
             for var frame in backlog { joined.writeBuffer(&frame) }
         }
         backlog.removeAll()
-        context.write(wrapOutboundOut(.body(joined)), promise: nil)
-        needsFlush = true
+        write(joined, context: context)
     }
 }

@@ -24,9 +24,10 @@ public struct StreamHandle: Sendable {
     }
 
     /// Starts relaying events; call on the stream's event loop, after writing the opening frames.
-    /// `onClose` runs there once, when the stream ends.
-    public func goLiveOnLoop(onClose: @escaping (StreamCloseReason) -> Void) {
-        handler.value.goLive(onClose: onClose)
+    /// `onClose` runs there once, when the stream ends. With `raw`, frames are written as plain
+    /// bytes: the caller has taken the HTTP codec out of the pipeline.
+    public func goLiveOnLoop(raw: Bool, onClose: @escaping (StreamCloseReason) -> Void) {
+        handler.value.goLive(raw: raw, onClose: onClose)
     }
 
     /// Ends the stream from any thread; ``run()`` then returns `reason` (unless it ended already).

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
 
 /// Decides, at a connection's first request, whether it becomes an event stream served
 /// entirely on its event loop, or a plain HTTP connection handed to Hummingbird.
@@ -154,26 +155,63 @@ final class StreamRouter: ChannelDuplexHandler, RemovableChannelHandler {
         let handle = opened.stream.handle
         state = .stream(handle)
         buffered = []
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: opened.headers))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.body(opened.stream.opening)), promise: nil)
+        // A stream needs none of the HTTP machinery once its head is out: no request decoder
+        // (the client sends nothing more), no idle timer (a stream is never idle), and no
+        // encoder, because the body ends with the connection and so needs no chunk framing.
+        // What remains per stream is the socket and two small handlers.
         let pipeline = context.pipeline.syncOperations
-        if let decoder = try? pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self) {
-            pipeline.removeHandler(decoder, promise: nil)
-        }
-        if let idle = try? pipeline.handler(type: HTTPConnectionStateHandler.self) {
-            pipeline.removeHandler(idle, promise: nil)
+        removeHandler(ByteToMessageHandler<HTTPRequestDecoder>.self, from: pipeline)
+        removeHandler(HTTPConnectionStateHandler.self, from: pipeline)
+        let raw = removeHandler(HTTP1ToHTTPServerCodec.self, from: pipeline) && removeHandler(HTTPResponseEncoder.self, from: pipeline)
+        if raw {
+            var bytes = Self.encodeHead(opened.headers, allocator: context.channel.allocator)
+            var opening = opened.stream.opening
+            bytes.writeBuffer(&opening)
+            context.writeAndFlush(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
+        } else {
+            // Only if a codec could not leave the pipeline at once: write through it, chunked.
+            context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: opened.headers))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.body(opened.stream.opening)), promise: nil)
         }
         decision.succeed(.done)
-        handle.goLiveOnLoop { [self] reason in self.ended(reason) }
+        handle.goLiveOnLoop(raw: raw) { [self] reason in self.ended(reason, raw: raw) }
     }
 
-    private func ended(_ reason: StreamCloseReason) {
+    /// Removes the handler of type `type`; returns whether it is gone (or was never there).
+    @discardableResult
+    private func removeHandler<Handler: RemovableChannelHandler>(
+        _ type: Handler.Type, from pipeline: ChannelPipeline.SynchronousOperations
+    ) -> Bool {
+        guard let handler = try? pipeline.handler(type: type) else { return true }
+        pipeline.removeHandler(handler, promise: nil)
+        return (try? pipeline.handler(type: type)) == nil
+    }
+
+    /// `HTTP/1.1 200 OK` and `headers`, for a body that ends when the connection closes.
+    static func encodeHead(_ headers: HTTPFields, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 256)
+        buffer.writeStaticString("HTTP/1.1 200 OK\r\n")
+        for field in headers {
+            buffer.writeString(field.name.canonicalName)
+            buffer.writeStaticString(": ")
+            buffer.writeString(field.value)
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("\r\n")
+        return buffer
+    }
+
+    private func ended(_ reason: StreamCloseReason, raw: Bool) {
         guard case .stream(let handle) = state, let context else { return }
         state = .ended
         opener.close(handle)
         if let farewell = SSEFrame.farewell(for: reason) {
-            context.write(wrapOutboundOut(.body(farewell)), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            if raw {
+                context.writeAndFlush(NIOAny(IOData.byteBuffer(farewell)), promise: nil)
+            } else {
+                context.write(wrapOutboundOut(.body(farewell)), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            }
         }
         context.close(promise: nil)
     }
