@@ -353,7 +353,7 @@ start_nchan() {
     sed -e "s|@PORT@|$port|g" -e "s|@DIR@|$dir|g" "$FLIMMER_ROOT/scripts/nchan.conf" >"$dir/nginx.conf" || return 1
     # Started as root, nginx runs its workers as "nobody". They open no files of their own
     # (logs are opened by the master), only request-body temp files past 64 KiB, in DIR.
-    [[ "$(id -u)" == 0 ]] && chmod o+x "$dir"
+    if [[ "$(id -u)" == 0 ]]; then chmod o+x "$dir"; fi
 
     local -a nginx=(nginx -q -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log")
     if ! "${nginx[@]}" -t >"$dir/nginx-start.out" 2>&1 </dev/null; then
