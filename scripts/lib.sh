@@ -3,9 +3,9 @@
 #
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 #
-# Provides: ensure_packages, free_port, start_redis PORT DIR [ARGS...],
-# stop_redis DIR, redis_ping PORT, redis_server_pid PORT, and the small
-# log/die helpers. Nothing here changes shell options of the caller.
+# Provides: ensure_packages, ensure_bench_packages, free_port, start_redis PORT DIR [ARGS...],
+# stop_redis DIR, redis_ping PORT, redis_server_pid PORT, start_nchan PORT DIR,
+# stop_nchan DIR, nchan_pids DIR, and the small log/die helpers. Nothing here changes shell options of the caller.
 
 # The repository root (the folder holding Package.swift), wherever we are called from.
 FLIMMER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,25 +29,45 @@ ensure_packages() {
     command -v curl >/dev/null 2>&1 || missing+=(curl)
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     ((${#missing[@]} == 0)) && return 0
-
-    command -v apt-get >/dev/null 2>&1 ||
-        die "missing ${missing[*]} and apt-get is not available; install them by hand"
-    local -a sudo=()
-    if [[ "$(id -u)" != 0 ]]; then
-        command -v sudo >/dev/null 2>&1 || die "missing ${missing[*]}; not root and no sudo to install them"
-        sudo=(sudo)
-    fi
-    log "installing ${missing[*]} (apt-get)"
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update ||
-        die "apt-get update failed"
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" ||
-        die "apt-get install ${missing[*]} failed"
+    _apt_install "${missing[@]}"
 
     command -v redis-server >/dev/null 2>&1 || die "redis-server still missing after apt-get install"
     command -v redis-cli >/dev/null 2>&1 || die "redis-cli still missing after apt-get install"
     [[ -f /usr/include/hiredis/hiredis.h ]] || die "/usr/include/hiredis/hiredis.h still missing after apt-get install"
     command -v curl >/dev/null 2>&1 || die "curl still missing after apt-get install"
     command -v python3 >/dev/null 2>&1 || die "python3 still missing after apt-get install"
+}
+
+# The Nchan module as Debian's libnginx-mod-nchan installs it (scripts/nchan.conf loads it).
+NCHAN_MODULE=/usr/lib/nginx/modules/ngx_nchan_module.so
+
+# ensure_bench_packages: what only scripts/bench needs on top of ensure_packages: nginx and
+# the Nchan module (the comparison target of issue 5). Kept apart so scripts/run and
+# scripts/test never install a web server.
+ensure_bench_packages() {
+    local -a missing=()
+    command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+    [[ -f "$NCHAN_MODULE" ]] || missing+=(libnginx-mod-nchan)
+    ((${#missing[@]} == 0)) && return 0
+    _apt_install "${missing[@]}"
+    command -v nginx >/dev/null 2>&1 || die "nginx still missing after apt-get install"
+    [[ -f "$NCHAN_MODULE" ]] || die "$NCHAN_MODULE still missing after apt-get install libnginx-mod-nchan"
+}
+
+# _apt_install PKG...: apt-get update + install (sudo when not root); dies on failure.
+_apt_install() {
+    command -v apt-get >/dev/null 2>&1 ||
+        die "missing $* and apt-get is not available; install them by hand"
+    local -a sudo=()
+    if [[ "$(id -u)" != 0 ]]; then
+        command -v sudo >/dev/null 2>&1 || die "missing $*; not root and no sudo to install them"
+        sudo=(sudo)
+    fi
+    log "installing $* (apt-get)"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update ||
+        die "apt-get update failed"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" ||
+        die "apt-get install $* failed"
 }
 
 # require_swift: fails with a clear message when the Swift toolchain is not on PATH.
@@ -271,5 +291,130 @@ stop_redis() {
         sleep 0.1
     done
     echo "stop_redis: redis-server pid $pid is still running" >&2
+    return 1
+}
+
+# --- nginx + Nchan (scripts/bench's comparison target) ----------------------------------
+
+# _nchan_master_pid DIR: prints the pid in DIR/nginx.pid if it names a live nginx.
+_nchan_master_pid() {
+    local pidfile="$1/nginx.pid" pid comm
+    [[ -f "$pidfile" ]] || return 1
+    pid="$(tr -dc '0-9' <"$pidfile")"
+    [[ -n "$pid" ]] && _pid_alive "$pid" || return 1
+    comm="$(cat "/proc/$pid/comm" 2>/dev/null || ps -p "$pid" -o comm= 2>/dev/null)"
+    [[ "$comm" == nginx* ]] || return 1
+    echo "$pid"
+}
+
+# _nchan_worker_pids MASTER: the master's child processes (its workers), one per line.
+_nchan_worker_pids() {
+    ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' || true
+}
+
+# nchan_pids DIR: prints the master and worker pids of the nginx started in DIR, comma
+# separated (flimmer-bench fanout --nchan-pids takes this list to sum their CPU and memory).
+nchan_pids() {
+    local master
+    master="$(_nchan_master_pid "$1")" || { echo "nchan_pids: no nginx running from $1" >&2; return 1; }
+    { echo "$master"; _nchan_worker_pids "$master"; } | paste -sd, -
+}
+
+# nchan_http_code PORT [PATH]: the HTTP status nginx on 127.0.0.1:PORT answers (000: none).
+nchan_http_code() {
+    curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$1${2:-/}" 2>/dev/null || true
+}
+
+# start_nchan PORT DIR: renders scripts/nchan.conf into DIR/nginx.conf (listen 127.0.0.1:PORT,
+# pid, logs and temp paths in DIR) and starts nginx with it, daemonized. Waits up to ~10 s for
+# the master's pidfile and for the port to answer HTTP; otherwise prints the error log, stops
+# whatever started and returns 1.
+start_nchan() {
+    (($# == 2)) || { echo "usage: start_nchan PORT DIR" >&2; return 2; }
+    local port="$1" dir="$2"
+    [[ "$port" =~ ^[0-9]+$ ]] || { echo "start_nchan: bad port '$port'" >&2; return 2; }
+    command -v nginx >/dev/null 2>&1 || { echo "start_nchan: nginx is not installed (ensure_bench_packages)" >&2; return 1; }
+    [[ -f "$NCHAN_MODULE" ]] || { echo "start_nchan: $NCHAN_MODULE missing (libnginx-mod-nchan)" >&2; return 1; }
+    mkdir -p "$dir" || return 1
+    dir="$(cd "$dir" && pwd)" || return 1
+    # The config is a template with no quoting: a path with spaces or sed specials would break it.
+    [[ "$dir" =~ ^[A-Za-z0-9/._-]+$ ]] || { echo "start_nchan: unsupported characters in $dir" >&2; return 1; }
+
+    if [[ "$(nchan_http_code "$port")" != 000 ]]; then
+        echo "start_nchan: something already answers HTTP on port $port" >&2
+        return 1
+    fi
+    local other
+    if other="$(_nchan_master_pid "$dir")"; then
+        echo "start_nchan: $dir is already used by nginx pid $other; stop it first" >&2
+        return 1
+    fi
+    rm -f "$dir/nginx.pid"
+    sed -e "s|@PORT@|$port|g" -e "s|@DIR@|$dir|g" "$FLIMMER_ROOT/scripts/nchan.conf" >"$dir/nginx.conf" || return 1
+    # Started as root, nginx runs its workers as "nobody". They open no files of their own
+    # (logs are opened by the master), only request-body temp files past 64 KiB, in DIR.
+    if [[ "$(id -u)" == 0 ]]; then chmod o+x "$dir"; fi
+
+    local -a nginx=(nginx -q -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log")
+    if ! "${nginx[@]}" -t >"$dir/nginx-start.out" 2>&1 </dev/null; then
+        echo "start_nchan: nginx -t rejects $dir/nginx.conf:" >&2
+        sed 's/^/    /' "$dir/nginx-start.out" >&2
+        return 1
+    fi
+    if ! "${nginx[@]}" >"$dir/nginx-start.out" 2>&1 </dev/null; then
+        echo "start_nchan: nginx refused to start:" >&2
+        sed 's/^/    /' "$dir/nginx-start.out" "$dir/error.log" 2>/dev/null | tail -n 40 >&2
+        stop_nchan "$dir" >/dev/null 2>&1 || true
+        return 1
+    fi
+
+    local deadline=$((SECONDS + 10)) master="" code
+    while ((SECONDS < deadline)); do
+        master="$(_nchan_master_pid "$dir" || true)"
+        code="$(nchan_http_code "$port")"
+        # 404 on / is the expected answer: only /sub/ and /pub/ are configured.
+        if [[ -n "$master" && "$code" != 000 ]]; then
+            if [[ -n "$(_nchan_worker_pids "$master")" ]]; then
+                rm -f "$dir/nginx-start.out"
+                return 0
+            fi
+        fi
+        sleep 0.1
+    done
+    echo "start_nchan: nginx on port $port did not come up (master pid ${master:-none}); its log ($dir/error.log):" >&2
+    tail -n 40 "$dir/error.log" 2>/dev/null | sed 's/^/    /' >&2
+    stop_nchan "$dir" >/dev/null 2>&1 || true
+    return 1
+}
+
+# stop_nchan DIR: stops the nginx whose master pid is in DIR/nginx.pid (SIGTERM: fast
+# shutdown, since open event streams would hold a graceful SIGQUIT for as long as they last;
+# SIGKILL to master and workers after ~15 s) and waits until master and workers are gone.
+# Succeeds when nothing runs.
+stop_nchan() {
+    (($# == 1)) || { echo "usage: stop_nchan DIR" >&2; return 2; }
+    local dir="$1" master _ pid
+    master="$(_nchan_master_pid "$dir")" || { rm -f "$dir/nginx.pid"; return 0; }
+    local -a all=("$master")
+    mapfile -t -O 1 all < <(_nchan_worker_pids "$master")
+    kill -TERM "$master" 2>/dev/null || true
+    for _ in $(seq 1 150); do
+        local alive=0
+        for pid in "${all[@]}"; do _pid_alive "$pid" && alive=1; done
+        ((alive)) || { rm -f "$dir/nginx.pid"; return 0; }
+        sleep 0.1
+    done
+    echo "stop_nchan: nginx (pids ${all[*]}) ignored SIGTERM for 15 s; sending SIGKILL" >&2
+    for pid in "${all[@]}"; do
+        # Only processes that are still nginx: a pid may have been reused meanwhile.
+        [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == nginx* ]] && kill -KILL "$pid" 2>/dev/null
+    done
+    for _ in $(seq 1 50); do
+        local alive=0
+        for pid in "${all[@]}"; do _pid_alive "$pid" && alive=1; done
+        ((alive)) || { rm -f "$dir/nginx.pid"; return 0; }
+        sleep 0.1
+    done
+    echo "stop_nchan: nginx (pids ${all[*]}) is still running" >&2
     return 1
 }

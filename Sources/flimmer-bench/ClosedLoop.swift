@@ -7,6 +7,9 @@ enum ClosedLoop {
         /// Latencies of the operations that succeeded, in milliseconds.
         var stats = Stats()
         var failures = 0
+        /// Why requests failed, with how often (filled by `PollClosedLoop`; the Redis floor
+        /// throws on its first failure instead).
+        var failureReasons: [String: Int] = [:]
         var elapsed: Duration = .zero
 
         var throughput: Double { Double(stats.count) / (elapsed.milliseconds / 1000) }
