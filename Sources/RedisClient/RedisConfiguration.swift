@@ -14,7 +14,8 @@ public struct RedisConfiguration: Sendable, Equatable {
     public var connectTimeout: Duration
     /// Longest wait for one command's reply; past it the call fails with ``RedisError/Code/timeout``. Default 2 s.
     public var commandTimeout: Duration
-    /// Connections (and dedicated threads) in the pool: the most commands in flight at once. Default 8.
+    /// Connections (and dedicated threads) in the pool: the most commands in flight at once. Default 8
+    /// (`flimmer-sync serve` sets 64, see `--redis-pool-size`).
     public var poolSize: Int
 
     public init(

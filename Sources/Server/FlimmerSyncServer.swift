@@ -72,7 +72,9 @@ public struct FlimmerSyncServer: Sendable {
             server: HTTPServerBuilder { responder in
                 FlimmerHTTPChannel(responder: responder, idleTimeout: idleTimeout, streamCapacity: streamCapacity, opener: opener)
             },
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "flimmer-sync"),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "flimmer-sync", backlog: configuration.backlog
+            ),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )

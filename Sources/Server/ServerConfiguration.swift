@@ -29,6 +29,9 @@ public struct ServerConfiguration: Sendable {
     /// Origins (`https://app.example`) whose pages may call the API from a browser. Default none.
     /// No wildcard: each origin is named.
     public var corsAllowedOrigins: [String]
+    /// Connections the kernel queues before they are accepted (the kernel caps it at
+    /// `net.core.somaxconn`). Long enough for thousands of streams reconnecting at once. Default 4096.
+    public var backlog: Int
 
     public init(
         host: String = "127.0.0.1",
@@ -41,7 +44,8 @@ public struct ServerConfiguration: Sendable {
         store: ContentQueueStore.Configuration = .init(),
         shutdownTimeout: Duration = .seconds(10),
         corsAllowedOrigins: [String] = [],
-        idleTimeout: Duration = .seconds(30)
+        idleTimeout: Duration = .seconds(30),
+        backlog: Int = 4096
     ) {
         self.host = host
         self.port = port
@@ -54,5 +58,6 @@ public struct ServerConfiguration: Sendable {
         self.shutdownTimeout = shutdownTimeout
         self.corsAllowedOrigins = corsAllowedOrigins
         self.idleTimeout = idleTimeout
+        self.backlog = backlog
     }
 }

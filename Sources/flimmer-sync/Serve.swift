@@ -24,6 +24,15 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("redis-url"), help: "redis://[[user]:password@]host[:port][/db] (env REDIS_URL). Default redis://127.0.0.1:6379/0.")
     var redisURL: String?
 
+    @Option(
+        name: .customLong("redis-pool-size"),
+        help: "Redis connections (each on its own thread) for API requests: the most mutations in flight at once. With appendfsync always, Redis fsyncs once for all the transactions it received together, so more connections mean more uploads per fsync."
+    )
+    var redisPoolSize: Int = 64
+
+    @Option(help: "Listen backlog: connections the kernel queues before they are accepted (capped by net.core.somaxconn). A reconnect storm of many clients needs it long.")
+    var backlog: Int = 4096
+
     @Option(name: .customLong("heartbeat-seconds"), help: "Seconds between heartbeat comments on each stream.")
     var heartbeatSeconds: Int = 15
 
@@ -61,6 +70,8 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0-65535") }
+        if !(1...1024).contains(redisPoolSize) { throw ValidationError("--redis-pool-size must be 1-1024") }
+        if backlog < 1 { throw ValidationError("--backlog must be at least 1") }
         if heartbeatSeconds < 1 { throw ValidationError("--heartbeat-seconds must be at least 1") }
         if writeStallSeconds < 1 { throw ValidationError("--write-stall-seconds must be at least 1") }
         if shutdownTimeoutSeconds < 1 { throw ValidationError("--shutdown-timeout-seconds must be at least 1") }
@@ -88,7 +99,8 @@ struct Serve: AsyncParsableCommand {
             guard let value = Int($0), (0...65535).contains(value) else { throw ValidationError("FLIMMER_PORT must be 0-65535") }
             return value
         } ?? 8080
-        let redis = try RedisURLOption.configuration(flag: redisURL, environment: environment)
+        var redis = try RedisURLOption.configuration(flag: redisURL, environment: environment)
+        redis.poolSize = redisPoolSize
         var logger = Logger(label: "flimmer-sync")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         if isDevelopment {
@@ -97,6 +109,7 @@ struct Serve: AsyncParsableCommand {
         var configuration = ServerConfiguration(
             host: host ?? environment["FLIMMER_HOST"] ?? "127.0.0.1", port: port, redis: redis, jwtSecret: jwtSecret
         )
+        configuration.backlog = backlog
         configuration.hub.heartbeatInterval = .seconds(heartbeatSeconds)
         configuration.hub.maxWriteStall = .seconds(writeStallSeconds)
         configuration.shutdownTimeout = .seconds(shutdownTimeoutSeconds)
@@ -112,9 +125,10 @@ struct Serve: AsyncParsableCommand {
         }
         configuration.corsAllowedOrigins = origins
         let boundHost = configuration.host
+        let redactedURL = redis.redactedURL
         let startupLogger = logger
         let server = try await FlimmerSyncServer(configuration: configuration, logger: logger) { port in
-            startupLogger.info("listening", metadata: ["host": "\(boundHost)", "port": "\(port)", "redis": "\(redis.redactedURL)"])
+            startupLogger.info("listening", metadata: ["host": "\(boundHost)", "port": "\(port)", "redis": "\(redactedURL)"])
         }
         try await server.run(logger: logger)
     }
