@@ -28,6 +28,12 @@ struct FlimmerHTTPChannel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Connection> {
         channel.eventLoop.makeCompletedFuture {
+            // Each connection keeps its last receive buffer for reuse, for as long as it lives.
+            // NIO's default starts at 2 KiB; 1 KiB still takes a typical request head in one read,
+            // and an open stream (which reads nothing after its request) holds half as much.
+            try channel.syncOptions?.setOption(
+                ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 65536)
+            )
             let pipeline = channel.pipeline.syncOperations
             try pipeline.configureHTTPServerPipeline(
                 withPipeliningAssistance: false,
