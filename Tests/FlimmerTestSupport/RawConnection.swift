@@ -62,6 +62,27 @@ public final class RawConnection: @unchecked Sendable {
         return false
     }
 
+    /// Reads until the text received so far (from the first byte of the connection) contains
+    /// `marker`, or the server closes, or `timeout` passes; returns all of it.
+    /// Waits without blocking its thread: the server under test runs in the same process.
+    public func receive(until marker: String, timeout: Duration = .seconds(5)) async -> String {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline, !received.contains(marker) {
+            var descriptorSet = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptorSet, 1, 0) > 0 else {
+                try? await Task.sleep(for: .milliseconds(5))
+                continue
+            }
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            guard count > 0 else { break }
+            received += String(decoding: buffer[0..<count], as: UTF8.self)
+        }
+        return received
+    }
+
+    private var received = ""
+
     /// Whether the server closed its side (EOF or reset), without waiting.
     public func isClosedByServer() -> Bool {
         var buffer = [UInt8](repeating: 0, count: 4096)

@@ -1,0 +1,130 @@
+import ContentQueue
+import FlimmerTestSupport
+import Foundation
+import Server
+import Testing
+
+extension String {
+    /// Whether `text` occurs after the first `marker`.
+    func contains(_ text: String, after marker: String) -> Bool {
+        guard let range = range(of: marker) else { return false }
+        return self[range.upperBound...].contains(text)
+    }
+}
+
+/// A connection whose first request opens a stream is served on its event loop with a body that
+/// ends with the connection (`StreamRouter`); any other connection, and a refused stream, goes
+/// through Hummingbird. These tests speak raw HTTP to see which is which.
+@Suite("Event streams: the connection-level fast path and Hummingbird's path")
+struct StreamFastPathTests {
+    static func streamRequest(token: String, extra: String = "") -> String {
+        "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nAccept: text/event-stream\r\n\(extra)\r\n"
+    }
+
+    @Test func aStreamOpenedByTheFirstRequestIsCloseDelimitedAndRelaysEvents() async throws {
+        try await TestServer.run { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let child = try await server.token(family: family, user: "kid", role: .child)
+            let connection = try RawConnection(port: server.port)
+            #expect(connection.send(Self.streamRequest(token: parent)))
+            let opening = await connection.receive(until: "\n\n")
+            #expect(opening.hasPrefix("HTTP/1.1 200 OK\r\n"))
+            let head = opening.components(separatedBy: "\r\n\r\n").first?.lowercased() ?? ""
+            #expect(head.contains("content-type: text/event-stream"))
+            #expect(head.contains("connection: close"))
+            #expect(!head.contains("transfer-encoding"))
+            #expect(opening.components(separatedBy: "\r\n\r\n").dropFirst().first?.hasPrefix("retry: 2000\nid: ") == true)
+            let upload = try await server.upload(token: child, title: "Raw")
+            let text = await connection.receive(until: "contentId\":\"\(upload.id)")
+            // No chunk sizes between the frames: the body is the event stream itself.
+            #expect(text.contains("-\(upload.version)\nevent: invalidate\ndata: {"))
+            #expect(!text.contains("\r\n", after: "\r\n\r\n"))
+            #expect(server.server.hub.streamCount == 1)
+        }
+    }
+
+    @Test func aStreamAfterAnotherRequestOnTheConnectionIsServedByHummingbirdChunked() async throws {
+        try await TestServer.run { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let child = try await server.token(family: family, user: "kid", role: .child)
+            let connection = try RawConnection(port: server.port)
+            #expect(connection.send("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+            #expect(await connection.receive(until: "}").contains("HTTP/1.1 200"))
+            #expect(connection.send(Self.streamRequest(token: parent)))
+            let opening = await connection.receive(until: "retry: 2000")
+            let secondHead = opening.components(separatedBy: "HTTP/1.1 ").last?.lowercased() ?? ""
+            #expect(secondHead.hasPrefix("200 ok"))
+            #expect(secondHead.contains("transfer-encoding: chunked"))
+            let upload = try await server.upload(token: child, title: "Chunked")
+            #expect(await connection.receive(until: "contentId\":\"\(upload.id)").contains("event: invalidate"))
+            #expect(server.server.hub.streamCount == 1)
+        }
+    }
+
+    @Test(arguments: [
+        ("Bearer not.a.token", "401", "unauthorized"),
+        ("Basic abc", "401", "unauthorized"),
+    ])
+    func aRefusedFirstRequestGetsTheAPIsErrorResponse(authorization: String, status: String, code: String) async throws {
+        try await TestServer.run { server in
+            let connection = try RawConnection(port: server.port)
+            #expect(connection.send("GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: \(authorization)\r\n\r\n"))
+            let response = await connection.receive(until: "}}")
+            #expect(response.hasPrefix("HTTP/1.1 \(status)"))
+            #expect(response.contains(#"{"error":{"code":"\#(code)""#))
+            #expect(server.server.hub.streamCount == 0)
+        }
+    }
+
+    @Test func aStreamOverTheCapGets429FromTheFirstRequestToo() async throws {
+        try await TestServer.run(configure: { $0.hub.maxStreamsPerUser = 1 }) { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let first = try RawConnection(port: server.port)
+            #expect(first.send(Self.streamRequest(token: parent)))
+            #expect(await first.receive(until: "id: ").contains("200 OK"))
+            let second = try RawConnection(port: server.port)
+            #expect(second.send(Self.streamRequest(token: parent)))
+            let refused = await second.receive(until: "}}")
+            #expect(refused.hasPrefix("HTTP/1.1 429"))
+            #expect(refused.lowercased().contains("retry-after: 5"))
+            #expect(server.server.hub.streamCount == 1)
+        }
+    }
+
+    @Test func aStreamFromAnAllowedOriginCarriesCORSHeadersAndAForeignOneDoesNot() async throws {
+        let allowed = "https://app.example"
+        try await TestServer.run(configure: { $0.corsAllowedOrigins = [allowed] }) { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let friendly = try RawConnection(port: server.port)
+            #expect(friendly.send(Self.streamRequest(token: parent, extra: "Origin: \(allowed)\r\n")))
+            let friendlyHead = await friendly.receive(until: "\r\n\r\n").lowercased()
+            #expect(friendlyHead.contains("access-control-allow-origin: \(allowed)"))
+            #expect(friendlyHead.contains("vary: origin"))
+            let foreign = try RawConnection(port: server.port)
+            #expect(foreign.send(Self.streamRequest(token: parent, extra: "Origin: https://evil.example\r\n")))
+            let foreignHead = await foreign.receive(until: "\r\n\r\n").lowercased()
+            #expect(foreignHead.hasPrefix("http/1.1 200"))
+            #expect(!foreignHead.contains("access-control-allow-origin"))
+        }
+    }
+
+    @Test func aClientThatLeavesAFastPathStreamIsReleased() async throws {
+        try await TestServer.run { server in
+            let parent = try await server.token(family: TestEnvironment.uniqueFamily(), user: "mom", role: .parent)
+            var connection: RawConnection? = try RawConnection(port: server.port)
+            #expect(connection?.send(Self.streamRequest(token: parent)) == true)
+            #expect(await connection?.receive(until: "id: ").contains("200 OK") == true)
+            #expect(server.server.hub.streamCount == 1)
+            connection = nil
+            let deadline = ContinuousClock.now + .seconds(3)
+            while server.server.hub.streamCount > 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(server.server.hub.streamCount == 0)
+        }
+    }
+}
