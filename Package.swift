@@ -36,6 +36,8 @@ let package = Package(
             name: "CHiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        // <sys/epoll.h> for flimmer-bench's receiver thread (Swift's Glibc module leaves it out).
+        .systemLibrary(name: "CEpoll"),
         // A safe Swift wrapper over hiredis. Knows nothing of HTTP.
         .target(
             name: "RedisClient",
@@ -106,6 +108,7 @@ let package = Package(
         .executableTarget(
             name: "flimmer-bench",
             dependencies: [
+                "CEpoll",
                 "Server",
                 "ContentQueue",
                 "RedisClient",

@@ -1,4 +1,4 @@
-import CNIOLinux
+import CEpoll
 import Foundation
 import Glibc
 import Synchronization

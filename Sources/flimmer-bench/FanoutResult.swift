@@ -12,6 +12,8 @@ struct FanoutResult: Codable, Sendable {
     /// Streams neither accepted nor failed when the connect phase timed out.
     var notConnected = 0
     var connectSeconds = 0.0
+    /// TcpExt ListenOverflows during the connect phase (machine-wide).
+    var listenOverflows: Int?
     var failureReasons: [String: Int] = [:]
     var delivered = 0
     var expected = 0
@@ -56,7 +58,7 @@ struct FanoutResult: Codable, Sendable {
 
     func printBlock() {
         print("== \(target): \(streams) streams × \(events) events at \(fmt(rate))/s, \(payloadBytes)-byte payload")
-        print("connects: \(connected) accepted, \(failedConnects) failed, \(notConnected) unanswered, in \(fmt(connectSeconds)) s")
+        print("connects: \(connected) accepted, \(failedConnects) failed, \(notConnected) unanswered, in \(fmt(connectSeconds)) s; listen queue overflows \(listenOverflows.map(String.init) ?? "n/a")")
         for (reason, count) in failureReasons.sorted(by: { $0.key < $1.key }) { print("  failure: \(reason) × \(count)") }
         print("published: \(published) of \(events), achieved \(fmt(publishRateAchieved ?? .nan))/s, latest start \(fmt(publisherMaxLatenessMs)) ms behind schedule")
         if let publishError { print("  publish error: \(publishError)") }

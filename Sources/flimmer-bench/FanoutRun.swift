@@ -39,11 +39,13 @@ struct FanoutRun: Sendable {
             sendTimes: sendTimes
         )
         let connectStart = Realtime.monotonic()
+        let overflowsStart = ListenOverflows.read()
         receiver.start()
         // Generous: 19k connects take a few seconds; a stuck SYN retransmits after 1, 3, 7 s.
         let connectTimeout = 30.0 + Double(streams) / 500
         await Self.wait(seconds: connectTimeout) { receiver.connected.load(ordering: .relaxed) + receiver.failed.load(ordering: .relaxed) >= streams }
         result.connectSeconds = Double(Realtime.monotonic() - connectStart) / 1e9
+        result.listenOverflows = ListenOverflows.since(overflowsStart)
         try? await Task.sleep(for: .seconds(idleSeconds))
         result.pssIdleKiB = processes.pssKiB()
         result.rssIdleKiB = processes.rssKiB()
@@ -124,6 +126,10 @@ struct FanoutRun: Sendable {
         }
         if result.publisherMaxLatenessMs / 1000 > 0.1 * scheduledSpan || (outcome.achievedRate ?? rate) < 0.9 * rate {
             result.warnings.append("the publisher fell behind its schedule by more than 10%: the asked rate was not reached")
+        }
+        if let overflows = result.listenOverflows, overflows > 0 {
+            result.warnings.append(
+                "a listen queue overflowed \(overflows) times while the streams connected (SYNs retried after 1 s): lower --max-connecting or raise the server's backlog")
         }
         if result.untimestamped > 0 { result.warnings.append("some deliveries had no kernel timestamp; their latency uses the time of the read") }
         result.failed = result.missing > 0 || result.failedConnects > 0 || result.notConnected > 0 || outcome.error != nil

@@ -83,15 +83,19 @@ struct StormBench: AsyncParsableCommand {
                         finalSeq: final, maxInFlight: maxConnecting),
             sendTimes: sendTimes)
         // Only the final version has a "send time": the reconnect's start, so latency = time to catch up.
+        let overflowsStart = ListenOverflows.read()
         sendTimes[final] = Realtime.now()
         again.start()
         await FanoutRun.wait(seconds: deadline) { again.settled.load(ordering: .relaxed) >= streams }
+        let overflows = ListenOverflows.since(overflowsStart)
         await again.stop()
 
         let caughtUp = again.histogram
         let deadlineNs = Int64(deadline * 1e9)
         let inTime = again.streams.filter { $0.lastSeq >= final }.count
-        print("reconnect: \(again.connected.load(ordering: .relaxed)) accepted, \(again.failed.load(ordering: .relaxed)) failed")
+        print(
+            "reconnect: \(again.connected.load(ordering: .relaxed)) accepted, \(again.failed.load(ordering: .relaxed)) failed; listen queue overflows \(overflows.map(String.init) ?? "n/a") (each costs a 1 s SYN retry)"
+        )
         for (reason, count) in again.counters.failures.sorted(by: { $0.key < $1.key }) { print("  failure: \(reason) × \(count)") }
         print("caught up to version \(final) within \(fmt(deadline)) s: \(inTime) of \(streams)")
         print("reconnect start → stream has version \(final): p50 \(ms(caughtUp.percentile(50))) ms, p99 \(ms(caughtUp.percentile(99))) ms, max \(ms(caughtUp.count > 0 ? caughtUp.maxValue : nil)) ms")
