@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// The read path: one recvmsg, its kernel timestamp, the response head, then the marker search.
@@ -77,7 +78,11 @@ extension FanoutReceiver {
     private func acceptHead(_ index: Int, count: Int) -> Int? {
         let body = buffer + Self.carryRoom
         guard plan.http else {
-            // Redis: the first bytes are the subscribe reply; from here on, messages are counted.
+            // Redis: the first bytes are the subscribe reply (an array); an error (say, maxclients) fails the stream.
+            guard body[0] == UInt8(ascii: "*") else {
+                fail(index, "redis: \(String(decoding: UnsafeBufferPointer(start: body, count: Swift.min(count, 60)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))")
+                return nil
+            }
             accept(index)
             return count
         }

@@ -3,6 +3,8 @@ import Foundation
 /// The measurements of one target run; printed as a block and appended as one JSON line.
 struct FanoutResult: Codable, Sendable {
     var target: String
+    /// When the target's run started (ISO 8601, UTC), to tell runs apart in a results file.
+    var startedAt = ISO8601DateFormatter().string(from: Date())
     var streams: Int
     var events: Int
     var rate: Double

@@ -125,7 +125,7 @@ struct FanoutRun: Sendable {
             result.warnings.append("the receiver thread used \(fmt(share * 100))% of a core: the load tool may be the bottleneck")
         }
         if result.publisherMaxLatenessMs / 1000 > 0.1 * scheduledSpan || (outcome.achievedRate ?? rate) < 0.9 * rate {
-            result.warnings.append("the publisher fell behind its schedule by more than 10%: the asked rate was not reached")
+            result.warnings.append("the publisher fell behind its schedule by more than 10%, so the asked rate was not reached (each publish waits for the server's reply: a server slow to accept publishes shows here too)")
         }
         if let overflows = result.listenOverflows, overflows > 0 {
             result.warnings.append(
