@@ -32,7 +32,9 @@ struct FanoutBench: AsyncParsableCommand {
     @Option(help: "Events per second (a fixed schedule, not closed loop).") var rate = 50.0
     @Option(help: "Size of each published payload in bytes.") var payloadBytes = 128
     @Option(help: "Seconds to wait after the last publish for every stream to have it.") var timeout = 10.0
-    @Option(help: "Connects in flight at most (keeps the server's SYN backlog from overflowing).") var maxConnecting = 500
+    /// 250: below the gateway's listen backlog (Hummingbird's default, 256). A connect counts until its
+    /// response head arrives, so the accept queue can never overflow; at 500 it did (SYNs retried after 1 s).
+    @Option(help: "Connects in flight at most (keeps the server's listen queue from overflowing).") var maxConnecting = 250
     @Option(help: "Append one JSON object per target run to this file.") var jsonOut: String?
 
     @Option(help: "Base URL of a running gateway.") var gateway: String?

@@ -29,7 +29,8 @@ extension FanoutReceiver {
         // Right after the first socket enables timestamps the kernel turns them on asynchronously,
         // so the first reads (response heads) may have none; only deliveries without one are counted.
         let stamp = Self.timestamp(control, length: Int(message.msg_controllen))
-        let received = stamp ?? Realtime.now()
+        let readAt = Realtime.now()
+        let received = stamp ?? readAt
         var length = count
         if streams[index].phase == .awaitingHead {
             guard let bodyLength = acceptHead(index, count: count) else { return }
@@ -38,7 +39,11 @@ extension FanoutReceiver {
         if streams[index].chunked {
             length = streams[index].chunk.decode(body, count: length)
         }
+        let deliveredBefore = streams[index].delivered
         scan(index, length: length, at: received, stamped: stamp != nil)
+        // How late this thread read data the kernel already had: a growing lag means the load
+        // tool, not the server, is behind (and its full receive buffers push back on the server).
+        if streams[index].delivered != deliveredBefore, stamp != nil { readLag.record(readAt - received) }
     }
 
     /// The kernel receive time from an SCM_TIMESTAMPNS control message, parsed by hand: on

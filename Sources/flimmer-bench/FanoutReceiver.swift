@@ -19,7 +19,7 @@ final class FanoutReceiver: @unchecked Sendable {
         var finalSeq: Int
         /// Connects started but not yet answered; bounded so that the server's SYN and accept
         /// backlogs never overflow (a dropped SYN costs a 1 s retransmit and skews the connect phase).
-        var maxInFlight = 500
+        var maxInFlight = 250
         /// Keep each stream's last `id:` value (the storm reconnects with it).
         var recordIDs = false
     }
@@ -51,6 +51,8 @@ final class FanoutReceiver: @unchecked Sendable {
     // Owned by the receiver thread until `done`; read by others only after `waitUntilDone`.
     var streams: [StreamState]
     var histogram = LatencyHistogram()
+    /// Per read that delivered an event: the time of the read − the kernel's receive time.
+    var readLag = LatencyHistogram()
     /// Per version: how many streams received it, and the latest kernel receive time among them.
     var eventCounts: [Int32]
     var lastArrival: [Int64]

@@ -50,6 +50,10 @@ struct FanoutResult: Codable, Sendable {
     var receiverCPUShare: Double?
     var toolCPUShare: Double?
     var publishPhaseSeconds = 0.0
+    /// The receiver's read time − the kernel's receive time, per read that delivered events, in ms.
+    var readLagP50: Double?
+    var readLagP99: Double?
+    var readLagMax: Double?
     var parseMisses = 0
     var chunkErrors = 0
     var duplicates = 0
@@ -79,6 +83,7 @@ struct FanoutResult: Codable, Sendable {
         print(
             "load tool CPU over \(fmt(publishPhaseSeconds)) s: receiver thread \(Self.percent(receiverCPUShare)), whole tool \(Self.percent(toolCPUShare)) of one core"
         )
+        print("load tool read lag (read time − kernel receive time): p50 \(Self.ms(readLagP50)), p99 \(Self.ms(readLagP99)), max \(Self.ms(readLagMax))")
         let oddities = [("parse misses", parseMisses), ("chunk framing errors", chunkErrors), ("duplicates", duplicates),
                         ("deliveries without a kernel timestamp", untimestamped), ("negative latencies", negativeLatencies)]
             .filter { $0.1 > 0 }

@@ -104,6 +104,9 @@ struct FanoutRun: Sendable {
         result.latencyP99 = latency.percentile(99).map { Double($0) / 1e6 }
         result.latencyMax = latency.count > 0 ? Double(latency.maxValue) / 1e6 : nil
         result.negativeLatencies = Int(latency.negative)
+        result.readLagP50 = receiver.readLag.percentile(50).map { Double($0) / 1e6 }
+        result.readLagP99 = receiver.readLag.percentile(99).map { Double($0) / 1e6 }
+        result.readLagMax = receiver.readLag.count > 0 ? Double(receiver.readLag.maxValue) / 1e6 : nil
         var allStreams = LatencyHistogram()
         for version in 1...events where Int(receiver.eventCounts[version]) == streams && sendTimes[version] > 0 {
             allStreams.record(receiver.lastArrival[version] - sendTimes[version])
@@ -126,6 +129,9 @@ struct FanoutRun: Sendable {
         }
         if result.publisherMaxLatenessMs / 1000 > 0.1 * scheduledSpan || (outcome.achievedRate ?? rate) < 0.9 * rate {
             result.warnings.append("the publisher fell behind its schedule by more than 10%, so the asked rate was not reached (each publish waits for the server's reply: a server slow to accept publishes shows here too)")
+        }
+        if let lag = result.readLagP99, lag > 50 {
+            result.warnings.append("the receiver read events \(fmt(lag)) ms (p99) after the kernel had them: the load tool is behind")
         }
         if let overflows = result.listenOverflows, overflows > 0 {
             result.warnings.append(
