@@ -48,6 +48,9 @@ extension FanoutReceiver {
 
     /// The kernel receive time from an SCM_TIMESTAMPNS control message, parsed by hand: on
     /// 64-bit Linux a cmsghdr is 16 bytes (size_t len, int level, int type) and the timespec follows.
+    ///
+    /// For TCP it is the arrival time of the last segment the read consumed, so when one read
+    /// returns several events the earlier ones are charged up to the gap between their segments.
     static func timestamp(_ control: UnsafeMutableRawPointer, length: Int) -> Int64? {
         var offset = 0
         while offset + 32 <= length {

@@ -57,6 +57,7 @@ struct FanoutResult: Codable, Sendable {
     var parseMisses = 0
     var chunkErrors = 0
     var duplicates = 0
+    var beyondFinal = 0
     var untimestamped = 0
     var negativeLatencies = 0
     var warnings: [String] = []
@@ -84,7 +85,7 @@ struct FanoutResult: Codable, Sendable {
             "load tool CPU over \(fmt(publishPhaseSeconds)) s: receiver thread \(Self.percent(receiverCPUShare)), whole tool \(Self.percent(toolCPUShare)) of one core"
         )
         print("load tool read lag (read time − kernel receive time): p50 \(Self.ms(readLagP50)), p99 \(Self.ms(readLagP99)), max \(Self.ms(readLagMax))")
-        let oddities = [("parse misses", parseMisses), ("chunk framing errors", chunkErrors), ("duplicates", duplicates),
+        let oddities = [("parse misses", parseMisses), ("chunk framing errors", chunkErrors), ("duplicates", duplicates), ("versions never published", beyondFinal),
                         ("deliveries without a kernel timestamp", untimestamped), ("negative latencies", negativeLatencies)]
             .filter { $0.1 > 0 }
         if !oddities.isEmpty { print("oddities: " + oddities.map { "\($0.0) \($0.1)" }.joined(separator: ", ")) }

@@ -118,6 +118,7 @@ struct FanoutRun: Sendable {
         result.parseMisses = receiver.counters.parseMisses
         result.chunkErrors = receiver.streams.reduce(0) { $0 + $1.chunk.errors }
         result.duplicates = receiver.counters.duplicates
+        result.beyondFinal = receiver.counters.beyondFinal
         result.untimestamped = receiver.counters.untimestamped
     }
 
