@@ -131,12 +131,15 @@ struct FanoutRun: Sendable {
         if result.publisherMaxLatenessMs / 1000 > 0.1 * scheduledSpan || (outcome.achievedRate ?? rate) < 0.9 * rate {
             result.warnings.append("the publisher fell behind its schedule by more than 10%, so the asked rate was not reached (each publish waits for the server's reply: a server slow to accept publishes shows here too)")
         }
+        if let perStream = result.pssPerStreamKiB ?? result.rssPerStreamKiB, perStream < 1 {
+            result.warnings.append("memory per stream is about 0: the server probably kept memory freed after an earlier, larger run; restart it for a memory figure")
+        }
         if let lag = result.readLagP99, lag > 50 {
             result.warnings.append("the receiver read events \(fmt(lag)) ms (p99) after the kernel had them: the load tool is behind")
         }
         if let overflows = result.listenOverflows, overflows > 0 {
             result.warnings.append(
-                "a listen queue overflowed \(overflows) times while the streams connected (SYNs retried after 1 s): lower --max-connecting or raise the server's backlog")
+                "a listen queue overflowed \(overflows) times while the streams connected (SYNs retried after 1 s; machine-wide, so other processes count too): lower --max-connecting or raise the server's backlog")
         }
         if result.untimestamped > 0 { result.warnings.append("some deliveries had no kernel timestamp; their latency uses the time of the read") }
         result.failed = result.missing > 0 || result.failedConnects > 0 || result.notConnected > 0 || outcome.error != nil
