@@ -157,6 +157,12 @@ let package = Package(
             ],
             swiftSettings: testSwiftSettings
         ),
+        // The load tool's parsing and receiver, against a local socket (no servers needed).
+        .testTarget(
+            name: "FlimmerBenchTests",
+            dependencies: ["flimmer-bench"],
+            swiftSettings: testSwiftSettings
+        ),
         .testTarget(
             name: "ServerTests",
             dependencies: [
