@@ -84,9 +84,10 @@ final class FanoutReceiver: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "fanout-receiver"
-        thread.start()
+        Thread { [self] in
+            ThreadName.set("fanout-recv")
+            run()
+        }.start()
     }
 
     /// Asks the thread to close every socket at once and exit, and waits until it has.

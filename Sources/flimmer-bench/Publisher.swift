@@ -37,9 +37,10 @@ final class Publisher: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "fanout-publisher"
-        thread.start()
+        Thread { [self] in
+            ThreadName.set("fanout-publish")
+            run()
+        }.start()
     }
 
     /// Waits until every event was published (or publishing failed).
