@@ -37,6 +37,8 @@ let package = Package(
             name: "CHiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        // <sys/epoll.h> for flimmer-bench's receiver thread (Swift's Glibc module leaves it out).
+        .systemLibrary(name: "CEpoll"),
         // A safe Swift wrapper over hiredis. Knows nothing of HTTP.
         .target(
             name: "RedisClient",
@@ -112,6 +114,7 @@ let package = Package(
         .executableTarget(
             name: "flimmer-bench",
             dependencies: [
+                "CEpoll",
                 "Server",
                 "ContentQueue",
                 "RedisClient",
@@ -160,6 +163,12 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: testSwiftSettings
+        ),
+        // The load tool's parsing and receiver, against a local socket (no servers needed).
+        .testTarget(
+            name: "FlimmerBenchTests",
+            dependencies: ["flimmer-bench"],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(

@@ -11,7 +11,10 @@ struct BenchOptions: ParsableArguments {
     @Flag(help: "Sign tokens with the development secret instead of FLIMMER_JWT_SECRET.")
     var dev = false
 
-    func authority() async throws -> TokenAuthority {
+    func authority() async throws -> TokenAuthority { try await Self.authority(dev: dev) }
+
+    /// FLIMMER_JWT_SECRET's authority, or with `dev` the development secret's.
+    static func authority(dev: Bool) async throws -> TokenAuthority {
         if let secret = ProcessInfo.processInfo.environment["FLIMMER_JWT_SECRET"], !secret.isEmpty, !dev {
             return try await TokenAuthority(secret: secret)
         }

@@ -5,7 +5,7 @@ import ArgumentParser
 struct FlimmerBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flimmer-bench",
-        abstract: "Measure FlimmerSync: upload-to-stream latency, upload throughput, and the Redis-only floor.",
-        subcommands: [RelayBench.self, UploadBench.self, StoreBench.self]
+        abstract: "Measure FlimmerSync: fan-out against Nchan and Redis, reconnect storms, upload throughput, and the Redis-only floor.",
+        subcommands: [FanoutBench.self, StormBench.self, UploadBench.self, StoreBench.self]
     )
 }
