@@ -36,7 +36,7 @@ struct StoreBench: AsyncParsableCommand {
         let run = BenchOptions.runID()
         let familyIDs = (0..<(families ?? concurrency)).map { BenchOptions.family($0, run: run) }
         let child = UserID("child")!
-        let me = ProcessStats(pid: getpid())
+        let me = ServerProcesses.current
         let cpuBefore = me.cpuSeconds()
         let result = try await ClosedLoop.run(concurrency: concurrency, count: count) { index in
             _ = try await store.upload(family: familyIDs[index % familyIDs.count], child: child, draft: ContentDraft(title: "bench \(index)"))

@@ -71,7 +71,7 @@ struct UploadBench: AsyncParsableCommand {
             return request
         }
 
-        let me = ProcessStats(pid: getpid())
+        let me = ServerProcesses.current
         let cpuBefore = me.cpuSeconds()
         // The loop blocks in poll(); on its own thread it leaves the concurrency pool alone.
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<ClosedLoop.Result, Never>) in
