@@ -35,6 +35,9 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
     private(set) var ticket: StreamTicket?
     private var backlog: [ByteBuffer] = []
     private var unwritableSince: NIODeadline?
+    /// The channel's writability as its last change reported it; kept here because asking the
+    /// channel (an atomic read behind two indirections) was a visible share of the fan-out's CPU.
+    private var writable = true
     private var needsFlush = false
     private var onClose: ((StreamCloseReason) -> Void)?
     /// Frames go out as plain bytes (the HTTP codec has left the pipeline), not as body parts.
@@ -74,7 +77,8 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     public func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, case .live = phase {
+        writable = context.channel.isWritable
+        if writable, case .live = phase {
             unwritableSince = nil
             writeBacklog()
             flushIfNeeded()
@@ -116,7 +120,7 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .waiting:
             keep(frame)
         case .live:
-            guard let context, context.channel.isWritable, backlog.isEmpty else {
+            guard writable, backlog.isEmpty, let context else {
                 keep(frame)
                 if unwritableSince == nil { unwritableSince = .now() }
                 return
@@ -178,7 +182,7 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     private func writeBacklog() {
-        guard !backlog.isEmpty, let context, context.channel.isWritable else { return }
+        guard !backlog.isEmpty, writable, let context else { return }
         // Frames that piled up go out as one write, as Redis does for a client that fell behind.
         var joined: ByteBuffer
         if backlog.count == 1 {

@@ -20,6 +20,7 @@ struct SSEStreamHandlerTests {
         defer { hub.close(stream.handle) }
         _ = try await stream.goLive()
         stream.channel.isWritable = false
+        stream.channel.pipeline.fireChannelWritabilityChanged()
         for version in 1...10 { publish(family, version: version) }
         try await Task.sleep(for: .milliseconds(50))
         #expect(try await stream.drain().isEmpty)
@@ -38,6 +39,7 @@ struct SSEStreamHandlerTests {
         defer { hub.close(stream.handle) }
         let ended = try await stream.goLive()
         stream.channel.isWritable = false
+        stream.channel.pipeline.fireChannelWritabilityChanged()
         publish(family, version: 1)
         try await Task.sleep(for: .milliseconds(100))
         hub.closeStalledAndExpiredStreams()
