@@ -102,7 +102,8 @@ public final class EventHub: Sendable {
         let ticket = handle.ticket
         guard release(ticket, loopID: ObjectIdentifier(handle.fanout.eventLoop)) else { return }
         let fanout = handle.fanout
-        fanout.eventLoop.execute { fanout.remove(ticket) }
+        let handler = handle.handler
+        fanout.eventLoop.execute { fanout.remove(handler.value) }
     }
 
     /// Takes a stream off the counts; returns false if it was not open.

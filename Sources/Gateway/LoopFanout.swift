@@ -28,8 +28,9 @@ final class LoopFanout: @unchecked Sendable {
     }
 
     let eventLoop: any EventLoop
-    /// Family -> stream id -> handler. On `eventLoop` only.
-    private var streams: [String: [UInt64: SSEStreamHandler]] = [:]
+    /// Family -> its streams on this loop, in an array (each handler knows its slot) because
+    /// walking a contiguous array is the inner loop of every event. On `eventLoop` only.
+    private var streams: [String: [SSEStreamHandler]] = [:]
     private let inbox = NIOLockedValueBox(Inbox())
     /// Reports streams closed by a sweep: (stalled, expired).
     private let onSweep: @Sendable (Int, Int) -> Void
@@ -53,15 +54,25 @@ final class LoopFanout: @unchecked Sendable {
     func add(_ handler: SSEStreamHandler, ticket: StreamTicket) {
         eventLoop.assertInEventLoop()
         handler.begin(ticket)
-        streams[ticket.family, default: [:]][ticket.id] = handler
+        handler.slot = streams[ticket.family, default: []].count
+        streams[ticket.family, default: []].append(handler)
     }
 
     /// Removes a stream; call on the loop. Returns whether it was there.
     @discardableResult
-    func remove(_ ticket: StreamTicket) -> Bool {
+    func remove(_ handler: SSEStreamHandler) -> Bool {
         eventLoop.assertInEventLoop()
-        guard streams[ticket.family]?.removeValue(forKey: ticket.id) != nil else { return false }
-        if streams[ticket.family]?.isEmpty == true { streams.removeValue(forKey: ticket.family) }
+        let slot = handler.slot
+        guard let family = handler.ticket?.family, let count = streams[family]?.count, (0..<count).contains(slot),
+            streams[family]![slot] === handler
+        else { return false }
+        // Swap with the last one: O(1), and the order of streams does not matter. The array is
+        // changed in place in the dictionary (never copied out), so closing many is not quadratic.
+        streams[family]!.swapAt(slot, count - 1)
+        streams[family]![slot].slot = slot
+        streams[family]!.removeLast()
+        handler.slot = -1
+        if count == 1 { streams[family] = nil }
         return true
     }
 
@@ -81,14 +92,14 @@ final class LoopFanout: @unchecked Sendable {
             switch job {
             case .frame(let family, let frame):
                 guard let handlers = streams[family] else { continue }
-                for handler in handlers.values {
-                    handler.send(frame)
-                    if batching { touched.append(handler) } else { handler.flushIfNeeded() }
+                for handler in handlers {
+                    handler.send(frame, flush: !batching)
+                    if batching { touched.append(handler) }
                 }
             case .heartbeat(let frame):
                 for handler in allHandlers() {
-                    handler.send(frame)
-                    if batching { touched.append(handler) } else { handler.flushIfNeeded() }
+                    handler.send(frame, flush: !batching)
+                    if batching { touched.append(handler) }
                 }
             case .sweep(let now, let stallDeadline):
                 for handler in allHandlers() {
@@ -108,6 +119,6 @@ final class LoopFanout: @unchecked Sendable {
     }
 
     private func allHandlers() -> [SSEStreamHandler] {
-        streams.values.flatMap(\.values)
+        streams.values.flatMap { $0 }
     }
 }

@@ -33,6 +33,8 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var context: ChannelHandlerContext?
     private(set) var phase = Phase.waiting
     private(set) var ticket: StreamTicket?
+    /// This stream's index in its family's array in ``LoopFanout``.
+    var slot = -1
     private var backlog: [ByteBuffer] = []
     private var unwritableSince: NIODeadline?
     /// The channel's writability as its last change reported it; kept here because asking the
@@ -112,8 +114,9 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
         flushIfNeeded()
     }
 
-    /// Writes `frame` now if the client can take it, else keeps it (bounded). Call ``flushIfNeeded()`` after a batch.
-    func send(_ frame: ByteBuffer) {
+    /// Writes `frame` now if the client can take it, else keeps it (bounded). With `flush`, it
+    /// leaves at once; without, call ``flushIfNeeded()`` after the batch.
+    func send(_ frame: ByteBuffer, flush: Bool = false) {
         switch phase {
         case .closed:
             return
@@ -125,7 +128,17 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
                 if unwritableSince == nil { unwritableSince = .now() }
                 return
             }
-            write(frame, context: context)
+            if flush, !needsFlush {
+                // One pass down the pipeline instead of two.
+                if raw {
+                    context.writeAndFlush(NIOAny(IOData.byteBuffer(frame)), promise: nil)
+                } else {
+                    context.writeAndFlush(wrapOutboundOut(.body(frame)), promise: nil)
+                }
+            } else {
+                write(frame, context: context)
+                if flush { flushIfNeeded() }
+            }
         }
     }
 
