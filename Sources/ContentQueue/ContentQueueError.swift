@@ -13,6 +13,8 @@ public struct ContentQueueError: Error, Sendable, Equatable, CustomStringConvert
         public static let contention = Code("contention")
         /// A key holds something other than the layout says (set by hand, or by another program).
         public static let corruptState = Code("corrupt_state")
+        /// A key that only the gateway's own mutations may invalidate.
+        public static let reservedKey = Code("reserved_key")
 
         public var description: String { rawValue }
     }

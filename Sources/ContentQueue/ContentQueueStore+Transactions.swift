@@ -130,9 +130,19 @@ extension ContentQueueStore {
     static func commit(
         _ connection: RedisConnection, keys: ContentKeys, writes: [RedisCommand], payload: InvalidationPayload, epochIsNew: Bool
     ) throws -> Bool {
+        var writes = writes
+        if epochIsNew, let epoch = payload.epoch { writes.append(RedisCommand("SET", keys.epoch, epoch)) }
+        return try commit(connection, versionKey: keys.version, writes: writes, payload: payload)
+    }
+
+    /// MULTI, `writes`, SET `versionKey` to the payload's version, PUBLISH the payload, EXEC, in
+    /// one round trip: the write and its event commit together or not at all. Returns false
+    /// when a WATCHed key changed (nothing was written).
+    static func commit(
+        _ connection: RedisConnection, versionKey: String, writes: [RedisCommand], payload: InvalidationPayload
+    ) throws -> Bool {
         var commands = [RedisCommand("MULTI")] + writes
-        commands.append(RedisCommand("SET", keys.version, payload.version))
-        if epochIsNew, let epoch = payload.epoch { commands.append(RedisCommand("SET", keys.epoch, epoch)) }
+        commands.append(RedisCommand("SET", versionKey, payload.version))
         commands.append(RedisCommand("PUBLISH", InvalidationPayload.channel(for: payload.key), payload.json))
         commands.append(RedisCommand("EXEC"))
         let replies = try connection.pipeline(commands)

@@ -20,7 +20,8 @@ extension EventHub {
         if trimmed.isEmpty {
             body = SSEFrame.idOnly(current.tag)
         } else if let seen = FamilyVersion(tag: trimmed), seen.epoch == current.epoch, seen.version <= current.version {
-            if seen.version < current.version {
+            // A stream that did not ask for the queue's key has nothing to catch up on.
+            if seen.version < current.version, stream.keys?.contains(ContentQueueStore.invalidationKey) ?? true {
                 let payload = InvalidationPayload(
                     key: ContentQueueStore.invalidationKey, family: family.rawValue, version: current.version,
                     reason: InvalidationReason.catchUp.rawValue, epoch: current.epoch
@@ -37,7 +38,7 @@ extension EventHub {
         if epochChanged {
             // The new stream gets the reset frame too, queued behind its opening; a client
             // treats a second reset as one more refetch, which is harmless.
-            broadcast(Self.resetFrame(family: family, current: current), family: family.rawValue)
+            broadcast(Self.resetFrame(family: family, current: current), family: family.rawValue, key: nil)
         }
         return buffer
     }
@@ -60,8 +61,10 @@ extension EventHub {
                 return (epochChanged, wasBehind)
             }
             let frame: ByteBuffer
+            var key: String? = ContentQueueStore.invalidationKey
             if epochChanged {
                 frame = Self.resetFrame(family: family, current: current)
+                key = nil
             } else if wasBehind {
                 let payload = InvalidationPayload(
                     key: ContentQueueStore.invalidationKey, family: family.rawValue, version: current.version,
@@ -72,7 +75,7 @@ extension EventHub {
                 continue
             }
             behind += 1
-            broadcast(frame, family: family.rawValue)
+            broadcast(frame, family: family.rawValue, key: key)
         }
         return behind
     }

@@ -57,7 +57,10 @@ public final class EventHub: Sendable {
     /// From the moment this returns, the family's events queue in the handler until
     /// ``StreamHandle/run()``; so read the family's version after opening, and no event
     /// published in between can be missed. Every opened stream must be ``close(_:)``d.
-    public func open(family: FamilyID, user: String?, channel: any Channel) async throws -> StreamHandle {
+    ///
+    /// - Parameter keys: the query keys whose invalidations the stream wants; nil for all.
+    ///   Resets reach every stream.
+    public func open(family: FamilyID, user: String?, keys: Set<String>? = nil, channel: any Channel) async throws -> StreamHandle {
         let eventLoop = channel.eventLoop
         let loopID = ObjectIdentifier(eventLoop)
         let (ticket, fanout) = try state.withLockedValue { state -> (StreamTicket, LoopFanout) in
@@ -73,7 +76,9 @@ public final class EventHub: Sendable {
             }
             state.nextID += 1
             let lifetime = configuration.maxStreamLifetime * Double.random(in: 0.9...1.0)
-            let ticket = StreamTicket(id: state.nextID, family: family.rawValue, user: userKey, expiresAt: .now + lifetime)
+            let ticket = StreamTicket(
+                id: state.nextID, family: family.rawValue, user: userKey, expiresAt: .now + lifetime, keys: keys
+            )
             state.open.insert(ticket.id)
             state.families[family.rawValue, default: Family()].streams += 1
             state.families[family.rawValue]!.loops[loopID, default: 0] += 1
@@ -163,22 +168,23 @@ public final class EventHub: Sendable {
             return (family.streams, family.loops.keys.compactMap { state.loops[$0] }, reset, id)
         }
         guard plan.streams > 0 else { return 0 }
-        var frame = SSEFrame.event(id: plan.id, event: "invalidate", data: event.rawJSON)
-        if let reset = plan.reset {
-            var resetFrame = Self.resetFrame(family: event.family, current: reset)
-            resetFrame.writeBuffer(&frame)
-            frame = resetFrame
+        let frame = SSEFrame.event(id: plan.id, event: "invalidate", data: event.rawJSON)
+        for fanout in plan.loops {
+            // A reset goes to every stream first, then the event to those that want its key.
+            if let reset = plan.reset {
+                fanout.submit(.frame(family: payload.family, key: nil, Self.resetFrame(family: event.family, current: reset)))
+            }
+            fanout.submit(.frame(family: payload.family, key: payload.key, frame))
         }
-        for fanout in plan.loops { fanout.submit(.frame(family: payload.family, frame)) }
         return plan.streams
     }
 
-    /// Sends `frame` to every open stream of `family`.
-    func broadcast(_ frame: ByteBuffer, family: String) {
+    /// Sends `frame` to every open stream of `family` that wants `key` (all of them when `key` is nil).
+    func broadcast(_ frame: ByteBuffer, family: String, key: String?) {
         let loops = state.withLockedValue { state in
             state.families[family]?.loops.keys.compactMap { state.loops[$0] } ?? []
         }
-        for fanout in loops { fanout.submit(.frame(family: family, frame)) }
+        for fanout in loops { fanout.submit(.frame(family: family, key: key, frame)) }
     }
 
     /// Sends every open stream a heartbeat comment.

@@ -39,8 +39,12 @@ public struct EventStream: Sendable {
     ///
     /// Throws (before any byte is sent) when a cap is reached or Redis cannot be read; the
     /// stream is then released.
-    public func open(family: FamilyID, user: String, lastEventID: String?, channel: any Channel) async throws -> Opened {
-        let stream = try await hub.open(family: family, user: user, channel: channel)
+    ///
+    /// - Parameter keys: the query keys whose invalidations the stream wants; nil for all.
+    public func open(
+        family: FamilyID, user: String, lastEventID: String?, keys: Set<String>? = nil, channel: any Channel
+    ) async throws -> Opened {
+        let stream = try await hub.open(family: family, user: user, keys: keys, channel: channel)
         do {
             let current = try await store.currentVersion(family: family)
             return Opened(handle: stream, opening: hub.openingFrames(for: stream.ticket, current: current, lastEventID: lastEventID))

@@ -16,7 +16,8 @@ import NIOCore
 final class LoopFanout: @unchecked Sendable {
     /// What waits for the loop: frames for one family, or work on every stream.
     enum Job: Sendable {
-        case frame(family: String, ByteBuffer)
+        /// `key` nil: for every stream of the family (a reset), whatever keys it asked for.
+        case frame(family: String, key: String?, ByteBuffer)
         case heartbeat(ByteBuffer)
         case sweep(now: ContinuousClock.Instant, stallDeadline: NIODeadline)
         case closeAll(StreamCloseReason)
@@ -90,9 +91,10 @@ final class LoopFanout: @unchecked Sendable {
         var expired = 0
         for job in jobs {
             switch job {
-            case .frame(let family, let frame):
+            case .frame(let family, let key, let frame):
                 guard let handlers = streams[family] else { continue }
                 for handler in handlers {
+                    if let key, let wanted = handler.keys, !wanted.contains(key) { continue }
                     handler.send(frame, flush: !batching)
                     if batching { touched.append(handler) }
                 }

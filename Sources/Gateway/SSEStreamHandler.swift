@@ -35,6 +35,8 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
     private(set) var ticket: StreamTicket?
     /// This stream's index in its family's array in ``LoopFanout``.
     var slot = -1
+    /// The query keys the stream wants, or nil for all (copied from its ticket for the fan-out loop).
+    private(set) var keys: Set<String>?
     private var backlog: [ByteBuffer] = []
     private var unwritableSince: NIODeadline?
     /// The channel's writability as its last change reported it; kept here because asking the
@@ -93,6 +95,7 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Marks the connection as carrying `ticket`'s stream; frames queue until ``goLive(onClose:)``.
     func begin(_ ticket: StreamTicket) {
         self.ticket = ticket
+        self.keys = ticket.keys
         phase = .waiting
     }
 

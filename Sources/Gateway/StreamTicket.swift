@@ -8,6 +8,8 @@ public struct StreamTicket: Sendable, Hashable {
     public let user: String?
     /// When the stream ends to make its client reconnect.
     public let expiresAt: ContinuousClock.Instant
+    /// The query keys whose invalidations the stream wants, or nil for all.
+    public let keys: Set<String>?
 
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.id == rhs.id }
     public func hash(into hasher: inout Hasher) { hasher.combine(id) }

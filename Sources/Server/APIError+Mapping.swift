@@ -18,6 +18,8 @@ extension APIError {
                 return .notFound("no such content")
             case .notPending:
                 return APIError(.conflict, code: "not_pending", message: error.message)
+            case .reservedKey:
+                return .invalidField("key", "is reserved: \(error.message)")
             case .contention:
                 return APIError(.serviceUnavailable, code: "contention", message: error.message, headers: [.retryAfter: "1"])
             default:

@@ -22,6 +22,24 @@ struct EventsController: Sendable {
     func open(_ request: Request, channel: any Channel) async throws -> EventStream.Opened {
         let principal = try await auth.principal(request, allowQuery: true, roles: [.parent, .child])
         let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters["lastEventId"].map(String.init)
-        return try await stream.open(family: principal.family, user: principal.user.rawValue, lastEventID: lastEventID, channel: channel)
+        let keys = try Self.keys(request.uri.queryParameters["keys"].map(String.init))
+        return try await stream.open(
+            family: principal.family, user: principal.user.rawValue, lastEventID: lastEventID, keys: keys, channel: channel
+        )
+    }
+
+    /// `?keys=contentQueue,profile`: the query keys a client wants invalidations of; nil for all.
+    static func keys(_ parameter: String?) throws -> Set<String>? {
+        guard let parameter else { return nil }
+        let names = parameter.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard names.count <= 32, !names.isEmpty else { throw APIError.invalidField("keys", "must list 1-32 query keys") }
+        var keys: Set<String> = []
+        for name in names {
+            guard let key = QueryKey(name) else {
+                throw APIError.invalidField("keys", "must be comma-separated query keys (1-64 of A-Z a-z 0-9 _ -, starting with a letter)")
+            }
+            keys.insert(key.rawValue)
+        }
+        return keys
     }
 }

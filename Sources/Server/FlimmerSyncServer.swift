@@ -47,6 +47,8 @@ public struct FlimmerSyncServer: Sendable {
         if !configuration.corsAllowedOrigins.isEmpty {
             router.middlewares.add(CORSPolicy(allowedOrigins: Set(configuration.corsAllowedOrigins)))
         }
+        InvalidateController(store: store, auth: auth, bodies: RequestBodyReader(maxBytes: configuration.maxBodyBytes))
+            .register(on: router)
         ContentController(store: store, auth: auth, bodies: RequestBodyReader(maxBytes: configuration.maxBodyBytes))
             .register(on: router)
         let events = EventsController(stream: EventStream(hub: hub, store: store), auth: auth)

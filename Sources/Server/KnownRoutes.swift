@@ -10,6 +10,7 @@ struct KnownRoutes: Sendable {
         ("/api/content/{id}/approve", [.post]),
         ("/api/content/{id}/reject", [.post]),
         ("/api/events", [.get]),
+        ("/api/invalidate", [.post]),
         ("/health/live", [.get]),
         ("/health/ready", [.get]),
         ("/openapi.json", [.get]),

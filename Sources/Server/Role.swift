@@ -4,4 +4,7 @@ public enum Role: String, Sendable, CaseIterable, Codable {
     case parent
     /// Uploads, reads its own items, opens the family's stream.
     case child
+    /// A backend service: invalidates query keys (`POST /api/invalidate`), for one family or,
+    /// with `fam` `*`, for every family. Opens no stream and reads no queue.
+    case service
 }

@@ -38,21 +38,52 @@ public struct TokenAuthority: Sendable {
         return try await keys.sign(claims, header: ["typ": "JWT"])
     }
 
+    /// Signs a service token for `user`, valid for `family` or, when nil, for every family (`fam` `*`).
+    public func issueService(user: UserID, family: FamilyID?, ttl: TimeInterval) async throws -> String {
+        let claims = FlimmerClaims(
+            sub: SubjectClaim(value: user.rawValue), fam: family?.rawValue ?? Self.allFamilies,
+            role: Role.service.rawValue, exp: ExpirationClaim(value: Date().addingTimeInterval(ttl))
+        )
+        return try await keys.sign(claims, header: ["typ": "JWT"])
+    }
+
+    /// The `fam` of a service token valid for every family.
+    public static let allFamilies = "*"
+
+    /// Verifies a service token and returns its holder; throws a 401 ``APIError`` for an invalid
+    /// token and a 403 for a valid one of another role.
+    public func verifyService(_ token: String) async throws -> ServiceCaller {
+        let claims = try await verifiedClaims(token)
+        guard claims.role == Role.service.rawValue else {
+            throw APIError.forbidden("this route is open to service tokens only")
+        }
+        guard let user = UserID(claims.sub.value) else { throw APIError.unauthorized("the token's claims are invalid") }
+        if claims.fam == Self.allFamilies { return ServiceCaller(user: user, family: nil) }
+        guard let family = FamilyID(claims.fam) else { throw APIError.unauthorized("the token's claims are invalid") }
+        return ServiceCaller(user: user, family: family)
+    }
+
     /// Verifies `token` and returns who holds it; throws a 401 ``APIError`` otherwise.
     public func verify(_ token: String) async throws -> Principal {
-        guard Self.headerAlgorithm(of: token) == "HS256" else {
-            throw APIError.unauthorized("the token must be an HS256 JWT")
-        }
-        let claims: FlimmerClaims
-        do {
-            claims = try await keys.verify(token, as: FlimmerClaims.self)
-        } catch {
-            throw APIError.unauthorized("the token is invalid or expired")
+        let claims = try await verifiedClaims(token)
+        if claims.role == Role.service.rawValue {
+            throw APIError.forbidden("a service token opens POST /api/invalidate only")
         }
         guard let family = FamilyID(claims.fam), let user = UserID(claims.sub.value), let role = Role(rawValue: claims.role) else {
             throw APIError.unauthorized("the token's claims are invalid")
         }
         return Principal(family: family, user: user, role: role)
+    }
+
+    private func verifiedClaims(_ token: String) async throws -> FlimmerClaims {
+        guard Self.headerAlgorithm(of: token) == "HS256" else {
+            throw APIError.unauthorized("the token must be an HS256 JWT")
+        }
+        do {
+            return try await keys.verify(token, as: FlimmerClaims.self)
+        } catch {
+            throw APIError.unauthorized("the token is invalid or expired")
+        }
     }
 
     /// The `alg` of a compact JWS header, read before any verification.

@@ -73,6 +73,11 @@ public struct TestServer: Sendable {
         try await server.tokens.issue(for: Principal(family: family, user: UserID(user)!, role: role), ttl: ttl)
     }
 
+    /// A service token signed with the test secret: for `family`, or every family when nil.
+    public func serviceToken(family: FamilyID?, user: String = "billing", ttl: TimeInterval = 600) async throws -> String {
+        try await server.tokens.issueService(user: UserID(user)!, family: family, ttl: ttl)
+    }
+
     /// Sends one request and reads the whole response.
     public func request(
         _ method: HTTPMethod, _ path: String, token: String? = nil, headers: [(String, String)] = [], body: String? = nil
