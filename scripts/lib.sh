@@ -38,6 +38,17 @@ ensure_packages() {
     command -v python3 >/dev/null 2>&1 || die "python3 still missing after apt-get install"
 }
 
+# ensure_browser_packages: headless Chromium and its driver, for scripts/browser-test only.
+ensure_browser_packages() {
+    local -a missing=()
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+    ((${#missing[@]} == 0)) && return 0
+    _apt_install "${missing[@]}"
+    command -v chromium >/dev/null 2>&1 || die "chromium still missing after apt-get install"
+    command -v chromedriver >/dev/null 2>&1 || die "chromedriver still missing after apt-get install"
+}
+
 # The Nchan module as Debian's libnginx-mod-nchan installs it (scripts/nchan.conf loads it).
 NCHAN_MODULE=/usr/lib/nginx/modules/ngx_nchan_module.so
 

@@ -55,6 +55,7 @@ public struct FlimmerSyncServer: Sendable {
         events.register(on: router)
         HealthController(redis: redis, subscriber: subscriber).register(on: router)
         try OpenAPIController().register(on: router)
+        try WebController().register(on: router)
 
         self.redis = redis
         self.store = store

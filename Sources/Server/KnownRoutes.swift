@@ -14,6 +14,9 @@ struct KnownRoutes: Sendable {
         ("/health/live", [.get]),
         ("/health/ready", [.get]),
         ("/openapi.json", [.get]),
+        ("/", [.get]),
+        ("/app.js", [.get]),
+        ("/app.css", [.get]),
     ])
 
     let routes: [(segments: [Substring], methods: [HTTPRequest.Method])]

@@ -1,0 +1,277 @@
+// FlimmerSync's parent dashboard and child upload page: plain modules, no build step.
+//
+// Stale-while-revalidate: every query shows what sessionStorage last held at once, then
+// revalidates with If-None-Match. It refetches on each `invalidate` or `reset` from the
+// EventSource, when the stream (re)connects, when the browser comes back online and when the
+// page becomes visible again. It never polls while the stream is healthy.
+
+const TOKEN_KEY = "flimmer.token";
+const MINE_KEY = "flimmer.mine";
+
+// --- sign-in -----------------------------------------------------------------------------
+
+// A token in the URL fragment (/#token=…) never reaches the server or its logs; it is moved
+// to sessionStorage and the fragment is dropped from the address bar.
+function takeTokenFromFragment() {
+  const match = location.hash.match(/(?:^#|&)token=([^&]+)/);
+  if (!match) return;
+  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
+  history.replaceState(null, "", location.pathname + location.search);
+}
+
+// The token's claims, for choosing the view only: the server checks every request itself.
+function claimsOf(token) {
+  try {
+    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const claims = JSON.parse(atob(part + "=".repeat((4 - (part.length % 4)) % 4)));
+    return typeof claims.role === "string" && typeof claims.fam === "string" ? claims : null;
+  } catch {
+    return null;
+  }
+}
+
+function signOut(message) {
+  sessionStorage.clear();
+  location.hash = "";
+  showSignIn(message);
+}
+
+// --- queries (stale-while-revalidate) ----------------------------------------------------
+
+class Query {
+  constructor(key, url, token) {
+    this.key = key;
+    this.url = url;
+    this.token = token;
+    this.listeners = new Set();
+    this.inFlight = null;
+    const saved = sessionStorage.getItem("flimmer.cache." + key);
+    this.entry = saved ? JSON.parse(saved) : null;
+  }
+
+  // Calls `listener(data, state)` with the cached data at once (state "cached"), then after
+  // each revalidation ("fresh").
+  subscribe(listener) {
+    this.listeners.add(listener);
+    if (this.entry) listener(this.entry.data, "cached");
+  }
+
+  // One request at a time: a revalidation asked while one runs shares it.
+  revalidate() {
+    this.inFlight ??= this.fetch().finally(() => { this.inFlight = null; });
+    return this.inFlight;
+  }
+
+  async fetch() {
+    const headers = { Authorization: "Bearer " + this.token };
+    if (this.entry?.etag) headers["If-None-Match"] = this.entry.etag;
+    let response;
+    try {
+      // no-store: the browser's own cache must not answer for us; the ETag is ours.
+      response = await fetch(this.url, { headers, cache: "no-store" });
+    } catch {
+      return; // offline: keep showing what we have; `online` revalidates
+    }
+    if (response.status === 304 && this.entry) {
+      this.notify("fresh");
+      return;
+    }
+    if (response.status === 401) return signOut("Your token was refused or has expired.");
+    if (!response.ok) return showError(await errorText(response));
+    this.entry = { data: await response.json(), etag: response.headers.get("ETag") };
+    sessionStorage.setItem("flimmer.cache." + this.key, JSON.stringify(this.entry));
+    this.notify("fresh");
+  }
+
+  notify(state) {
+    for (const listener of this.listeners) listener(this.entry.data, state);
+  }
+}
+
+const queries = new Map();
+
+function revalidateAll() {
+  for (const query of queries.values()) query.revalidate();
+}
+
+// An invalidation names a query key; the content queue's key covers every content query.
+function revalidateKey(key) {
+  for (const query of queries.values()) {
+    if (query.key === key || (key === "contentQueue" && query.key.startsWith("item:"))) query.revalidate();
+  }
+}
+
+// --- the live stream -------------------------------------------------------------------
+
+let source = null;
+
+function connect(token) {
+  setConnection(navigator.onLine ? "reconnecting" : "offline");
+  // EventSource cannot send headers: the token goes as access_token. The browser resends the
+  // last event id as Last-Event-ID on every reconnect, and the server catches the page up.
+  source = new EventSource("/api/events?access_token=" + encodeURIComponent(token));
+  source.onopen = () => {
+    setConnection("live");
+    revalidateAll();
+  };
+  source.addEventListener("invalidate", (event) => {
+    const payload = JSON.parse(event.data);
+    revalidateKey(payload.key);
+  });
+  source.addEventListener("reset", () => revalidateAll());
+  source.onerror = () => {
+    if (source.readyState === EventSource.CLOSED) {
+      // A refused stream (expired token, cap reached) is not retried by the browser.
+      setConnection("offline");
+      setTimeout(() => connect(token), 5000);
+      source.close();
+    } else {
+      setConnection(navigator.onLine ? "reconnecting" : "offline");
+    }
+  };
+}
+
+function setConnection(state) {
+  const element = document.getElementById("connection");
+  element.dataset.state = state;
+  element.textContent = state;
+}
+
+// --- views -----------------------------------------------------------------------------
+
+function showParent(token) {
+  const queue = new Query("contentQueue", "/api/content/queue", token);
+  queries.set(queue.key, queue);
+  queue.subscribe((data) => renderQueue(data, token));
+  queue.revalidate();
+  document.getElementById("parent").hidden = false;
+}
+
+function renderQueue(data, token) {
+  document.getElementById("queue-version").textContent = data.version;
+  document.getElementById("queue-empty").hidden = data.items.length > 0;
+  const list = document.getElementById("queue");
+  list.replaceChildren(...data.items.map((item) => {
+    const row = element("li", { "data-id": item.id });
+    row.append(element("span", { class: "title" }, item.title));
+    row.append(element("span", { class: "status", "data-status": item.status }, "from " + item.childId));
+    for (const decision of ["approve", "reject"]) {
+      const button = element("button", { class: decision }, decision === "approve" ? "Approve" : "Reject");
+      button.addEventListener("click", () => decide(item.id, decision, token, button));
+      row.append(button);
+    }
+    return row;
+  }));
+}
+
+async function decide(id, decision, token, button) {
+  button.disabled = true;
+  const response = await fetch(`/api/content/${encodeURIComponent(id)}/${decision}`, {
+    method: "POST", headers: { Authorization: "Bearer " + token },
+  });
+  if (!response.ok) {
+    button.disabled = false;
+    return showError(await errorText(response));
+  }
+  // The invalidation will come over the stream too; this makes the click feel instant.
+  queries.get("contentQueue")?.revalidate();
+}
+
+function showChild(token) {
+  document.getElementById("child").hidden = false;
+  for (const id of mine()) watchItem(id, token);
+  document.getElementById("upload-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = document.getElementById("upload-title");
+    const response = await fetch("/api/content/upload", {
+      method: "POST",
+      headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
+      body: JSON.stringify({ title: input.value }),
+    });
+    if (!response.ok) return showError(await errorText(response));
+    const result = await response.json();
+    sessionStorage.setItem(MINE_KEY, JSON.stringify([result.item.id, ...mine()]));
+    input.value = "";
+    watchItem(result.item.id, token);
+  });
+}
+
+function mine() {
+  return JSON.parse(sessionStorage.getItem(MINE_KEY) ?? "[]");
+}
+
+function watchItem(id, token) {
+  const query = new Query("item:" + id, "/api/content/" + encodeURIComponent(id), token);
+  queries.set(query.key, query);
+  query.subscribe(() => renderMine());
+  query.revalidate();
+}
+
+function renderMine() {
+  const rows = mine().map((id) => queries.get("item:" + id)?.entry?.data?.item).filter(Boolean).map((item) => {
+    const row = element("li", { "data-id": item.id });
+    row.append(element("span", { class: "title" }, item.title));
+    row.append(element("span", { class: "status", "data-status": item.status }, item.status));
+    return row;
+  });
+  document.getElementById("mine").replaceChildren(...rows);
+}
+
+function showSignIn(message) {
+  for (const id of ["parent", "child"]) document.getElementById(id).hidden = true;
+  document.getElementById("sign-in").hidden = false;
+  document.getElementById("sign-out").hidden = true;
+  const error = document.getElementById("sign-in-error");
+  error.hidden = !message;
+  error.textContent = message ?? "";
+  source?.close();
+  setConnection("offline");
+}
+
+function showError(message) {
+  const error = document.getElementById("error");
+  error.textContent = message;
+  error.hidden = false;
+}
+
+async function errorText(response) {
+  try {
+    return (await response.json()).error.message;
+  } catch {
+    return `the server answered ${response.status}`;
+  }
+}
+
+// Text only (never innerHTML): titles and names come from users.
+function element(tag, attributes, text) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+// --- start -----------------------------------------------------------------------------
+
+function start() {
+  takeTokenFromFragment();
+  document.getElementById("sign-in-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, document.getElementById("token-input").value.trim());
+    location.reload();
+  });
+  document.getElementById("sign-out").addEventListener("click", () => signOut());
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  const claims = token && claimsOf(token);
+  if (!claims || (claims.role !== "parent" && claims.role !== "child")) {
+    return showSignIn(token ? "This token is not a parent's or a child's." : null);
+  }
+  document.getElementById("who").textContent = `${claims.sub} · ${claims.role} · family ${claims.fam}`;
+  document.getElementById("sign-out").hidden = false;
+  if (claims.role === "parent") showParent(token); else showChild(token);
+  window.addEventListener("online", () => { setConnection("reconnecting"); revalidateAll(); });
+  window.addEventListener("offline", () => setConnection("offline"));
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") revalidateAll(); });
+  connect(token);
+}
+
+start();
