@@ -4,6 +4,7 @@ import Foundation
 /// the URL to GET and how to decode the body.
 public struct Query<Value: Sendable>: Sendable {
     /// The query key: an `invalidate` event whose data has this `key` refetches the query.
+    /// A cache holds one entry per key: the URL of the first query seen with a key is used.
     public let key: String
     /// The URL fetched with GET.
     public let url: String

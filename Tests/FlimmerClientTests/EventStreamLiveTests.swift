@@ -5,7 +5,7 @@ import Foundation
 import Server
 import Testing
 
-@Suite("EventStream against a live gateway")
+@Suite("EventStream against a live gateway and a silent port")
 struct EventStreamLiveTests {
     private static func isOpen(_ element: EventStreamElement) -> Bool { element == .state(.open) }
 
@@ -144,5 +144,21 @@ struct EventStreamLiveTests {
                 for try await _ in stream {}
             }
         }
+    }
+
+    @Test func aServerThatNeverAnswersTheRequestCountsAsDead() async throws {
+        let listener = try SilentListener()
+        defer { listener.stop() }
+        // TestHTTP.client's own read timeout is 30 s; only the stream's idle timeout can act within the wait below.
+        let stream = EventStream(
+            url: "http://127.0.0.1:\(listener.port)/api/events", token: "any",
+            configuration: .init(idleTimeout: .milliseconds(300), defaultRetry: .milliseconds(100)), httpClient: TestHTTP.client
+        )
+        let recorder = await Recorder.start(stream)
+        try await recorder.waitFor("reconnecting", timeout: .seconds(3), Self.isReconnecting)
+        await recorder.stop()
+        let elements = await recorder.elements
+        #expect(elements.first == .state(.connecting))
+        #expect(!elements.contains(.state(.open)))
     }
 }

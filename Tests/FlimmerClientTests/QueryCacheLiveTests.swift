@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import FlimmerClient
 import FlimmerTestSupport
 import Foundation
@@ -107,6 +108,51 @@ struct QueryCacheLiveTests {
             #expect(error as? QueryCacheError == .unexpectedStatus(401))
             #expect(lastValue == nil)
             #expect(await cache.statistics.failures == 2)
+            await recorder.stop()
+        }
+    }
+
+    @Test func invalidationsDuringAFetchAddExactlyOneMoreFetch() async throws {
+        try await TestServer.run { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let cache = QueryCache(token: parent, httpClient: TestHTTP.client)
+            let query = Self.queueQuery(server)
+            _ = try await cache.value(for: query)
+
+            // The running fetch may have read the state from before the change the invalidations
+            // announce, so one more fetch follows it; three invalidations still make only one.
+            let running = try #require(await cache.revalidate("contentQueue"))
+            await cache.invalidate(key: "contentQueue")
+            await cache.invalidate(key: "contentQueue")
+            await cache.invalidate(key: "contentQueue")
+            await running.value
+            #expect(await cache.statistics == QueryCacheStatistics(requests: 3, notModified: 2, updated: 1, failures: 0))
+        }
+    }
+
+    @Test func aFailedRevalidationKeepsTheLastValue() async throws {
+        // A short connect timeout: AsyncHTTPClient retries a refused connect until it runs out.
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .milliseconds(200))))
+        defer { _ = client.shutdown() }
+        try await TestServer.run { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let child = try await server.token(family: family, user: "kid", role: .child)
+            let upload = try await server.upload(token: child)
+            let cache = QueryCache(token: parent, httpClient: client)
+            let query = Self.queueQuery(server)
+            _ = try await cache.value(for: query)
+
+            // The gateway goes away; the cache still has the value and says the refresh failed.
+            await server.beginShutdown()
+            try await Task.sleep(for: .milliseconds(200))
+            let recorder = await Recorder.start(await cache.states(for: query))
+            let index = try await recorder.waitFor("an error") { if case .error = $0 { true } else { false } }
+            guard case .error(_, let lastValue) = await recorder.elements[index] else { throw TestFailure("not an error") }
+            #expect(lastValue?.items.map(\.id) == [upload.id])
+            guard case .cached = await recorder.elements[0] else { throw TestFailure("the first state is not .cached") }
+            #expect(try await cache.value(for: query).items.map(\.id) == [upload.id], "value(for:) still answers from the cache")
             await recorder.stop()
         }
     }
