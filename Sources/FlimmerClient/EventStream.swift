@@ -18,6 +18,7 @@ import NIOHTTP1
 /// }
 /// ```
 public final class EventStream: AsyncSequence, Sendable {
+    /// Events and connection changes.
     public typealias Element = EventStreamElement
 
     /// The stream's URL (query parameters such as `?keys=` included).
