@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "flimmer-bench", targets: ["flimmer-bench"]),
         .library(name: "RedisClient", targets: ["RedisClient"]),
         .library(name: "ContentQueue", targets: ["ContentQueue"]),
+        .library(name: "FlimmerClient", targets: ["FlimmerClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -97,6 +98,19 @@ let package = Package(
             resources: [.copy("Resources/openapi.json"), .copy("Resources/web")],
             swiftSettings: swiftSettings
         ),
+        // What Flimmer's Swift apps link: an SSE client and a query cache it keeps fresh.
+        // Knows nothing of the server's targets; it speaks HTTP only.
+        .target(
+            name: "FlimmerClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The command line: `serve` and `token`.
         .executableTarget(
             name: "flimmer-sync",
@@ -169,6 +183,19 @@ let package = Package(
         .testTarget(
             name: "FlimmerBenchTests",
             dependencies: ["flimmer-bench"],
+            swiftSettings: testSwiftSettings
+        ),
+        // The client library: its parser and backoff alone, its stream and cache against a live gateway.
+        .testTarget(
+            name: "FlimmerClientTests",
+            dependencies: [
+                "FlimmerClient",
+                "FlimmerTestSupport",
+                "ContentQueue",
+                "Server",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(

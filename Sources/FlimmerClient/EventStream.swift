@@ -1,0 +1,155 @@
+import AsyncHTTPClient
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+
+/// A reconnecting client of a `text/event-stream` endpoint such as the gateway's `GET /api/events`.
+///
+/// Iterating it opens a connection (each iteration its own) and yields events and connection
+/// changes. After a drop it reconnects with `Last-Event-ID`, waiting the server's `retry:` time,
+/// doubled per failed attempt with jitter and capped. A connection silent for longer than
+/// `configuration.idleTimeout` is dropped and replaced. The sequence ends only when the
+/// consumer stops or the server refuses the stream for good (`EventStreamError.rejected`).
+///
+/// ```swift
+/// for try await element in EventStream(url: "https://sync.example/api/events", token: token) {
+///     if case .event(let event) = element { print(event.type, event.data) }
+/// }
+/// ```
+public final class EventStream: AsyncSequence, Sendable {
+    /// Events and connection changes.
+    public typealias Element = EventStreamElement
+
+    /// The stream's URL (query parameters such as `?keys=` included).
+    public let url: String
+    private let token: String
+    /// Reconnect and idle settings.
+    public let configuration: EventStreamConfiguration
+    private let logger: Logger
+    private let httpClient: HTTPClient
+
+    /// A stream of `url`, authorized with `token` as a bearer token, over `httpClient`
+    /// (by default the process-wide shared client).
+    public init(
+        url: String,
+        token: String,
+        configuration: EventStreamConfiguration = .init(),
+        httpClient: HTTPClient = .shared,
+        logger: Logger = Logger(label: "flimmer.client.events")
+    ) {
+        self.url = url
+        self.token = token
+        self.configuration = configuration
+        self.httpClient = httpClient
+        self.logger = logger
+    }
+
+    /// Opens the connection; it closes when the iterator is dropped or its task cancelled.
+    public func makeAsyncIterator() -> AsyncThrowingStream<EventStreamElement, any Error>.Iterator {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: EventStreamElement.self)
+        let task = Task { await self.run(continuation) }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream.makeAsyncIterator()
+    }
+
+    // The parser outlives connections (it keeps the last id and the retry time); the
+    // watchdog reads the time of the last byte while the reader writes it.
+    private struct Shared {
+        var parser: EventStreamParser
+        var lastActivity: ContinuousClock.Instant
+        // Whether the current attempt got a 200 event stream (which resets the backoff).
+        var opened = false
+    }
+
+    private func run(_ continuation: AsyncThrowingStream<EventStreamElement, any Error>.Continuation) async {
+        let shared = NIOLockedValueBox(
+            Shared(parser: EventStreamParser(lastEventID: configuration.lastEventID ?? ""), lastActivity: .now)
+        )
+        var failedAttempts = 0
+        continuation.yield(.state(.connecting))
+        while !Task.isCancelled {
+            do {
+                try await connectOnce(shared: shared, continuation: continuation)
+                logger.debug("event stream ended by the server")
+            } catch let error as EventStreamError where error.isFatal {
+                logger.warning("event stream refused, not reconnecting", metadata: ["error": "\(error)"])
+                continuation.finish(throwing: error)
+                return
+            } catch {
+                if Task.isCancelled { break }
+                logger.debug("event stream dropped", metadata: ["error": "\(error)"])
+            }
+            let (retry, opened) = shared.withLockedValue { ($0.parser.retryMilliseconds, $0.opened) }
+            if opened { failedAttempts = 0 }
+            let backoff = ReconnectBackoff(base: retry.map { .milliseconds($0) } ?? configuration.defaultRetry, cap: configuration.maximumRetry)
+            let delay = backoff.delay(attempt: failedAttempts)
+            failedAttempts += 1
+            continuation.yield(.state(.reconnecting(after: delay)))
+            do { try await Task.sleep(for: delay) } catch { break }
+            shared.withLockedValue { $0.parser.reset() }
+        }
+        continuation.finish()
+    }
+
+    private func connectOnce(
+        shared: NIOLockedValueBox<Shared>,
+        continuation: AsyncThrowingStream<EventStreamElement, any Error>.Continuation
+    ) async throws {
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Accept", value: "text/event-stream")
+        request.headers.add(name: "Cache-Control", value: "no-cache")
+        let lastEventID = shared.withLockedValue { shared in
+            shared.lastActivity = .now
+            shared.opened = false
+            return shared.parser.lastEventID
+        }
+        if !lastEventID.isEmpty { request.headers.add(name: "Last-Event-ID", value: lastEventID) }
+
+        let idleTimeout = configuration.idleTimeout
+        let (httpClient, logger, prepared) = (self.httpClient, self.logger, request)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // AsyncHTTPClient's deadline covers the whole response, body included: a stream
+                // would be cut at it. A day is "never" here; the watchdog guards the silence.
+                let response = try await httpClient.execute(prepared, timeout: .hours(24), logger: logger)
+                let status = Int(response.status.code)
+                let contentType = response.headers.first(name: "Content-Type")
+                guard status == 200, contentType?.lowercased().hasPrefix("text/event-stream") == true else {
+                    // The standard fails the connection for good on anything but a 200 event
+                    // stream; we keep retrying what may pass (overload, restarts) and stop on the rest.
+                    if status == 204 || (400..<500).contains(status) && status != 408 && status != 429 {
+                        throw EventStreamError.rejected(status: status)
+                    }
+                    throw EventStreamError.unexpectedResponse(status: status, contentType: contentType)
+                }
+                shared.withLockedValue { shared in
+                    shared.lastActivity = .now
+                    shared.opened = true
+                }
+                continuation.yield(.state(.open))
+                for try await chunk in response.body {
+                    let events = shared.withLockedValue { shared in
+                        shared.lastActivity = .now
+                        return shared.parser.feed(chunk.readableBytesView)
+                    }
+                    for event in events { continuation.yield(.event(event)) }
+                }
+            }
+            // Covers the wait for the response head too: a server that accepts the connection
+            // and then says nothing is as dead as one that goes silent later.
+            group.addTask {
+                while true {
+                    let deadline = shared.withLockedValue { $0.lastActivity } + idleTimeout
+                    if ContinuousClock.now >= deadline { throw EventStreamError.idleTimeout }
+                    try await Task.sleep(until: deadline, clock: .continuous)
+                }
+            }
+            // The first to finish decides: the body's end (the server closed) or a throw (the
+            // watchdog's, a refusal, a network error); the other is cancelled, closing the connection.
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+}

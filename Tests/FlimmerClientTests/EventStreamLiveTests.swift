@@ -1,0 +1,164 @@
+import AsyncHTTPClient
+import FlimmerClient
+import FlimmerTestSupport
+import Foundation
+import Server
+import Testing
+
+@Suite("EventStream against a live gateway and a silent port")
+struct EventStreamLiveTests {
+    private static func isOpen(_ element: EventStreamElement) -> Bool { element == .state(.open) }
+
+    private static func isReconnecting(_ element: EventStreamElement) -> Bool {
+        if case .state(.reconnecting) = element { return true }
+        return false
+    }
+
+    private static func payload(_ event: ServerSentEvent) throws -> [String: Any] {
+        guard let object = try JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any] else {
+            throw TestFailure("event data is not a JSON object: \(event.data)")
+        }
+        return object
+    }
+
+    @Test func receivesAnUploadsInvalidate() async throws {
+        try await TestServer.run { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let child = try await server.token(family: family, user: "kid", role: .child)
+            let stream = EventStream(url: server.baseURL + "/api/events", token: parent, httpClient: TestHTTP.client)
+            let recorder = await Recorder.start(stream)
+            try await recorder.waitFor("open", Self.isOpen)
+            #expect(await recorder.elements.first == .state(.connecting))
+
+            let upload = try await server.upload(token: child)
+            let index = try await recorder.waitFor("an event") { if case .event = $0 { true } else { false } }
+            guard case .event(let event) = await recorder.elements[index] else { throw TestFailure("not an event") }
+            #expect(event.type == "invalidate")
+            #expect(event.id.hasSuffix("-\(upload.version)"))
+            let payload = try Self.payload(event)
+            #expect(payload["key"] as? String == "contentQueue")
+            #expect(payload["contentId"] as? String == upload.id)
+            #expect(payload["reason"] as? String == "uploaded")
+            await recorder.stop()
+        }
+    }
+
+    @Test func aSilentConnectionIsDroppedAndTheReconnectCatchesUpWithLastEventID() async throws {
+        try await TestServer.run(configure: {
+            // No heartbeat within the test, so the client's idle timeout is what drops the connection.
+            $0.hub.heartbeatInterval = .seconds(120)
+            // The reconnect delay leaves time for an upload while the client is away.
+            $0.hub.retryMilliseconds = 1000
+        }) { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let child = try await server.token(family: family, user: "kid", role: .child)
+            let stream = EventStream(
+                url: server.baseURL + "/api/events", token: parent,
+                configuration: .init(idleTimeout: .milliseconds(700)), httpClient: TestHTTP.client
+            )
+            let recorder = await Recorder.start(stream)
+            try await recorder.waitFor("open", Self.isOpen)
+            let first = try await server.upload(token: child)
+            let seen = try await recorder.waitFor("the live invalidate") { if case .event = $0 { true } else { false } }
+
+            // Silence for 0.7 s: the client gives the connection up.
+            let dropped = try await recorder.waitFor("reconnecting", from: seen, timeout: .seconds(5), Self.isReconnecting)
+            guard case .state(.reconnecting(let delay)) = await recorder.elements[dropped] else { throw TestFailure("not reconnecting") }
+            #expect(delay >= .milliseconds(1000) && delay <= .milliseconds(1500), "the first delay starts from the server's retry: 1000")
+            // The client is away for at least a second; this upload happens in between.
+            let missed = try await server.upload(token: child, title: "While away")
+
+            let reopened = try await recorder.waitFor("open again", from: dropped, Self.isOpen)
+            let caughtUp = try await recorder.waitFor("the catch-up", from: reopened) { if case .event = $0 { true } else { false } }
+            guard case .event(let event) = await recorder.elements[caughtUp] else { throw TestFailure("not an event") }
+            #expect(event.type == "invalidate")
+            // "catchup" (not "uploaded") proves the server got Last-Event-ID <epoch>-<first version>.
+            let payload = try Self.payload(event)
+            #expect(payload["reason"] as? String == "catchup")
+            #expect(payload["version"] as? Int == missed.version)
+            #expect(event.id.hasSuffix("-\(missed.version)"))
+            #expect(missed.version == first.version + 1)
+            await recorder.stop()
+        }
+    }
+
+    @Test func aStartingLastEventIDCatchesUpOnTheFirstConnection() async throws {
+        try await TestServer.run { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let child = try await server.token(family: family, user: "kid", role: .child)
+            let queue = try await server.request(.GET, "/api/content/queue", token: parent)
+            let etag = try #require(queue.headers.first(name: "ETag"))
+            let upload = try await server.upload(token: child)
+
+            let stream = EventStream(
+                url: server.baseURL + "/api/events", token: parent,
+                configuration: .init(lastEventID: etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))),
+                httpClient: TestHTTP.client
+            )
+            let recorder = await Recorder.start(stream)
+            let index = try await recorder.waitFor("the catch-up") { if case .event = $0 { true } else { false } }
+            guard case .event(let event) = await recorder.elements[index] else { throw TestFailure("not an event") }
+            #expect(try Self.payload(event)["reason"] as? String == "catchup")
+            #expect(event.id.hasSuffix("-\(upload.version)"))
+            await recorder.stop()
+        }
+    }
+
+    @Test func aServerThatGoesAwayIsRetriedWithGrowingDelays() async throws {
+        try await TestServer.run(configure: { $0.hub.retryMilliseconds = 200 }) { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            // AsyncHTTPClient retries a refused connect until its connect timeout; a short one
+            // keeps each attempt against the stopped gateway brief.
+            let client = HTTPClient(
+                eventLoopGroupProvider: .singleton,
+                configuration: .init(timeout: .init(connect: .milliseconds(200)))
+            )
+            defer { _ = client.shutdown() }
+            let stream = EventStream(url: server.baseURL + "/api/events", token: parent, httpClient: client)
+            let recorder = await Recorder.start(stream)
+            try await recorder.waitFor("open", Self.isOpen)
+            // The gateway's graceful shutdown ends every stream; later attempts find no gateway.
+            await server.beginShutdown()
+            let first = try await recorder.waitFor("reconnecting", Self.isReconnecting)
+            let second = try await recorder.waitFor("reconnecting again", from: first + 1, Self.isReconnecting)
+            try await recorder.waitFor("reconnecting a third time", from: second + 1, Self.isReconnecting)
+            await recorder.stop()
+            let delays = await recorder.elements.compactMap { element -> Duration? in
+                if case .state(.reconnecting(let delay)) = element { delay } else { nil }
+            }
+            #expect(delays.count >= 3)
+            #expect(delays[0] >= .milliseconds(200) && delays[0] <= .milliseconds(300))
+            #expect(delays[1] >= .milliseconds(400) && delays[1] <= .milliseconds(600))
+            #expect(delays[2] >= .milliseconds(800) && delays[2] <= .milliseconds(1200))
+        }
+    }
+
+    @Test func aRefusedTokenEndsTheSequenceWithoutRetrying() async throws {
+        try await TestServer.run { server in
+            let stream = EventStream(url: server.baseURL + "/api/events", token: "not-a-token", httpClient: TestHTTP.client)
+            await #expect(throws: EventStreamError.rejected(status: 401)) {
+                for try await _ in stream {}
+            }
+        }
+    }
+
+    @Test func aServerThatNeverAnswersTheRequestCountsAsDead() async throws {
+        let listener = try SilentListener()
+        defer { listener.stop() }
+        // TestHTTP.client's own read timeout is 30 s; only the stream's idle timeout can act within the wait below.
+        let stream = EventStream(
+            url: "http://127.0.0.1:\(listener.port)/api/events", token: "any",
+            configuration: .init(idleTimeout: .milliseconds(300), defaultRetry: .milliseconds(100)), httpClient: TestHTTP.client
+        )
+        let recorder = await Recorder.start(stream)
+        try await recorder.waitFor("reconnecting", timeout: .seconds(3), Self.isReconnecting)
+        await recorder.stop()
+        let elements = await recorder.elements
+        #expect(elements.first == .state(.connecting))
+        #expect(!elements.contains(.state(.open)))
+    }
+}

@@ -1,0 +1,113 @@
+import FlimmerClient
+import FlimmerTestSupport
+import Foundation
+import Server
+import Testing
+
+/// Which queries a `QueryCache` refetches for which stream event: the key of an invalidate,
+/// everything on reset and on reconnect.
+@Suite("QueryCache following a live stream")
+struct QueryCacheFollowTests {
+    /// Two queries over the same resource under different keys: the cache only knows keys.
+    private static func queries(_ server: TestServer) -> (queue: Query<QueueBody>, profile: Query<QueueBody>) {
+        let url = server.baseURL + "/api/content/queue"
+        return (Query(key: "contentQueue", url: url, as: QueueBody.self), Query(key: "profile", url: url, as: QueueBody.self))
+    }
+
+    private static func isFresh(_ state: QueryState<QueueBody>) -> Bool {
+        if case .fresh = state { true } else { false }
+    }
+
+    private static func freshCount(_ recorder: Recorder<QueryState<QueueBody>>) async -> Int {
+        await recorder.elements.filter(isFresh).count
+    }
+
+    @Test func anInvalidateRefetchesOnlyTheQueryItNames() async throws {
+        try await TestServer.run { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let service = try await server.serviceToken(family: family)
+            let cache = QueryCache(token: parent, httpClient: TestHTTP.client)
+            let (queue, profile) = Self.queries(server)
+            let queueStates = await Recorder.start(await cache.states(for: queue))
+            let profileStates = await Recorder.start(await cache.states(for: profile))
+            try await queueStates.waitFor("the queue", Self.isFresh)
+            let first = try await profileStates.waitFor("the profile", Self.isFresh)
+
+            let stream = EventStream(url: server.baseURL + "/api/events", token: parent, httpClient: TestHTTP.client)
+            let following = cache.follow(stream)
+            // The cache does not say when its stream is open, and an invalidate sent before that
+            // is not caught up (catch-up covers the queue only): send until one arrives.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while await Self.freshCount(profileStates) < 2 {
+                let response = try await server.request(
+                    .POST, "/api/invalidate", token: service, body: #"{"family":"\#(family)","key":"profile","reason":"renamed"}"#
+                )
+                #expect(response.status == 200)
+                if ContinuousClock.now >= deadline { throw TestFailure("the profile was not refetched") }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            try await profileStates.waitFor("the profile again", from: first + 1, Self.isFresh)
+            #expect(await Self.freshCount(queueStates) == 1, "an invalidate of profile does not refetch the queue")
+            following.cancel()
+            await queueStates.stop()
+            await profileStates.stop()
+        }
+    }
+
+    @Test func aResetRefetchesEveryQuery() async throws {
+        try await TestServer.run { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let cache = QueryCache(token: parent, httpClient: TestHTTP.client)
+            let (queue, profile) = Self.queries(server)
+            let queueStates = await Recorder.start(await cache.states(for: queue))
+            let profileStates = await Recorder.start(await cache.states(for: profile))
+            let queueFirst = try await queueStates.waitFor("the queue", Self.isFresh)
+            let profileFirst = try await profileStates.waitFor("the profile", Self.isFresh)
+            let before = await cache.statistics.requests
+
+            // A Last-Event-ID of another epoch: the gateway answers with event: reset.
+            let stream = EventStream(
+                url: server.baseURL + "/api/events", token: parent,
+                configuration: .init(lastEventID: "0000000000000000-0"), httpClient: TestHTTP.client
+            )
+            let following = cache.follow(stream)
+            try await queueStates.waitFor("the queue again", from: queueFirst + 1, Self.isFresh)
+            try await profileStates.waitFor("the profile again", from: profileFirst + 1, Self.isFresh)
+            #expect(await cache.statistics.requests == before + 2)
+            following.cancel()
+            await queueStates.stop()
+            await profileStates.stop()
+        }
+    }
+
+    @Test func aReconnectRefetchesEveryQuery() async throws {
+        try await TestServer.run(configure: {
+            $0.hub.heartbeatInterval = .seconds(120)
+            $0.hub.retryMilliseconds = 200
+        }) { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let cache = QueryCache(token: parent, httpClient: TestHTTP.client)
+            let (queue, profile) = Self.queries(server)
+            let queueStates = await Recorder.start(await cache.states(for: queue))
+            let profileStates = await Recorder.start(await cache.states(for: profile))
+            let queueFirst = try await queueStates.waitFor("the queue", Self.isFresh)
+            let profileFirst = try await profileStates.waitFor("the profile", Self.isFresh)
+
+            // Nothing is published; the only cause of a refetch is the idle drop and its reconnect.
+            let stream = EventStream(
+                url: server.baseURL + "/api/events", token: parent,
+                configuration: .init(idleTimeout: .milliseconds(500)), httpClient: TestHTTP.client
+            )
+            let following = cache.follow(stream)
+            try await queueStates.waitFor("the queue after the reconnect", from: queueFirst + 1, Self.isFresh)
+            try await profileStates.waitFor("the profile after the reconnect", from: profileFirst + 1, Self.isFresh)
+            #expect(await cache.statistics.notModified >= 2, "revalidations of unchanged data are 304s")
+            following.cancel()
+            await queueStates.stop()
+            await profileStates.stop()
+        }
+    }
+}
