@@ -13,6 +13,7 @@ struct KnownRoutes: Sendable {
         ("/health/live", [.get]),
         ("/health/ready", [.get]),
         ("/openapi.json", [.get]),
+        ("/metrics", [.get]),
     ])
 
     let routes: [(segments: [Substring], methods: [HTTPRequest.Method])]
