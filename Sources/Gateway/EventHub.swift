@@ -1,4 +1,6 @@
 import ContentQueue
+import CoreMetrics
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -30,12 +32,15 @@ public final class EventHub: Sendable {
     }
 
     public let configuration: EventHubConfiguration
+    /// Recorded where ``EventHubCounters`` are counted: per event and per stream, never per delivery.
+    public let metrics: GatewayMetrics
     let logger: Logger
     let state = NIOLockedValueBox(State())
     let heartbeatFrame = SSEFrame.comment("heartbeat")
 
-    public init(configuration: EventHubConfiguration = .init(), logger: Logger) {
+    public init(configuration: EventHubConfiguration = .init(), metrics: GatewayMetrics = .none, logger: Logger) {
         self.configuration = configuration
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -89,6 +94,7 @@ public final class EventHub: Sendable {
             state.loops[loopID] = fanout
             return (ticket, fanout)
         }
+        metrics.streamsOpen.increment()
         do {
             let handler = try await eventLoop.submit {
                 let handler = try channel.pipeline.syncOperations.handler(type: SSEStreamHandler.self)
@@ -114,7 +120,7 @@ public final class EventHub: Sendable {
     /// Takes a stream off the counts; returns false if it was not open.
     @discardableResult
     private func release(_ ticket: StreamTicket, loopID: ObjectIdentifier) -> Bool {
-        state.withLockedValue { state -> Bool in
+        let released = state.withLockedValue { state -> Bool in
             guard state.open.remove(ticket.id) != nil, var family = state.families[ticket.family] else { return false }
             family.streams -= 1
             family.loops[loopID, default: 1] -= 1
@@ -127,6 +133,8 @@ public final class EventHub: Sendable {
             }
             return true
         }
+        if released { metrics.streamsOpen.decrement() }
+        return released
     }
 
     /// Relays one message received from Redis. Returns how many streams it was sent to.
@@ -137,6 +145,7 @@ public final class EventHub: Sendable {
             event = try InvalidationEvent(channel: channel, message: message)
         } catch {
             state.withLockedValue { $0.counters.eventsRejected += 1 }
+            metrics.eventsRejected.increment()
             logger.warning("dropped an invalidation that breaks the channel contract", metadata: ["reason": "\(error)"])
             return 0
         }
@@ -168,6 +177,15 @@ public final class EventHub: Sendable {
             return (family.streams, family.loops.keys.compactMap { state.loops[$0] }, reset, id)
         }
         guard plan.streams > 0 else { return 0 }
+        // Counted per event, here rather than in the fan-out loops: one atomic add per event
+        // whatever the number of streams.
+        metrics.eventsRelayed.increment()
+        metrics.deliveries.increment(by: plan.streams)
+        if let ts = payload.ts {
+            // Publisher and gateway clocks may differ by a little; a negative lag is just "now".
+            let nowMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
+            metrics.deliveryLag.recordMilliseconds(max(0, nowMilliseconds - ts))
+        }
         let frame = SSEFrame.event(id: plan.id, event: "invalidate", data: event.rawJSON)
         for fanout in plan.loops {
             // A reset goes to every stream first, then the event to those that want its key.
@@ -212,6 +230,7 @@ public final class EventHub: Sendable {
     private func recordSlowClientCloses(_ count: Int) {
         guard count > 0 else { return }
         state.withLockedValue { $0.counters.slowClientCloses += count }
+        metrics.slowClientCloses.increment(by: count)
         logger.info("closed streams whose clients stopped reading", metadata: ["streams": "\(count)"])
     }
 

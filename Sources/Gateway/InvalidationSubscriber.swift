@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import NIOConcurrencyHelpers
 import NIOPosix
@@ -123,6 +124,7 @@ public final class InvalidationSubscriber: Service, Sendable {
                 }
                 logger.info("subscribed to Redis", metadata: ["pattern": "\(configuration.pattern)", "redis": "\(redisConfiguration.redactedURL)"])
                 if count > 1 {
+                    hub.metrics.subscriberReconnects.increment()
                     let catchUp = onResubscribe
                     Task { await catchUp() }
                 }

@@ -19,17 +19,25 @@ public final class RedisClient: Service, Sendable {
     private let logger: Logger
     private let threadPool: NIOThreadPool
     private let state: NIOLockedValueBox<State>
+    private let onReconnect: @Sendable () -> Void
 
     private struct State {
         var idle: [RedisConnection] = []
         var isShutdown = false
         var connectionsMade = 0
+        /// Connections lost to an I/O error and not yet replaced.
+        var lost = 0
+        var reconnects = 0
     }
 
     /// Creates the client and its threads. Connections are made lazily, on first use.
-    public init(configuration: RedisConfiguration, logger: Logger) {
+    ///
+    /// - Parameter onReconnect: called each time a connection lost to an I/O error is replaced
+    ///   (a metric; the client itself depends on no metrics library).
+    public init(configuration: RedisConfiguration, logger: Logger, onReconnect: @escaping @Sendable () -> Void = {}) {
         self.configuration = configuration
         self.logger = logger
+        self.onReconnect = onReconnect
         self.threadPool = NIOThreadPool(numberOfThreads: max(1, configuration.poolSize))
         self.state = NIOLockedValueBox(State())
         self.threadPool.start()
@@ -38,6 +46,11 @@ public final class RedisClient: Service, Sendable {
     /// Connections made since start, including reconnects after errors.
     public var connectionsMade: Int {
         state.withLockedValue { $0.connectionsMade }
+    }
+
+    /// Connections made to replace one lost to an I/O error.
+    public var reconnects: Int {
+        state.withLockedValue { $0.reconnects }
     }
 
     /// Runs `body` with a connection on one of the client's threads.
@@ -99,6 +112,7 @@ public final class RedisClient: Service, Sendable {
             // The server closed this idle connection (restart, timeout, failover) before
             // anything was read, so nothing ran: one retry on a fresh connection is safe.
             connection.close()
+            markLost()
             logger.debug("retrying on a new Redis connection", metadata: ["error": "\(error.message)"])
             let fresh = try connect()
             do {
@@ -111,8 +125,14 @@ public final class RedisClient: Service, Sendable {
             }
         } catch {
             connection.close()
+            if (error as? RedisError)?.code == .io { markLost() }
             throw error
         }
+    }
+
+    /// Notes a connection lost to an I/O error: the next connection made replaces it.
+    private func markLost() {
+        state.withLockedValue { $0.lost += 1 }
     }
 
     private func checkout() throws -> (RedisConnection, reused: Bool) {
@@ -123,6 +143,11 @@ public final class RedisClient: Service, Sendable {
         switch pooled {
         case .some(.some(let connection)) where !connection.isBroken:
             return (connection, true)
+        case .some(.some(let connection)):
+            // Broken while it sat in the pool: replaced below.
+            connection.close()
+            markLost()
+            return (try connect(), false)
         case .some(.none):
             throw RedisError(.shutdown, "the Redis client has been shut down")
         default:
@@ -132,10 +157,16 @@ public final class RedisClient: Service, Sendable {
 
     private func connect() throws -> RedisConnection {
         let connection = try RedisConnection(configuration: configuration)
-        let made = state.withLockedValue { state in
+        let (made, replaced) = state.withLockedValue { state in
             state.connectionsMade += 1
-            return state.connectionsMade
+            let replaced = state.lost > 0
+            if replaced {
+                state.lost -= 1
+                state.reconnects += 1
+            }
+            return (state.connectionsMade, replaced)
         }
+        if replaced { onReconnect() }
         logger.debug("connected to Redis", metadata: ["redis": "\(configuration.redactedURL)", "connections": "\(made)"])
         return connection
     }

@@ -1,9 +1,11 @@
 import ContentQueue
+import CoreMetrics
 import Gateway
 import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import Prometheus
 import RedisClient
 import ServiceLifecycle
 import UnixSignals
@@ -22,6 +24,9 @@ public struct FlimmerSyncServer: Sendable {
     public let subscriber: InvalidationSubscriber
     public let maintenance: StreamMaintenance
     public let tokens: TokenAuthority
+    /// This server's metrics, served at `/metrics`. Each server has a registry of its own
+    /// (never the global `MetricsSystem`), so that several servers in one process count apart.
+    public let metrics: PrometheusCollectorRegistry
     let application: Application<RouterResponder<FlimmerRequestContext>>
 
     /// - Parameter onServerRunning: called with the bound port once the server listens.
@@ -31,9 +36,16 @@ public struct FlimmerSyncServer: Sendable {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         self.configuration = configuration
-        let redis = RedisClient(configuration: configuration.redis, logger: logger)
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Delivery lag is milliseconds when all is well and seconds during an outage.
+        factory.durationHistogramBuckets[GatewayMetrics.deliveryLagLabel] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
+            .map { Duration.milliseconds($0) }
+        let gatewayMetrics = GatewayMetrics(factory: factory)
+        let httpMetrics = HTTPMetrics(factory: factory)
+        let redis = RedisClient(configuration: configuration.redis, logger: logger) { gatewayMetrics.poolReconnects.increment() }
         let store = ContentQueueStore(redis: redis, configuration: configuration.store, logger: logger)
-        let hub = EventHub(configuration: configuration.hub, logger: logger)
+        let hub = EventHub(configuration: configuration.hub, metrics: gatewayMetrics, logger: logger)
         let maintenance = StreamMaintenance(hub: hub, store: store, logger: logger)
         let subscriber = InvalidationSubscriber(
             redis: configuration.redis, configuration: configuration.subscriber, hub: hub, logger: logger,
@@ -43,6 +55,10 @@ public struct FlimmerSyncServer: Sendable {
         let auth = Authenticator(tokens: tokens)
 
         let router = Router(context: FlimmerRequestContext.self)
+        // Outermost first: the id is in every later log line and on every response, and the
+        // metrics see the status that ErrorMiddleware made of an error.
+        router.middlewares.add(RequestIDMiddleware())
+        router.middlewares.add(HTTPMetricsMiddleware(metrics: httpMetrics))
         router.middlewares.add(ErrorMiddleware())
         if !configuration.corsAllowedOrigins.isEmpty {
             router.middlewares.add(CORSPolicy(allowedOrigins: Set(configuration.corsAllowedOrigins)))
@@ -56,6 +72,7 @@ public struct FlimmerSyncServer: Sendable {
         HealthController(redis: redis, subscriber: subscriber).register(on: router)
         try OpenAPIController().register(on: router)
         try WebController().register(on: router)
+        MetricsController(registry: registry, token: configuration.metricsToken).register(on: router)
 
         self.redis = redis
         self.store = store
@@ -63,8 +80,9 @@ public struct FlimmerSyncServer: Sendable {
         self.subscriber = subscriber
         self.maintenance = maintenance
         self.tokens = tokens
+        self.metrics = registry
         let opener = StreamOpener(
-            events: events, hub: hub,
+            events: events, hub: hub, metrics: httpMetrics,
             corsOrigins: configuration.corsAllowedOrigins.isEmpty ? nil : Set(configuration.corsAllowedOrigins)
         )
         let idleTimeout = configuration.idleTimeout

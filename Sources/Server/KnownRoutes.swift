@@ -17,6 +17,7 @@ struct KnownRoutes: Sendable {
         ("/", [.get]),
         ("/app.js", [.get]),
         ("/app.css", [.get]),
+        ("/metrics", [.get]),
     ])
 
     let routes: [(segments: [Substring], methods: [HTTPRequest.Method])]

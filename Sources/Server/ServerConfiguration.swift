@@ -32,6 +32,9 @@ public struct ServerConfiguration: Sendable {
     /// Connections the kernel queues before they are accepted (the kernel caps it at
     /// `net.core.somaxconn`). Long enough for thousands of streams reconnecting at once. Default 4096.
     public var backlog: Int
+    /// The bearer token `GET /metrics` requires. Default none: `/metrics` is open to whoever
+    /// reaches the port (it shows counts only, no ids; keep the port private or set a token).
+    public var metricsToken: String?
 
     public init(
         host: String = "127.0.0.1",
@@ -45,7 +48,8 @@ public struct ServerConfiguration: Sendable {
         shutdownTimeout: Duration = .seconds(10),
         corsAllowedOrigins: [String] = [],
         idleTimeout: Duration = .seconds(30),
-        backlog: Int = 4096
+        backlog: Int = 4096,
+        metricsToken: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -59,5 +63,6 @@ public struct ServerConfiguration: Sendable {
         self.corsAllowedOrigins = corsAllowedOrigins
         self.idleTimeout = idleTimeout
         self.backlog = backlog
+        self.metricsToken = metricsToken
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlimmerLogging
 import Foundation
 import Gateway
 import Logging
@@ -66,6 +67,15 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Option(name: .customLong("log-format"), help: "text (swift-log's lines), logfmt or json (one object per line).")
+    var logFormat: String = "text"
+
+    @Option(
+        name: .customLong("metrics-token"),
+        help: "Require this bearer token on GET /metrics (env FLIMMER_METRICS_TOKEN). Without it /metrics is open to whoever reaches the port."
+    )
+    var metricsToken: String?
+
     @OptionGroup var secret: SecretOptions
 
     func validate() throws {
@@ -80,6 +90,10 @@ struct Serve: AsyncParsableCommand {
         if maxStreamsPerUser < 1 || maxStreams < 1 { throw ValidationError("--max-streams-per-user and --max-streams must be at least 1") }
         if maxStreamLifetimeSeconds < 10 { throw ValidationError("--max-stream-lifetime-seconds must be at least 10") }
         for origin in corsOrigins { try Self.checkOrigin(origin) }
+        if LogFormat(rawValue: logFormat) == nil { throw ValidationError("--log-format must be one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))") }
+        if let metricsToken, metricsToken.count < 16 || metricsToken.contains(where: \.isWhitespace) {
+            throw ValidationError("--metrics-token must be at least 16 characters, without spaces")
+        }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))") }
     }
 
@@ -101,6 +115,9 @@ struct Serve: AsyncParsableCommand {
         } ?? 8080
         var redis = try RedisURLOption.configuration(flag: redisURL, environment: environment)
         redis.poolSize = redisPoolSize
+        // The process's one bootstrap: the executable, not the library, decides how lines look.
+        let format = LogFormat(rawValue: logFormat) ?? .text
+        LoggingSystem.bootstrap { label in format.makeHandler(label: label) }
         var logger = Logger(label: "flimmer-sync")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         if isDevelopment {
@@ -124,6 +141,7 @@ struct Serve: AsyncParsableCommand {
             for origin in origins { try Self.checkOrigin(origin) }
         }
         configuration.corsAllowedOrigins = origins
+        configuration.metricsToken = metricsToken ?? environment["FLIMMER_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let boundHost = configuration.host
         let redactedURL = redis.redactedURL
         let startupLogger = logger

@@ -100,10 +100,13 @@ public struct TestServer: Sendable {
     }
 
     /// Opens the event stream; returns once the response head has arrived.
-    public func openStream(token: String?, query: String = "", lastEventID: String? = nil) async throws -> SSETestStream {
+    public func openStream(
+        token: String?, query: String = "", lastEventID: String? = nil, headers: [(String, String)] = []
+    ) async throws -> SSETestStream {
         var request = HTTPClientRequest(url: baseURL + "/api/events" + query)
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let lastEventID { request.headers.add(name: "Last-Event-ID", value: lastEventID) }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.headers.add(name: "Accept", value: "text/event-stream")
         let response = try await TestHTTP.client.execute(request, timeout: .seconds(600))
         return SSETestStream(response: response)

@@ -1,6 +1,17 @@
 import FlimmerTestSupport
+import Foundation
 import RedisClient
 import Testing
+
+/// Counts calls from any thread.
+final class CallCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    var value: Int { lock.withLock { count } }
+
+    func increment() { lock.withLock { count += 1 } }
+}
 
 @Suite("RedisClient pool")
 struct RedisClientPoolTests {
@@ -60,6 +71,43 @@ struct RedisClientPoolTests {
         }
         #expect(try await client.send(RedisCommand("GET", key)).int == 1)
         try await client.send(RedisCommand("DEL", key))
+        await client.shutdown()
+    }
+
+    /// The `flimmer_redis_reconnects_total{connection="pool"}` source: a connection lost to an
+    /// I/O error and replaced counts once, whether it was retried at once or replaced by the next
+    /// call; connections the pool merely grows by do not count.
+    @Test func countsConnectionsReplacedAfterAnIOErrorAsReconnects() async throws {
+        var configuration = try TestEnvironment.redisConfiguration()
+        configuration.poolSize = 1
+        let fixed = configuration
+        let calls = CallCounter()
+        let client = RedisClient(configuration: fixed, logger: TestEnvironment.logger) { calls.increment() }
+        let admin = try TestEnvironment.makeRedisClient()
+        let first = try #require(try await client.send(RedisCommand("CLIENT", "ID")).int)
+        #expect(client.reconnects == 0)
+
+        // Killed while idle: the next call retries on a new connection.
+        #expect(try await admin.send(RedisCommand("CLIENT", "KILL", "ID", first)) == .integer(1))
+        let second = try #require(try await client.send(RedisCommand("CLIENT", "ID")).int)
+        #expect(client.reconnects == 1)
+        #expect(calls.value == 1)
+
+        // Killed after a reply was read: that call fails, the next one gets a new connection.
+        await #expect(throws: RedisError.self) {
+            try await client.withConnection { connection in
+                try connection.send(RedisCommand("PING"))
+                let killer = try RedisConnection(configuration: fixed)
+                defer { killer.close() }
+                try killer.send(RedisCommand("CLIENT", "KILL", "ID", second))
+                try connection.send(RedisCommand("PING"))
+            }
+        }
+        #expect(try await client.send(RedisCommand("PING")) == .simpleString("PONG"))
+        #expect(client.reconnects == 2)
+        #expect(calls.value == 2)
+        #expect(client.connectionsMade == 3)
+        await admin.shutdown()
         await client.shutdown()
     }
 

@@ -1,6 +1,7 @@
 import ContentQueue
 import FlimmerTestSupport
 import Foundation
+import Prometheus
 import RedisClient
 import Server
 import Testing
@@ -75,6 +76,8 @@ struct ResilienceTests {
             #expect(event.data.contains(#""reason":"resync""#))
             #expect(event.id == "\(missed.epoch)-\(missed.version)")
             #expect(server.server.subscriber.subscriptionCount == subscriptions + 1)
+            let metrics = server.server.metrics.emitToString()
+            #expect(MetricsTests.value(of: #"flimmer_redis_reconnects_total{connection="subscriber"}"#, in: metrics) == 1)
         }
     }
 
@@ -167,6 +170,8 @@ struct ResilienceTests {
             await redis.shutdown()
             try await Self.waitFor("the stalled stream to be closed") { server.server.hub.streamCount == baseline }
             #expect(server.server.hub.counters.slowClientCloses >= 1)
+            let closed = MetricsTests.value(of: "flimmer_slow_client_closes_total", in: server.server.metrics.emitToString())
+            #expect((closed ?? 0) >= 1)
             #expect(stalled.serverClosed(timeout: .seconds(5)))
             try await healthy.waitUntil(timeout: .seconds(10), "the healthy stream to reach version 200") {
                 $0.events.last?.data.contains(#""version":200,"#) == true

@@ -1,0 +1,86 @@
+import Logging
+
+/// A swift-log handler that writes one JSON object per line:
+/// `{"ts":"…","level":"info","logger":"…","msg":"…","key":"value",…}`.
+///
+/// Strings are escaped per RFC 8259 (quote, backslash, every control character), so one entry
+/// is always one line of valid JSON. Nested metadata stays nested (objects and arrays). A
+/// metadata key equal to one of the fixed fields is written as `meta.<key>` so it cannot
+/// shadow them.
+public struct JSONLogHandler: LogHandler {
+    public var logLevel: Logger.Level = .info
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+    let label: String
+    let output: @Sendable (String) -> Void
+
+    static let fixedKeys: Set<String> = ["ts", "level", "logger", "msg"]
+
+    /// - Parameter output: receives each finished line (without its newline); standard error by default.
+    public init(
+        label: String, metadataProvider: Logger.MetadataProvider? = nil,
+        output: @escaping @Sendable (String) -> Void = LogRecord.writeToStandardError
+    ) {
+        self.label = label
+        self.metadataProvider = metadataProvider
+        self.output = output
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        let record = LogRecord(
+            timestamp: LogRecord.now(), level: event.level, label: label, message: event.message.description,
+            metadata: LogRecord.merged(handler: metadata, provider: metadataProvider, call: event.metadata)
+        )
+        output(Self.format(record))
+    }
+
+    /// The record as one line of JSON.
+    public static func format(_ record: LogRecord) -> String {
+        var line = "{\"ts\":\(quote(record.timestamp)),\"level\":\(quote(record.level.rawValue))"
+        line += ",\"logger\":\(quote(record.label)),\"msg\":\(quote(record.message))"
+        for (key, value) in record.metadata {
+            let name = fixedKeys.contains(key) ? "meta.\(key)" : key
+            line += ",\(quote(name)):\(encode(value))"
+        }
+        return line + "}"
+    }
+
+    static func encode(_ value: Logger.MetadataValue) -> String {
+        switch value {
+        case .string(let text):
+            return quote(text)
+        case .stringConvertible(let value):
+            return quote(value.description)
+        case .array(let values):
+            return "[" + values.map(encode).joined(separator: ",") + "]"
+        case .dictionary(let dictionary):
+            return "{" + dictionary.sorted { $0.key < $1.key }.map { "\(quote($0.key)):\(encode($0.value))" }.joined(separator: ",") + "}"
+        }
+    }
+
+    /// `text` as a JSON string literal.
+    public static func quote(_ text: String) -> String {
+        var quoted = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": quoted += "\\\""
+            case "\\": quoted += "\\\\"
+            case "\n": quoted += "\\n"
+            case "\r": quoted += "\\r"
+            case "\t": quoted += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    quoted += "\\u" + LogfmtLogHandler.hex4(scalar.value)
+                } else {
+                    quoted.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return quoted + "\""
+    }
+}
