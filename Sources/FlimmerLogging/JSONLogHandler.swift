@@ -7,7 +7,7 @@ import Logging
 /// is always one line of valid JSON. Nested metadata stays nested (objects and arrays). A
 /// metadata key equal to one of the fixed fields is written as `meta.<key>` so it cannot
 /// shadow them.
-public struct JSONLogHandler: LogHandler {
+public struct JSONLogHandler: LineLogHandler {
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
@@ -24,19 +24,6 @@ public struct JSONLogHandler: LogHandler {
         self.label = label
         self.metadataProvider = metadataProvider
         self.output = output
-    }
-
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    public func log(event: LogEvent) {
-        let record = LogRecord(
-            timestamp: LogRecord.now(), level: event.level, label: label, message: event.message.description,
-            metadata: LogRecord.merged(handler: metadata, provider: metadataProvider, call: event.metadata)
-        )
-        output(Self.format(record))
     }
 
     /// The record as one line of JSON.

@@ -5,7 +5,7 @@ import Logging
 /// Values with a space, `"`, `=` or a control character are quoted, with `"` and `\` escaped
 /// and newlines written as `\n`, so one entry is always one line and a value can never forge
 /// another field. Nested metadata is flattened to `parent.child=value`.
-public struct LogfmtLogHandler: LogHandler {
+public struct LogfmtLogHandler: LineLogHandler {
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
@@ -20,19 +20,6 @@ public struct LogfmtLogHandler: LogHandler {
         self.label = label
         self.metadataProvider = metadataProvider
         self.output = output
-    }
-
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    public func log(event: LogEvent) {
-        let record = LogRecord(
-            timestamp: LogRecord.now(), level: event.level, label: label, message: event.message.description,
-            metadata: LogRecord.merged(handler: metadata, provider: metadataProvider, call: event.metadata)
-        )
-        output(Self.format(record))
     }
 
     /// The record as one logfmt line.

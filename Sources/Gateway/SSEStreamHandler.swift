@@ -46,8 +46,6 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var onClose: ((StreamCloseReason) -> Void)?
     /// Frames go out as plain bytes (the HTTP codec has left the pipeline), not as body parts.
     private var raw = false
-    /// Frames dropped so far because the client read too slowly.
-    private(set) var droppedFrames = 0
 
     public init(capacity: Int = 16) {
         self.capacity = max(1, capacity)
@@ -192,7 +190,6 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func keep(_ frame: ByteBuffer) {
         if backlog.count >= capacity {
             backlog.removeFirst()
-            droppedFrames += 1
         }
         backlog.append(frame)
     }

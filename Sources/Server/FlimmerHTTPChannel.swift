@@ -44,7 +44,7 @@ struct FlimmerHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try pipeline.addHandler(SSEStreamHandler(capacity: streamCapacity))
             let kind = channel.eventLoop.makePromise(of: StreamRouter.Kind.self)
-            let router = StreamRouter(opener: opener, decision: kind, logger: logger)
+            let router = StreamRouter(opener: opener, decision: kind)
             try pipeline.addHandler(router)
             try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger))
             return Connection(channel: channel, router: NIOLoopBound(router, eventLoop: channel.eventLoop), kind: kind.futureResult)

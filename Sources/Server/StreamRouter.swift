@@ -2,7 +2,6 @@ import Gateway
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
-import Logging
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
@@ -49,16 +48,14 @@ final class StreamRouter: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private let opener: StreamOpener
-    private let logger: Logger
     private let decision: EventLoopPromise<Kind>
     private var state = State.undecided
     private var buffered: [HTTPRequestPart] = []
     private var context: ChannelHandlerContext?
 
-    init(opener: StreamOpener, decision: EventLoopPromise<Kind>, logger: Logger) {
+    init(opener: StreamOpener, decision: EventLoopPromise<Kind>) {
         self.opener = opener
         self.decision = decision
-        self.logger = logger
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
