@@ -6,6 +6,7 @@
 /// | `contentQueue:{F}` | LIST | pending content ids, oldest first |
 /// | `contentApproved:{F}` | LIST | approved ids, in decision order |
 /// | `contentRejected:{F}` | LIST | rejected ids, in decision order |
+/// | `contentChild:{F}:<child>` | LIST | the ids one child uploaded, oldest first |
 /// | `content:{F}:<id>` | HASH | one item |
 /// | `contentQueue:{F}:version` | STRING (integer) | bumped by one with every mutation |
 /// | `epoch:{F}` | STRING | random; changes only if Redis loses the family's data |
@@ -29,6 +30,9 @@ public struct ContentKeys: Sendable {
     public var version: String { Self.versionKey(for: ContentQueueStore.invalidationKey, tag: tag) }
     /// `epoch:{F}`: the family's epoch.
     public var epoch: String { "epoch:\(tag)" }
+
+    /// `contentChild:{F}:<child>`: every id `child` uploaded, oldest first, whatever its status.
+    public func child(_ child: UserID) -> String { "contentChild:\(tag):\(child.rawValue)" }
 
     /// `content:{F}:<id>`: one item.
     public func item(_ id: ContentID) -> String { "content:\(tag):\(id.rawValue)" }

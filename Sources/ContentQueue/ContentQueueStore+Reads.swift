@@ -5,40 +5,66 @@ extension ContentQueueStore {
     /// If the version moved in between, the read is repeated, so the items match the version.
     static func readQueue(_ connection: RedisConnection, family: FamilyID) throws -> Result<QueueSnapshot, ContentQueueError> {
         let keys = ContentKeys(family: family)
-        var lastError = ContentQueueError(.contention, "the queue kept changing while it was read")
+        return try readItems(connection, keys: keys, list: keys.queue, newest: nil).map(\.snapshot)
+    }
+
+    /// Reads the newest `limit` items of `child`, newest first, with the list's full length,
+    /// consistently with the version reported, like ``readQueue(_:family:)``.
+    static func readChildItems(
+        _ connection: RedisConnection, family: FamilyID, child: UserID, limit: Int
+    ) throws -> Result<ChildItems, ContentQueueError> {
+        let keys = ContentKeys(family: family)
+        return try readItems(connection, keys: keys, list: keys.child(child), newest: limit).map { read in
+            ChildItems(snapshot: QueueSnapshot(
+                family: family, epoch: read.snapshot.epoch, version: read.snapshot.version,
+                items: read.snapshot.items.reversed()
+            ), total: read.length)
+        }
+    }
+
+    /// One list's items at one version: the whole list (`newest == nil`) or its last `newest` ids.
+    ///
+    /// Every mutation of a family advances its version, so an unchanged version before and after
+    /// the item reads proves that ids and items belong together; otherwise the read is repeated.
+    private static func readItems(
+        _ connection: RedisConnection, keys: ContentKeys, list: String, newest: Int?
+    ) throws -> Result<(snapshot: QueueSnapshot, length: Int), ContentQueueError> {
+        var lastError = ContentQueueError(.contention, "the family kept changing while it was read")
         for _ in 0..<8 {
             let head = try connection.pipeline([
                 RedisCommand("GET", keys.version),
                 RedisCommand("GET", keys.epoch),
-                RedisCommand("LRANGE", keys.queue, 0, -1),
+                RedisCommand("LRANGE", list, newest.map { -$0 } ?? 0, -1),
+                RedisCommand("LLEN", list),
             ])
             let version: Int
             do {
                 version = try parseVersion(head[0], key: keys.version)
-                guard let list = head[2].array else {
-                    throw ContentQueueError(.corruptState, "\(keys.queue) is not a list")
+                guard let ids = head[2].array, let length = head[3].int else {
+                    throw ContentQueueError(.corruptState, "\(list) is not a list")
                 }
-                let ids = list.compactMap { $0.string.flatMap(ContentID.init) }
+                let contentIDs = ids.compactMap { $0.string.flatMap(ContentID.init) }
                 guard let epoch = head[1].string else {
                     // A family never written to (or lost): make its epoch, then read again.
                     _ = try readVersion(connection, keys: keys)
                     continue
                 }
-                var commands = ids.map { RedisCommand("HGETALL", keys.item($0)) }
+                var commands = contentIDs.map { RedisCommand("HGETALL", keys.item($0)) }
                 commands.append(RedisCommand("GET", keys.version))
                 commands.append(RedisCommand("GET", keys.epoch))
                 let replies = try connection.pipeline(commands)
-                let versionAfter = try parseVersion(replies[ids.count], key: keys.version)
-                guard versionAfter == version, replies[ids.count + 1].string == epoch else { continue }
+                let versionAfter = try parseVersion(replies[contentIDs.count], key: keys.version)
+                guard versionAfter == version, replies[contentIDs.count + 1].string == epoch else { continue }
                 var items: [ContentItem] = []
-                items.reserveCapacity(ids.count)
-                for reply in replies.prefix(ids.count) {
+                items.reserveCapacity(contentIDs.count)
+                for reply in replies.prefix(contentIDs.count) {
                     // An id without its hash can only come from a hand edit; it is skipped, not shown half-made.
                     if let fields = reply.fieldDictionary, let item = ContentItem(hash: fields) {
                         items.append(item)
                     }
                 }
-                return .success(QueueSnapshot(family: family, epoch: epoch, version: version, items: items))
+                let snapshot = QueueSnapshot(family: keys.family, epoch: epoch, version: version, items: items)
+                return .success((snapshot, length))
             } catch let error as ContentQueueError {
                 lastError = error
                 if error.code == .corruptState { break }

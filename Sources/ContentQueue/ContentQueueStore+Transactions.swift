@@ -19,18 +19,21 @@ extension ContentQueueStore {
         let keys = ContentKeys(family: family)
         let id = ContentID.random()
         let itemKey = keys.item(id)
+        let childKey = keys.child(child)
         let reads = try connection.pipeline([
-            RedisCommand("WATCH", keys.version, keys.epoch, keys.queue, itemKey),
+            RedisCommand("WATCH", keys.version, keys.epoch, keys.queue, itemKey, childKey),
             RedisCommand("GET", keys.version),
             RedisCommand("GET", keys.epoch),
             RedisCommand("TYPE", keys.queue),
             RedisCommand("EXISTS", itemKey),
+            RedisCommand("TYPE", childKey),
         ])
         try reads[0].throwingServerError()
         let version: Int
         do {
             version = try parseVersion(reads[1], key: keys.version)
             try expectType(reads[3], ["list", "none"], key: keys.queue)
+            try expectType(reads[5], ["list", "none"], key: childKey)
         } catch let error as ContentQueueError {
             try connection.send(RedisCommand("UNWATCH"))
             return .failed(error)
@@ -54,6 +57,7 @@ extension ContentQueueStore {
         let writes = [
             RedisCommand("HSET", [itemKey] + item.hashFields),
             RedisCommand("RPUSH", keys.queue, id.rawValue),
+            RedisCommand("RPUSH", childKey, id.rawValue),
         ]
         guard try commit(connection, keys: keys, writes: writes, payload: payload, epochIsNew: epochIsNew) else { return .conflict }
         return .committed(MutationResult(item: item, version: newVersion, epoch: epoch))

@@ -62,6 +62,15 @@ public struct ContentQueueStore: Sendable {
         }.get()
     }
 
+    /// The newest `limit` items `child` uploaded, newest first and whatever their status, read
+    /// consistently with the family version it reports. `limit` must be at least 1.
+    public func childItems(family: FamilyID, child: UserID, limit: Int) async throws -> ChildItems {
+        precondition(limit >= 1, "limit must be at least 1")
+        return try await redis.withConnection { connection in
+            try Self.readChildItems(connection, family: family, child: child, limit: limit)
+        }.get()
+    }
+
     /// One item of the family, whatever its status; `nil` when the family has no such item.
     public func item(family: FamilyID, id: ContentID) async throws -> ContentItem? {
         let key = ContentKeys(family: family).item(id)

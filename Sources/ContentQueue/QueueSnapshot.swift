@@ -1,9 +1,9 @@
-/// A family's pending queue at one version.
+/// Items of one of a family's lists (the pending queue, or one child's uploads) at one version.
 public struct QueueSnapshot: Sendable, Equatable {
     public var family: FamilyID
     public var epoch: String
     public var version: Int
-    /// Oldest first.
+    /// Oldest first for the queue; newest first for a child's uploads.
     public var items: [ContentItem]
 
     public init(family: FamilyID, epoch: String, version: Int, items: [ContentItem]) {

@@ -2,7 +2,7 @@ import ContentQueue
 import HTTPTypes
 import Hummingbird
 
-/// `/api/content/...`: upload, queue, item, approve, reject.
+/// `/api/content/...`: upload, queue, a child's own items, item, approve, reject.
 struct ContentController: Sendable {
     let store: ContentQueueStore
     let auth: Authenticator
@@ -11,6 +11,7 @@ struct ContentController: Sendable {
     func register(on router: Router<some RequestContext>) {
         router.post("/api/content/upload") { request, _ in try await upload(request) }
         router.get("/api/content/queue") { request, _ in try await queue(request) }
+        router.get("/api/content/mine") { request, _ in try await mine(request) }
         router.get("/api/content/{id}") { request, context in try await item(request, id: context.parameters.get("id")) }
         router.post("/api/content/{id}/approve") { request, context in
             try await decide(request, id: context.parameters.get("id"), approve: true)
@@ -24,6 +25,14 @@ struct ContentController: Sendable {
         let family: String
         let epoch: String
         let version: Int
+        let items: [ContentItem]
+    }
+
+    private struct ChildItemsBody: Encodable {
+        let family: String
+        let epoch: String
+        let version: Int
+        let total: Int
         let items: [ContentItem]
     }
 
@@ -41,17 +50,52 @@ struct ContentController: Sendable {
     func queue(_ request: Request) async throws -> Response {
         let principal = try await auth.principal(request, roles: [.parent])
         let snapshot = try await store.queue(family: principal.family)
+        return try Self.conditional(request, snapshot) {
+            QueueBody(family: snapshot.family.rawValue, epoch: snapshot.epoch, version: snapshot.version, items: snapshot.items)
+        }
+    }
+
+    /// The items shown by `GET /api/content/mine` unless `?limit=` asks for another number.
+    static let defaultChildLimit = 50
+    /// The most items one `GET /api/content/mine` returns.
+    static let maxChildLimit = 200
+
+    /// `GET /api/content/mine?limit=N`: the calling child's newest uploads, newest first, with
+    /// their statuses. Every mutation of the family advances the version, so the queue's ETag
+    /// rule holds here too.
+    func mine(_ request: Request) async throws -> Response {
+        let principal = try await auth.principal(request, roles: [.child])
+        let limit = try Self.limit(request.uri.queryParameters["limit"].map(String.init))
+        let read = try await store.childItems(family: principal.family, child: principal.user, limit: limit)
+        let snapshot = read.snapshot
+        return try Self.conditional(request, snapshot) {
+            ChildItemsBody(
+                family: snapshot.family.rawValue, epoch: snapshot.epoch, version: snapshot.version, total: read.total,
+                items: snapshot.items
+            )
+        }
+    }
+
+    /// `?limit=`: 1 to ``maxChildLimit`` in plain decimal digits; absent means ``defaultChildLimit``.
+    static func limit(_ parameter: String?) throws -> Int {
+        guard let parameter else { return defaultChildLimit }
+        guard parameter.utf8.count <= 3, parameter.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+            let limit = Int(parameter), (1...maxChildLimit).contains(limit)
+        else { throw APIError.invalidField("limit", "must be a whole number from 1 to \(maxChildLimit)") }
+        return limit
+    }
+
+    /// A JSON body tagged with the snapshot's `"<epoch>-<version>"` ETag, or 304 when the
+    /// request's `If-None-Match` already names it (the body is then never built).
+    static func conditional(_ request: Request, _ snapshot: QueueSnapshot, body: () -> some Encodable) throws -> Response {
         let tag = FamilyVersion(epoch: snapshot.epoch, version: snapshot.version).tag
         let etag = "\"\(tag)\""
         var headers: HTTPFields = [.eTag: etag]
         headers[.cacheControl] = "no-cache"
-        if let condition = request.headers[.ifNoneMatch], Self.matches(condition, etag: etag) {
+        if let condition = request.headers[.ifNoneMatch], matches(condition, etag: etag) {
             return Response(status: .notModified, headers: headers)
         }
-        let body = QueueBody(
-            family: snapshot.family.rawValue, epoch: snapshot.epoch, version: snapshot.version, items: snapshot.items
-        )
-        return try JSONResponse.make(body, headers: headers)
+        return try JSONResponse.make(body(), headers: headers)
     }
 
     func item(_ request: Request, id: String?) async throws -> Response {

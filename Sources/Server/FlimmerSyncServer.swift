@@ -27,6 +27,9 @@ public struct FlimmerSyncServer: Sendable {
     /// This server's metrics, served at `/metrics`. Each server has a registry of its own
     /// (never the global `MetricsSystem`), so that several servers in one process count apart.
     public let metrics: PrometheusCollectorRegistry
+    /// Every route the router answers, as `"METHOD /path"` with `{name}` for path parameters,
+    /// so a test can hold them against the OpenAPI document: nothing is served undocumented.
+    public let routes: [String]
     let application: Application<RouterResponder<FlimmerRequestContext>>
 
     /// - Parameter onServerRunning: called with the bound port once the server listens.
@@ -81,6 +84,7 @@ public struct FlimmerSyncServer: Sendable {
         self.maintenance = maintenance
         self.tokens = tokens
         self.metrics = registry
+        self.routes = router.routes.map(\.description)
         let opener = StreamOpener(
             events: events, hub: hub, metrics: httpMetrics,
             corsOrigins: configuration.corsAllowedOrigins.isEmpty ? nil : Set(configuration.corsAllowedOrigins)

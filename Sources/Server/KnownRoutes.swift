@@ -6,6 +6,7 @@ struct KnownRoutes: Sendable {
     static let all = KnownRoutes(routes: [
         ("/api/content/upload", [.post]),
         ("/api/content/queue", [.get]),
+        ("/api/content/mine", [.get]),
         ("/api/content/{id}", [.get]),
         ("/api/content/{id}/approve", [.post]),
         ("/api/content/{id}/reject", [.post]),
@@ -27,7 +28,7 @@ struct KnownRoutes: Sendable {
     }
 
     /// The methods a path allows, or `nil` for a path the API does not have.
-    /// `/api/content/queue` is matched literally before `/api/content/{id}`, as the router does.
+    /// `/api/content/queue` and `/api/content/mine` are matched literally before `/api/content/{id}`, as the router does.
     func methods(for path: String) -> [HTTPRequest.Method]? {
         let segments = path.split(separator: "/")
         if let literal = routes.first(where: { $0.segments == segments }) { return literal.methods }

@@ -103,6 +103,62 @@ struct ContentQueueStoreTests {
         #expect(recorder.messages(family: family).isEmpty)
     }
 
+    @Test func anUploadIsIndexedUnderItsChildInTheSameTransaction() async throws {
+        let other = UserID("kid-2")!
+        let first = try await store.upload(family: family, child: child, draft: ContentDraft(title: "one"))
+        let theirs = try await store.upload(family: family, child: other, draft: ContentDraft(title: "theirs"))
+        let second = try await store.upload(family: family, child: child, draft: ContentDraft(title: "two"))
+        let keys = ContentKeys(family: family)
+        #expect(try await redis.send(RedisCommand("LRANGE", keys.child(child), 0, -1)).array?.compactMap(\.string) == [first.item.id, second.item.id])
+        #expect(try await redis.send(RedisCommand("LRANGE", keys.child(other), 0, -1)).array?.compactMap(\.string) == [theirs.item.id])
+    }
+
+    @Test func childItemsAreNewestFirstWithStatusesAndMatchTheirVersion() async throws {
+        var ids: [String] = []
+        for title in ["a", "b", "c"] {
+            ids.append(try await store.upload(family: family, child: child, draft: ContentDraft(title: title)).item.id)
+        }
+        _ = try await store.upload(family: family, child: UserID("kid-2")!, draft: ContentDraft(title: "not mine"))
+        _ = try await store.decide(family: family, id: ContentID(ids[0])!, parent: parent, decision: .approve)
+        let decided = try await store.decide(family: family, id: ContentID(ids[1])!, parent: parent, decision: .reject(reason: "no"))
+
+        let all = try await store.childItems(family: family, child: child, limit: 50)
+        #expect(all.snapshot.items.map(\.id) == [ids[2], ids[1], ids[0]])
+        #expect(all.snapshot.items.map(\.status) == [.pending, .rejected, .approved])
+        #expect(all.snapshot.items[1].rejectReason == "no")
+        #expect(all.total == 3)
+        #expect(all.snapshot.version == decided.version)
+        #expect(all.snapshot.epoch == decided.epoch)
+
+        let newest = try await store.childItems(family: family, child: child, limit: 2)
+        #expect(newest.snapshot.items.map(\.id) == [ids[2], ids[1]])
+        #expect(newest.total == 3)
+
+        let nobody = try await store.childItems(family: family, child: UserID("kid-9")!, limit: 50)
+        #expect(nobody.snapshot.items.isEmpty)
+        #expect(nobody.total == 0)
+        #expect(nobody.snapshot.version == decided.version)
+    }
+
+    @Test func aCorruptChildIndexFailsTheUploadAndWritesNothing() async throws {
+        let keys = ContentKeys(family: family)
+        try await redis.send(RedisCommand("SET", keys.child(child), "not a list"))
+        let recorder = try await PublishRecorder.start()
+        defer { recorder.stop() }
+        let before = try await RedisSnapshot.take(redis, family: family)
+        let error = try await #require(throws: ContentQueueError.self) {
+            try await store.upload(family: family, child: child, draft: ContentDraft(title: "x"))
+        }
+        #expect(error.code == .corruptState)
+        #expect(try await RedisSnapshot.take(redis, family: family) == before)
+        try await recorder.barrier()
+        #expect(recorder.messages(family: family).isEmpty)
+        let read = try await #require(throws: ContentQueueError.self) {
+            try await store.childItems(family: family, child: child, limit: 10)
+        }
+        #expect(read.code == .corruptState)
+    }
+
     @Test func decidingAnUnknownItemWritesAndPublishesNothing() async throws {
         _ = try await store.upload(family: family, child: child, draft: ContentDraft(title: "x"))
         let recorder = try await PublishRecorder.start()

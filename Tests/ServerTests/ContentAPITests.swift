@@ -65,6 +65,47 @@ struct ContentAPITests {
         }
     }
 
+    @Test func aChildSeesItsOwnItemsNewestFirstWithStatusesAndETag() async throws {
+        try await TestServer.run { server in
+            let family = TestEnvironment.uniqueFamily()
+            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let child = try await server.token(family: family, user: "kid", role: .child)
+            let sibling = try await server.token(family: family, user: "sis", role: .child)
+            let first = try await server.upload(token: child, title: "first")
+            let second = try await server.upload(token: child, title: "second")
+            _ = try await server.upload(token: sibling, title: "not yours")
+            #expect(try await server.request(.POST, "/api/content/\(first.id)/reject", token: parent, body: #"{"reason":"too long"}"#).status == 200)
+
+            let mine = try await server.request(.GET, "/api/content/mine", token: child)
+            #expect(mine.status == 200, "\(mine.text)")
+            let json = try mine.json()
+            let items = try #require(json["items"] as? [[String: Any]])
+            #expect(items.map { $0["id"] as? String } == [second.id, first.id])
+            #expect(items.map { $0["status"] as? String } == ["pending", "rejected"])
+            #expect(items[1]["rejectReason"] as? String == "too long")
+            #expect(json["total"] as? Int == 2)
+            #expect(json["version"] as? Int == 4)
+            let etag = try #require(mine.headers.first(name: "etag"))
+            #expect(etag == "\"\(try #require(json["epoch"] as? String))-4\"")
+
+            let limited = try await server.request(.GET, "/api/content/mine?limit=1", token: child)
+            #expect((try limited.json()["items"] as? [[String: Any]])?.map { $0["id"] as? String } == [second.id])
+            #expect(try limited.json()["total"] as? Int == 2)
+
+            let unchanged = try await server.request(.GET, "/api/content/mine", token: child, headers: [("If-None-Match", etag)])
+            #expect(unchanged.status == 304)
+            #expect(unchanged.body.isEmpty)
+            // A decision on the child's item is a family mutation, so the tag moves and the new status shows.
+            #expect(try await server.request(.POST, "/api/content/\(second.id)/approve", token: parent).status == 200)
+            let changed = try await server.request(.GET, "/api/content/mine", token: child, headers: [("If-None-Match", etag)])
+            #expect(changed.status == 200)
+            #expect((try changed.json()["items"] as? [[String: Any]])?.first?["status"] as? String == "approved")
+
+            let theirs = try await server.request(.GET, "/api/content/mine", token: sibling)
+            #expect((try theirs.json()["items"] as? [[String: Any]])?.map { $0["title"] as? String } == ["not yours"])
+        }
+    }
+
     @Test func itemIsVisibleToItsFamilysParentAndToTheChildWhoUploadedIt() async throws {
         try await TestServer.run { server in
             let family = TestEnvironment.uniqueFamily()
