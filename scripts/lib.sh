@@ -251,7 +251,7 @@ start_redis() {
             echo "start_redis: redis-server (pid $daemon) exited during startup" >&2
             break
         fi
-        expected="$(tr -dc '0-9' <"$pidfile" 2>/dev/null || true)"
+        expected="$(tr -dc '0-9' 2>/dev/null <"$pidfile" || true)"
         if [[ -n "$expected" ]] && redis_ping "$port"; then
             pid="$(redis_server_pid "$port")"
             if [[ "$pid" == "$expected" ]]; then

@@ -6,7 +6,6 @@
 // page becomes visible again. It never polls while the stream is healthy.
 
 const TOKEN_KEY = "flimmer.token";
-const MINE_KEY = "flimmer.mine";
 
 // --- sign-in -----------------------------------------------------------------------------
 
@@ -15,8 +14,14 @@ const MINE_KEY = "flimmer.mine";
 function takeTokenFromFragment() {
   const match = location.hash.match(/(?:^#|&)token=([^&]+)/);
   if (!match) return;
-  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
+  useToken(decodeURIComponent(match[1]));
   history.replaceState(null, "", location.pathname + location.search);
+}
+
+// A different token may be a different person: what the last one cached must not show.
+function useToken(token) {
+  if (sessionStorage.getItem(TOKEN_KEY) !== token) sessionStorage.clear();
+  sessionStorage.setItem(TOKEN_KEY, token);
 }
 
 // The token's claims, for choosing the view only: the server checks every request itself.
@@ -39,12 +44,15 @@ function signOut(message) {
 // --- queries (stale-while-revalidate) ----------------------------------------------------
 
 class Query {
-  constructor(key, url, token) {
+  // `key` names the cache entry; `invalidatedBy` is the invalidation key that makes it stale.
+  constructor(key, url, token, invalidatedBy) {
     this.key = key;
+    this.invalidatedBy = invalidatedBy;
     this.url = url;
     this.token = token;
     this.listeners = new Set();
     this.inFlight = null;
+    this.again = false;
     const saved = sessionStorage.getItem("flimmer.cache." + key);
     this.entry = saved ? JSON.parse(saved) : null;
   }
@@ -56,9 +64,19 @@ class Query {
     if (this.entry) listener(this.entry.data, "cached");
   }
 
-  // One request at a time: a revalidation asked while one runs shares it.
+  // One request at a time. A revalidation asked while one runs makes exactly one more follow
+  // it: the running request may have read the state from before the change that was announced.
   revalidate() {
-    this.inFlight ??= this.fetch().finally(() => { this.inFlight = null; });
+    if (this.inFlight) {
+      this.again = true;
+      return this.inFlight;
+    }
+    this.inFlight = (async () => {
+      do {
+        this.again = false;
+        await this.fetch();
+      } while (this.again);
+    })().finally(() => { this.inFlight = null; });
     return this.inFlight;
   }
 
@@ -94,10 +112,10 @@ function revalidateAll() {
   for (const query of queries.values()) query.revalidate();
 }
 
-// An invalidation names a query key; the content queue's key covers every content query.
+// An invalidation names a key; the queries it makes stale revalidate, the others stay.
 function revalidateKey(key) {
   for (const query of queries.values()) {
-    if (query.key === key || (key === "contentQueue" && query.key.startsWith("item:"))) query.revalidate();
+    if (query.invalidatedBy === key) query.revalidate();
   }
 }
 
@@ -140,7 +158,7 @@ function setConnection(state) {
 // --- views -----------------------------------------------------------------------------
 
 function showParent(token) {
-  const queue = new Query("contentQueue", "/api/content/queue", token);
+  const queue = new Query("contentQueue", "/api/content/queue", token, "contentQueue");
   queries.set(queue.key, queue);
   queue.subscribe((data) => renderQueue(data, token));
   queue.revalidate();
@@ -177,9 +195,14 @@ async function decide(id, decision, token, button) {
   queries.get("contentQueue")?.revalidate();
 }
 
+// Every content mutation advances the family's contentQueue version, decisions on this
+// child's items included, so that key's invalidations are the ones that make "mine" stale.
 function showChild(token) {
   document.getElementById("child").hidden = false;
-  for (const id of mine()) watchItem(id, token);
+  const mine = new Query("mine", "/api/content/mine", token, "contentQueue");
+  queries.set(mine.key, mine);
+  mine.subscribe((data) => renderMine(data));
+  mine.revalidate();
   document.getElementById("upload-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const input = document.getElementById("upload-title");
@@ -189,32 +212,24 @@ function showChild(token) {
       body: JSON.stringify({ title: input.value }),
     });
     if (!response.ok) return showError(await errorText(response));
-    const result = await response.json();
-    sessionStorage.setItem(MINE_KEY, JSON.stringify([result.item.id, ...mine()]));
     input.value = "";
-    watchItem(result.item.id, token);
+    // The invalidation will come over the stream too; this makes the upload show at once.
+    mine.revalidate();
   });
 }
 
-function mine() {
-  return JSON.parse(sessionStorage.getItem(MINE_KEY) ?? "[]");
-}
-
-function watchItem(id, token) {
-  const query = new Query("item:" + id, "/api/content/" + encodeURIComponent(id), token);
-  queries.set(query.key, query);
-  query.subscribe(() => renderMine());
-  query.revalidate();
-}
-
-function renderMine() {
-  const rows = mine().map((id) => queries.get("item:" + id)?.entry?.data?.item).filter(Boolean).map((item) => {
+function renderMine(data) {
+  document.getElementById("mine-empty").hidden = data.items.length > 0;
+  const more = document.getElementById("mine-more");
+  more.hidden = data.total <= data.items.length;
+  more.textContent = `Showing the newest ${data.items.length} of ${data.total}.`;
+  document.getElementById("mine").replaceChildren(...data.items.map((item) => {
     const row = element("li", { "data-id": item.id });
     row.append(element("span", { class: "title" }, item.title));
     row.append(element("span", { class: "status", "data-status": item.status }, item.status));
+    if (item.rejectReason) row.append(element("span", { class: "reason" }, item.rejectReason));
     return row;
-  });
-  document.getElementById("mine").replaceChildren(...rows);
+  }));
 }
 
 function showSignIn(message) {
@@ -256,7 +271,7 @@ function start() {
   takeTokenFromFragment();
   document.getElementById("sign-in-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    sessionStorage.setItem(TOKEN_KEY, document.getElementById("token-input").value.trim());
+    useToken(document.getElementById("token-input").value.trim());
     location.reload();
   });
   document.getElementById("sign-out").addEventListener("click", () => signOut());
