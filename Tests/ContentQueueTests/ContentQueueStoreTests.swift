@@ -87,10 +87,16 @@ struct ContentQueueStoreTests {
         #expect(upload.epoch == snapshot.epoch)
     }
 
-    @Test func aFailedTransactionWritesAndPublishesNothing() async throws {
+    /// A list key the upload writes, for breaking on purpose.
+    enum UploadList: CaseIterable, Sendable {
+        case queue, childIndex
+    }
+
+    @Test(arguments: UploadList.allCases)
+    func aFailedTransactionWritesAndPublishesNothing(_ list: UploadList) async throws {
         let keys = ContentKeys(family: family)
-        // Someone made the queue key a string: the transaction must refuse before EXEC.
-        try await redis.send(RedisCommand("SET", keys.queue, "not a list"))
+        // Someone made a list the upload appends to a string: the transaction must refuse before EXEC.
+        try await redis.send(RedisCommand("SET", list == .queue ? keys.queue : keys.child(child), "not a list"))
         let recorder = try await PublishRecorder.start()
         defer { recorder.stop() }
         let before = try await RedisSnapshot.take(redis, family: family)
@@ -101,6 +107,12 @@ struct ContentQueueStoreTests {
         #expect(try await RedisSnapshot.take(redis, family: family) == before)
         try await recorder.barrier()
         #expect(recorder.messages(family: family).isEmpty)
+        if list == .childIndex {
+            let read = try await #require(throws: ContentQueueError.self) {
+                try await store.childItems(family: family, child: child, limit: 10)
+            }
+            #expect(read.code == .corruptState)
+        }
     }
 
     @Test func anUploadIsIndexedUnderItsChildInTheSameTransaction() async throws {
@@ -138,25 +150,6 @@ struct ContentQueueStoreTests {
         #expect(nobody.snapshot.items.isEmpty)
         #expect(nobody.total == 0)
         #expect(nobody.snapshot.version == decided.version)
-    }
-
-    @Test func aCorruptChildIndexFailsTheUploadAndWritesNothing() async throws {
-        let keys = ContentKeys(family: family)
-        try await redis.send(RedisCommand("SET", keys.child(child), "not a list"))
-        let recorder = try await PublishRecorder.start()
-        defer { recorder.stop() }
-        let before = try await RedisSnapshot.take(redis, family: family)
-        let error = try await #require(throws: ContentQueueError.self) {
-            try await store.upload(family: family, child: child, draft: ContentDraft(title: "x"))
-        }
-        #expect(error.code == .corruptState)
-        #expect(try await RedisSnapshot.take(redis, family: family) == before)
-        try await recorder.barrier()
-        #expect(recorder.messages(family: family).isEmpty)
-        let read = try await #require(throws: ContentQueueError.self) {
-            try await store.childItems(family: family, child: child, limit: 10)
-        }
-        #expect(read.code == .corruptState)
     }
 
     @Test func decidingAnUnknownItemWritesAndPublishesNothing() async throws {
