@@ -133,12 +133,10 @@ let package = Package(
                 "Gateway",
                 "RedisClient",
                 "ContentQueue",
+                "FlimmerClient",
                 "FlimmerLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,8 +1,11 @@
 import RedisClient
 
 extension ContentQueueStore {
-    /// Reads the family's version, epoch, lists and items with read-only commands, so that
+    /// Reads the family's versions, epoch, lists and items with read-only commands, so that
     /// it works as Redis's read-only `operator` user.
+    ///
+    /// The versions of keys other than the queue's (those of `POST /api/invalidate`) are found
+    /// with SCAN, which walks the whole keyspace: an operator's tool, not a request path.
     public func inspect(family: FamilyID) async throws -> FamilyInspection {
         let keys = ContentKeys(family: family)
         return try await redis.withConnection { connection in
@@ -24,9 +27,39 @@ extension ContentQueueStore {
             }
             return FamilyInspection(
                 family: family.rawValue, epoch: head[1].string, version: version,
+                versions: try Self.keyVersions(connection, family: family),
                 pending: lists[0].compactMap { items[$0] }, approved: lists[1].compactMap { items[$0] },
                 rejected: lists[2].compactMap { items[$0] }, missing: ids.filter { items[$0] == nil }
             )
         }
+    }
+
+    /// Every `<key>:{F}:version` of the family that exists, by query key.
+    static func keyVersions(_ connection: RedisConnection, family: FamilyID) throws -> [String: Int] {
+        // Family ids hold none of SCAN's glob characters (* ? [ ] \), so the pattern is literal but for its `*`.
+        let suffix = ":{\(family.rawValue)}:version"
+        var names: [String] = []
+        var cursor = "0"
+        repeat {
+            let reply = try connection.send(RedisCommand("SCAN", cursor, "MATCH", "*" + suffix, "COUNT", 1000))
+            try reply.throwingServerError()
+            guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let found = parts[1].array else {
+                throw ContentQueueError(.corruptState, "SCAN answered an unexpected reply")
+            }
+            names += found.compactMap(\.string)
+            cursor = next
+        } while cursor != "0"
+        // SCAN may return a key more than once.
+        let unique = Array(Set(names)).sorted()
+        let values = try connection.pipeline(unique.map { RedisCommand("GET", $0) })
+        var versions: [String: Int] = [:]
+        for (name, value) in zip(unique, values) {
+            // The layout's other names (a child called "version" has contentChild:{F}:version) hold no versions.
+            guard let key = QueryKey(String(name.dropLast(suffix.count))), key == .contentQueue || !key.isReserved else { continue }
+            // Deleted between SCAN and GET: not there any more.
+            if value.isNull { continue }
+            versions[key.rawValue] = try parseVersion(value, key: name)
+        }
+        return versions
     }
 }

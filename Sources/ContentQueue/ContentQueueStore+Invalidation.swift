@@ -5,10 +5,11 @@ extension ContentQueueStore {
     /// for backend services whose data lives elsewhere: every open stream of the family then
     /// refetches that key. Returns the new version.
     ///
-    /// The content queue's own key is refused: its versions belong to its mutations.
+    /// The content queue's own keys are refused (``QueryKey/isReserved``): its versions belong
+    /// to its mutations, and the other names of its layout could overwrite its lists.
     public func invalidate(family: FamilyID, key: QueryKey, reason: String?) async throws -> Int {
-        guard key != .contentQueue else {
-            throw ContentQueueError(.reservedKey, "\(key) is invalidated by the queue's own mutations")
+        guard !key.isReserved else {
+            throw ContentQueueError(.reservedKey, "\(key) is a name of the content queue's own key layout")
         }
         let maxAttempts = configuration.maxAttempts
         let result = try await redis.withConnection { connection in

@@ -10,7 +10,7 @@ import NIOHTTP1
 /// changes. After a drop it reconnects with `Last-Event-ID`, waiting the server's `retry:` time,
 /// doubled per failed attempt with jitter and capped. A connection silent for longer than
 /// `configuration.idleTimeout` is dropped and replaced. The sequence ends only when the
-/// consumer stops or the server refuses the stream for good (`EventStreamError.rejected`).
+/// consumer stops or the server refuses the stream for good (an `EventStreamError` with code `.rejected`).
 ///
 /// ```swift
 /// for try await element in EventStream(url: "https://sync.example/api/events", token: token) {
@@ -117,18 +117,21 @@ public final class EventStream: AsyncSequence, Sendable {
                 let status = Int(response.status.code)
                 let contentType = response.headers.first(name: "Content-Type")
                 guard status == 200, contentType?.lowercased().hasPrefix("text/event-stream") == true else {
+                    // The gateway explains a refusal in its JSON error body; a proxy's page is not kept.
+                    let body = try? await response.body.collect(upTo: 16 * 1024)
+                    let serverError = body.flatMap { ServerError(body: $0.readableBytesView) }
                     // The standard fails the connection for good on anything but a 200 event
                     // stream; we keep retrying what may pass (overload, restarts) and stop on the rest.
-                    if status == 204 || (400..<500).contains(status) && status != 408 && status != 429 {
-                        throw EventStreamError.rejected(status: status)
-                    }
-                    throw EventStreamError.unexpectedResponse(status: status, contentType: contentType)
+                    let retryable = !(status == 204 || (400..<500).contains(status) && status != 408 && status != 429)
+                    throw EventStreamError(
+                        retryable ? .unexpectedResponse : .rejected, status: status, contentType: contentType, serverError: serverError
+                    )
                 }
                 shared.withLockedValue { shared in
                     shared.lastActivity = .now
                     shared.opened = true
                 }
-                continuation.yield(.state(.open))
+                continuation.yield(.state(.open(resumedFrom: lastEventID.isEmpty ? nil : lastEventID)))
                 for try await chunk in response.body {
                     let events = shared.withLockedValue { shared in
                         shared.lastActivity = .now
@@ -142,7 +145,7 @@ public final class EventStream: AsyncSequence, Sendable {
             group.addTask {
                 while true {
                     let deadline = shared.withLockedValue { $0.lastActivity } + idleTimeout
-                    if ContinuousClock.now >= deadline { throw EventStreamError.idleTimeout }
+                    if ContinuousClock.now >= deadline { throw EventStreamError(.idleTimeout) }
                     try await Task.sleep(until: deadline, clock: .continuous)
                 }
             }

@@ -67,7 +67,7 @@ public actor QueryCache {
         }
         await revalidate(query.key)?.value
         if let body = entries[query.key]?.body { return try query.decode(body) }
-        throw entries[query.key]?.lastError ?? QueryCacheError.noValue(key: query.key)
+        throw entries[query.key]?.lastError ?? QueryCacheError(.noValue, key: query.key)
     }
 
     /// The query's states from now on: `.cached` at once if a value is held, then `.fresh` or
@@ -196,7 +196,9 @@ public actor QueryCache {
                 entries[key]?.etag = response.headers.first(name: "ETag")
                 update = .fresh(bytes)
             default:
-                throw QueryCacheError.unexpectedStatus(Int(response.status.code))
+                throw QueryCacheError(
+                    .unexpectedStatus, key: key, status: Int(response.status.code), serverError: ServerError(body: body.readableBytesView)
+                )
             }
             entries[key]?.lastError = nil
         } catch {

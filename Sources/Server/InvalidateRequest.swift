@@ -19,8 +19,10 @@ struct InvalidateRequest {
         guard let key = QueryKey(try FieldRules.string(keyValue, field: "key")) else {
             throw APIError.invalidField("key", "must be 1-64 of A-Z a-z 0-9 _ -, starting with a letter")
         }
-        guard key != .contentQueue else {
-            throw APIError.invalidField("key", "is reserved: contentQueue is invalidated by the queue's own mutations")
+        guard !key.isReserved else {
+            throw APIError.invalidField(
+                "key", "is reserved: contentQueue, contentApproved, contentRejected, contentChild, content and epoch belong to the content queue"
+            )
         }
         var reason: String?
         if let value = object["reason"], value != .null {

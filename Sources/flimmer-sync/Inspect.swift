@@ -7,7 +7,7 @@ import RedisClient
 /// `flimmer-sync inspect`: a family's queue, versions and items, read from Redis.
 struct Inspect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show a family's queue, version, epoch and items, read from Redis (read-only).",
+        abstract: "Show a family's queue, versions, epoch and items, read from Redis (read-only).",
         discussion: "Works as Redis's read-only operator user: REDIS_URL=redis://operator:PASSWORD@host:port/0."
     )
 
@@ -29,12 +29,14 @@ struct Inspect: AsyncParsableCommand {
         var logger = Logger(label: "flimmer-sync")
         logger.logLevel = .error
         let redis = RedisClient(configuration: configuration, logger: logger)
-        defer { Task { await redis.shutdown() } }
         let inspection: FamilyInspection
         do {
             inspection = try await ContentQueueStore(redis: redis, logger: logger).inspect(family: FamilyID(family)!)
-        } catch let error as RedisError {
-            FileHandle.standardError.write(Data("error: \(error.message) (\(configuration.redactedURL))\n".utf8))
+            await redis.shutdown()
+        } catch {
+            await redis.shutdown()
+            let message = (error as? RedisError)?.message ?? (error as? ContentQueueError)?.message ?? "\(error)"
+            FileHandle.standardError.write(Data("error: \(message) (\(configuration.redactedURL))\n".utf8))
             throw ExitCode(1)
         }
         if json {
@@ -48,6 +50,10 @@ struct Inspect: AsyncParsableCommand {
 
     static func table(_ inspection: FamilyInspection) -> String {
         var lines = ["family \(inspection.family)   epoch \(inspection.epoch ?? "(none)")   version \(inspection.version)"]
+        let others = inspection.versions.filter { $0.key != ContentQueueStore.invalidationKey }.sorted { $0.key < $1.key }
+        if !others.isEmpty {
+            lines.append("other keys' versions: " + others.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        }
         for (name, items) in [("pending", inspection.pending), ("approved", inspection.approved), ("rejected", inspection.rejected)] {
             lines.append("")
             lines.append("\(name) (\(items.count))")

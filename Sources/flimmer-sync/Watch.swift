@@ -21,14 +21,18 @@ struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print invalidations as they happen, one timestamped line each, until Ctrl-C.",
         discussion: """
-            With --token, follows GET /api/events of the gateway at --url (reconnecting with Last-Event-ID \
-            when the stream drops). Otherwise subscribes to Redis (--redis-url, env REDIS_URL) on invalidate:* \
-            and shows --family's messages; Redis's read-only operator user is enough.
+            With a token (--token-file, env FLIMMER_TOKEN, or --token), follows GET /api/events of the gateway \
+            at --url (reconnecting with Last-Event-ID when the stream drops). Otherwise subscribes to Redis \
+            (--redis-url, env REDIS_URL) on invalidate:* and shows --family's messages; Redis's read-only \
+            operator user is enough.
             """
     )
 
-    @Option(help: "A parent or child bearer token: follow the gateway's event stream of its family.")
+    @Option(help: "A parent or child bearer token: follow the gateway's event stream of its family. `ps` shows it: prefer --token-file or FLIMMER_TOKEN.")
     var token: String?
+
+    @Option(name: .customLong("token-file"), help: "Read the bearer token from this file (trailing line ends ignored).")
+    var tokenFile: String?
 
     @Option(help: "The gateway, with --token. Default http://127.0.0.1:8080.")
     var url: String = "http://127.0.0.1:8080"
@@ -40,20 +44,43 @@ struct Watch: AsyncParsableCommand {
     var family: String?
 
     func validate() throws {
-        if token != nil, redisURL != nil { throw ValidationError("give either --token (the gateway's stream) or --redis-url (Redis), not both") }
-        if token == nil, family == nil { throw ValidationError("--family is required when watching Redis (or give --token to follow the gateway)") }
+        if token != nil, tokenFile != nil { throw ValidationError("give either --token or --token-file, not both") }
+        let followsGateway = token != nil || tokenFile != nil || (redisURL == nil && family == nil && Self.environmentToken != nil)
+        if followsGateway, redisURL != nil { throw ValidationError("give either a token (the gateway's stream) or --redis-url (Redis), not both") }
+        if !followsGateway, family == nil { throw ValidationError("--family is required when watching Redis (or give a token to follow the gateway)") }
         if let family, FamilyID(family) == nil { throw ValidationError("--family must be 1-64 of A-Z a-z 0-9 _ -") }
-        if token != nil, !(url.hasPrefix("http://") || url.hasPrefix("https://")) { throw ValidationError("--url must start with http:// or https://") }
+        if followsGateway, !(url.hasPrefix("http://") || url.hasPrefix("https://")) { throw ValidationError("--url must start with http:// or https://") }
     }
 
     func run() async throws {
         let interrupt = Self.exitOnInterrupt()
         defer { interrupt.cancel() }
-        if let token {
+        if let token = try resolvedToken() {
             try await followStream(token: token)
         } else {
             try watchRedis(configuration: try RedisURLOption.configuration(flag: redisURL), family: family!)
         }
+    }
+
+    /// FLIMMER_TOKEN, when set and not empty.
+    static var environmentToken: String? {
+        ProcessInfo.processInfo.environment["FLIMMER_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The token from --token, --token-file or (when neither Redis flag is given) FLIMMER_TOKEN;
+    /// nil when watching Redis.
+    func resolvedToken() throws -> String? {
+        if let token { return token }
+        if let tokenFile {
+            guard let data = FileManager.default.contents(atPath: tokenFile) else {
+                throw ValidationError("cannot read the token file \(tokenFile)")
+            }
+            var text = String(decoding: data, as: UTF8.self)
+            while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+            guard !text.isEmpty else { throw ValidationError("the token file \(tokenFile) is empty") }
+            return text
+        }
+        return redisURL == nil && family == nil ? Self.environmentToken : nil
     }
 
     /// Ctrl-C ends the tail with status 0: every line already went out unbuffered.

@@ -166,6 +166,26 @@ struct ContentQueueStoreTests {
         #expect(recorder.messages(family: family).isEmpty)
     }
 
+    /// `contentChild` would put a version counter on `contentChild:{F}:version`, the upload list
+    /// of a child called "version"; every name of the layout is refused the same way.
+    @Test(arguments: ["contentQueue", "contentApproved", "contentRejected", "contentChild", "content", "epoch"])
+    func theQueuesOwnKeyNamesCannotBeInvalidated(name: String) async throws {
+        _ = try await store.upload(family: family, child: UserID("version")!, draft: ContentDraft(title: "x"))
+        let key = try #require(QueryKey(name))
+        #expect(key.isReserved)
+        let recorder = try await PublishRecorder.start()
+        defer { recorder.stop() }
+        let before = try await RedisSnapshot.take(redis, family: family)
+        let error = try await #require(throws: ContentQueueError.self) {
+            try await store.invalidate(family: family, key: key, reason: nil)
+        }
+        #expect(error.code == .reservedKey)
+        #expect(try await RedisSnapshot.take(redis, family: family) == before)
+        try await recorder.barrier()
+        #expect(recorder.messages(family: family).isEmpty)
+        #expect(QueryKey("profile")?.isReserved == false)
+    }
+
     @Test func aDecidedItemCannotBeDecidedAgain() async throws {
         let upload = try await store.upload(family: family, child: child, draft: ContentDraft(title: "x"))
         let id = ContentID(upload.item.id)!
@@ -248,6 +268,7 @@ struct InspectionTests {
         let empty = try await store.inspect(family: family)
         #expect(empty.epoch == nil)
         #expect(empty.version == 0)
+        #expect(empty.versions.isEmpty)
         #expect(empty.pending.isEmpty && empty.approved.isEmpty && empty.rejected.isEmpty)
         // Reading must not have created anything (no epoch made on the way).
         #expect(try await RedisSnapshot.take(redis, family: family).entries.isEmpty)
@@ -259,11 +280,15 @@ struct InspectionTests {
         let c = try await store.upload(family: family, child: child, draft: ContentDraft(title: "c")).item.id
         _ = try await store.decide(family: family, id: ContentID(a)!, parent: parent, decision: .approve)
         _ = try await store.decide(family: family, id: ContentID(b)!, parent: parent, decision: .reject(reason: "no"))
+        // A child called "version": its upload list contentChild:{F}:version looks like a key's version but is not one.
+        let d = try await store.upload(family: family, child: UserID("version")!, draft: ContentDraft(title: "d")).item.id
+        for _ in 0..<2 { _ = try await store.invalidate(family: family, key: QueryKey("profile")!, reason: nil) }
         let before = try await RedisSnapshot.take(redis, family: family)
         let inspection = try await store.inspect(family: family)
-        #expect(inspection.version == 5)
+        #expect(inspection.version == 6)
+        #expect(inspection.versions == ["contentQueue": 6, "profile": 2])
+        #expect(inspection.pending.map(\.id) == [c, d])
         #expect(inspection.epoch != nil)
-        #expect(inspection.pending.map(\.id) == [c])
         #expect(inspection.approved.map(\.id) == [a])
         #expect(inspection.rejected.map(\.id) == [b])
         #expect(inspection.rejected.first?.rejectReason == "no")

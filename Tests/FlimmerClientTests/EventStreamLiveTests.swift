@@ -7,7 +7,10 @@ import Testing
 
 @Suite("EventStream against a live gateway and a silent port")
 struct EventStreamLiveTests {
-    private static func isOpen(_ element: EventStreamElement) -> Bool { element == .state(.open) }
+    private static func isOpen(_ element: EventStreamElement) -> Bool {
+        if case .state(.open) = element { return true }
+        return false
+    }
 
     private static func isReconnecting(_ element: EventStreamElement) -> Bool {
         if case .state(.reconnecting) = element { return true }
@@ -28,8 +31,9 @@ struct EventStreamLiveTests {
             let child = try await server.token(family: family, user: "kid", role: .child)
             let stream = EventStream(url: server.baseURL + "/api/events", token: parent, httpClient: TestHTTP.client)
             let recorder = await Recorder.start(stream)
-            try await recorder.waitFor("open", Self.isOpen)
+            let opened = try await recorder.waitFor("open", Self.isOpen)
             #expect(await recorder.elements.first == .state(.connecting))
+            #expect(await recorder.elements[opened] == .state(.open(resumedFrom: nil)), "a first connection sends no Last-Event-ID")
 
             let upload = try await server.upload(token: child)
             let index = try await recorder.waitFor("an event") { if case .event = $0 { true } else { false } }
@@ -71,6 +75,10 @@ struct EventStreamLiveTests {
             let missed = try await server.upload(token: child, title: "While away")
 
             let reopened = try await recorder.waitFor("open again", from: dropped, Self.isOpen)
+            guard case .state(.open(let resumedFrom)) = await recorder.elements[reopened] else { throw TestFailure("not open") }
+            guard case .event(let live) = await recorder.elements[seen] else { throw TestFailure("not an event") }
+            #expect(resumedFrom == live.id, "the reconnect sent the last event id it had seen")
+            #expect(live.id.hasSuffix("-\(first.version)"))
             let caughtUp = try await recorder.waitFor("the catch-up", from: reopened) { if case .event = $0 { true } else { false } }
             guard case .event(let event) = await recorder.elements[caughtUp] else { throw TestFailure("not an event") }
             #expect(event.type == "invalidate")
@@ -140,9 +148,12 @@ struct EventStreamLiveTests {
     @Test func aRefusedTokenEndsTheSequenceWithoutRetrying() async throws {
         try await TestServer.run { server in
             let stream = EventStream(url: server.baseURL + "/api/events", token: "not-a-token", httpClient: TestHTTP.client)
-            await #expect(throws: EventStreamError.rejected(status: 401)) {
+            let error = await #expect(throws: EventStreamError.self) {
                 for try await _ in stream {}
             }
+            #expect(error?.code == .rejected)
+            #expect(error?.status == 401)
+            #expect(error?.serverError?.code == "unauthorized", "the gateway's JSON error body is kept")
         }
     }
 
@@ -159,6 +170,6 @@ struct EventStreamLiveTests {
         await recorder.stop()
         let elements = await recorder.elements
         #expect(elements.first == .state(.connecting))
-        #expect(!elements.contains(.state(.open)))
+        #expect(!elements.contains(where: Self.isOpen))
     }
 }

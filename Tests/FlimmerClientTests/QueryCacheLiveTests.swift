@@ -101,11 +101,15 @@ struct QueryCacheLiveTests {
         try await TestServer.run { server in
             let cache = QueryCache(token: "not-a-token", httpClient: TestHTTP.client)
             let query = Self.queueQuery(server)
-            await #expect(throws: QueryCacheError.unexpectedStatus(401)) { try await cache.value(for: query) }
+            let thrown = await #expect(throws: QueryCacheError.self) { try await cache.value(for: query) }
+            #expect(thrown?.code == .unexpectedStatus)
+            #expect(thrown?.status == 401)
+            #expect(thrown?.key == query.key)
+            #expect(thrown?.serverError?.code == "unauthorized")
             let recorder = await Recorder.start(await cache.states(for: query))
             let index = try await recorder.waitFor("an error") { if case .error = $0 { true } else { false } }
             guard case .error(let error, let lastValue) = await recorder.elements[index] else { throw TestFailure("not an error") }
-            #expect(error as? QueryCacheError == .unexpectedStatus(401))
+            #expect((error as? QueryCacheError)?.status == 401)
             #expect(lastValue == nil)
             #expect(await cache.statistics.failures == 2)
             await recorder.stop()

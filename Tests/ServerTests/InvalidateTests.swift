@@ -78,6 +78,9 @@ struct InvalidateTests {
         (#"{"family":"F","key":"1profile"}"#, "key"),
         (#"{"family":"F","key":"pro:file"}"#, "key"),
         (#"{"family":"F","key":"contentQueue"}"#, "key"),
+        // contentChild:{F}:version is the upload list of a child called "version".
+        (#"{"family":"F","key":"contentChild"}"#, "key"),
+        (#"{"family":"F","key":"epoch"}"#, "key"),
         (#"{"family":"F","key":"profile","reason":"has space"}"#, "reason"),
         (#"{"family":"F","key":"profile","reason":7}"#, "reason"),
         (#"{"family":"F","key":"profile","extra":1}"#, "extra"),

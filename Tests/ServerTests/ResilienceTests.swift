@@ -63,6 +63,9 @@ struct ResilienceTests {
         }) { server in
             let family = TestEnvironment.uniqueFamily()
             let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let child = try await server.token(family: family, user: "kid", role: .child)
+            // Puts a connection in the API pool, which the restart then breaks.
+            try await server.upload(token: child, title: "before")
             let stream = try await server.openStream(token: parent)
             defer { stream.close() }
             try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
@@ -76,8 +79,12 @@ struct ResilienceTests {
             #expect(event.data.contains(#""reason":"resync""#))
             #expect(event.id == "\(missed.epoch)-\(missed.version)")
             #expect(server.server.subscriber.subscriptionCount == subscriptions + 1)
-            let metrics = server.server.metrics.emitToString()
+            // The pool finds its connection broken on the next use and replaces it.
+            try await server.upload(token: child, title: "after")
+            // As Prometheus scrapes it, over HTTP.
+            let metrics = try await server.request(.GET, "/metrics").text
             #expect(MetricsTests.value(of: #"flimmer_redis_reconnects_total{connection="subscriber"}"#, in: metrics) == 1)
+            #expect((MetricsTests.value(of: #"flimmer_redis_reconnects_total{connection="pool"}"#, in: metrics) ?? 0) >= 1)
         }
     }
 
@@ -170,7 +177,7 @@ struct ResilienceTests {
             await redis.shutdown()
             try await Self.waitFor("the stalled stream to be closed") { server.server.hub.streamCount == baseline }
             #expect(server.server.hub.counters.slowClientCloses >= 1)
-            let closed = MetricsTests.value(of: "flimmer_slow_client_closes_total", in: server.server.metrics.emitToString())
+            let closed = MetricsTests.value(of: "flimmer_slow_client_closes_total", in: try await server.request(.GET, "/metrics").text)
             #expect((closed ?? 0) >= 1)
             #expect(stalled.serverClosed(timeout: .seconds(5)))
             try await healthy.waitUntil(timeout: .seconds(10), "the healthy stream to reach version 200") {
