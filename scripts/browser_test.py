@@ -13,6 +13,8 @@ Run by scripts/browser-test, which starts Redis and passes what this needs:
   6. the child's page (a new tab, so its own sessionStorage) lists the child's items from the
      server with their statuses, "Send for Approval" adds one, and a parent's reject through the
      API shows on it within 1 s, without a reload; a screenshot goes to OUT_DIR/child.png
+  7. gateway A comes back with another secret: the parent's page, whose token is now refused,
+     returns to sign-in with the reason instead of retrying the stream forever
 Exits non-zero with a message on the first failed check.
 """
 import json
@@ -46,9 +48,14 @@ def token(user, role):
     return out.strip().splitlines()[-1]
 
 
-def start_gateway(port, log):
+def start_gateway(port, log, secret=None):
+    """A gateway with the development secret, or with `secret` (so that the pages' tokens fail)."""
+    env = dict(os.environ)
+    env.pop("FLIMMER_JWT_SECRET", None)
+    if secret:
+        env["FLIMMER_JWT_SECRET"] = secret
     process = subprocess.Popen([BIN, "serve", "--dev", "--port", str(port), "--redis-url", REDIS_URL,
-                                "--log-level", "warning"], stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+                                "--log-level", "warning"], stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env)
     deadline = time.time() + 20
     while time.time() < deadline:
         try:
@@ -194,6 +201,21 @@ try:
           % ((time.time() - sent) * 1000))
     driver.save_screenshot(os.path.join(OUT, "child.png"))
     check("screenshot: %s" % os.path.join(OUT, "child.png"))
+
+    # The gateway comes back with another secret (rotated), so the page's token is refused:
+    # the browser gives the stream up, and the page must ask to sign in again rather than
+    # retry a dead token every few seconds.
+    driver.switch_to.window(driver.window_handles[0])
+    stop(gateway_a)
+    gateway_a = start_gateway(port_a, log, secret="rotated-" + "0123456789abcdef" * 3)
+    wait_for("the parent's page asks to sign in again after its token is refused",
+             lambda: driver.find_element(By.ID, "sign-in").is_displayed(), 15)
+    message = driver.find_element(By.ID, "sign-in-error").text
+    if "refused" not in message:
+        raise SystemExit("browser: FAILED: the sign-in page says %r" % message)
+    if state() != "offline":
+        raise SystemExit("browser: FAILED: the badge says %s after signing out" % state())
+    check("a token the gateway refuses sends the page back to sign-in, with the reason")
 finally:
     driver.quit()
     for process in (gateway_a, gateway_b):

@@ -149,8 +149,7 @@ struct QueryCacheLiveTests {
             _ = try await cache.value(for: query)
 
             // The gateway goes away; the cache still has the value and says the refresh failed.
-            await server.beginShutdown()
-            try await Task.sleep(for: .milliseconds(200))
+            try await server.shutDownListener()
             let recorder = await Recorder.start(await cache.states(for: query))
             let index = try await recorder.waitFor("an error") { if case .error = $0 { true } else { false } }
             guard case .error(_, let lastValue) = await recorder.elements[index] else { throw TestFailure("not an error") }

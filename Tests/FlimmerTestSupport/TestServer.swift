@@ -59,6 +59,17 @@ public struct TestServer: Sendable {
         await group.triggerGracefulShutdown()
     }
 
+    /// Starts a graceful shutdown and waits until the port refuses connections, so that a
+    /// client's next request surely finds no gateway (a fixed sleep does not, on a busy machine).
+    public func shutDownListener(timeout: Duration = .seconds(10)) async throws {
+        await beginShutdown()
+        let deadline = ContinuousClock.now + timeout
+        while (try? RawConnection(port: port)) != nil {
+            if ContinuousClock.now >= deadline { throw TestFailure("the gateway still accepts connections") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// Waits until the gateway's Redis subscription is confirmed.
     public func waitUntilSubscribed(timeout: Duration = .seconds(10)) async throws {
         let deadline = ContinuousClock.now + timeout

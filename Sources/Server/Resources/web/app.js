@@ -122,6 +122,7 @@ function revalidateKey(key) {
 // --- the live stream -------------------------------------------------------------------
 
 let source = null;
+let reconnectTimer = null;
 
 function connect(token) {
   setConnection(navigator.onLine ? "reconnecting" : "offline");
@@ -139,10 +140,13 @@ function connect(token) {
   source.addEventListener("reset", () => revalidateAll());
   source.onerror = () => {
     if (source.readyState === EventSource.CLOSED) {
-      // A refused stream (expired token, cap reached) is not retried by the browser.
+      // A refused stream (expired token, cap reached) is not retried by the browser. Whether
+      // the token is still good shows in a fetch: a 401 there signs out (and cancels the
+      // retry below) instead of retrying a dead token forever.
       setConnection("offline");
-      setTimeout(() => connect(token), 5000);
       source.close();
+      reconnectTimer = setTimeout(() => connect(token), 5000);
+      revalidateAll();
     } else {
       setConnection(navigator.onLine ? "reconnecting" : "offline");
     }
@@ -240,6 +244,7 @@ function showSignIn(message) {
   error.hidden = !message;
   error.textContent = message ?? "";
   source?.close();
+  clearTimeout(reconnectTimer);
   setConnection("offline");
 }
 
