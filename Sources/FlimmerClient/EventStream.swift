@@ -23,7 +23,7 @@ public final class EventStream: AsyncSequence, Sendable {
 
     /// The stream's URL (query parameters such as `?keys=` included).
     public let url: String
-    private let token: String
+    private let token: @Sendable () async throws -> String
     /// Reconnect and idle settings.
     public let configuration: EventStreamConfiguration
     private let logger: Logger
@@ -31,15 +31,31 @@ public final class EventStream: AsyncSequence, Sendable {
 
     /// A stream of `url`, authorized with `token` as a bearer token, over `httpClient`
     /// (by default the process-wide shared client).
-    public init(
+    ///
+    /// The gateway ends a stream when its token expires; with a fixed token the reconnect is
+    /// then refused and the sequence ends. Apps that refresh tokens use `tokenProvider:`.
+    public convenience init(
         url: String,
         token: String,
         configuration: EventStreamConfiguration = .init(),
         httpClient: HTTPClient = .shared,
         logger: Logger = Logger(label: "flimmer.client.events")
     ) {
+        self.init(url: url, tokenProvider: { token }, configuration: configuration, httpClient: httpClient, logger: logger)
+    }
+
+    /// A stream of `url` that asks `tokenProvider` for the bearer token before every connection
+    /// attempt, so that a reconnect after the gateway ended a stream at its token's expiry
+    /// carries a fresh one. An error thrown by the provider ends the sequence with that error.
+    public init(
+        url: String,
+        tokenProvider: @escaping @Sendable () async throws -> String,
+        configuration: EventStreamConfiguration = .init(),
+        httpClient: HTTPClient = .shared,
+        logger: Logger = Logger(label: "flimmer.client.events")
+    ) {
         self.url = url
-        self.token = token
+        self.token = tokenProvider
         self.configuration = configuration
         self.httpClient = httpClient
         self.logger = logger
@@ -69,8 +85,17 @@ public final class EventStream: AsyncSequence, Sendable {
         var failedAttempts = 0
         continuation.yield(.state(.connecting))
         while !Task.isCancelled {
+            let token: String
             do {
-                try await connectOnce(shared: shared, continuation: continuation)
+                token = try await self.token()
+            } catch {
+                if Task.isCancelled { break }
+                logger.warning("no token for the event stream, not reconnecting", metadata: ["error": "\(error)"])
+                continuation.finish(throwing: error)
+                return
+            }
+            do {
+                try await connectOnce(token: token, shared: shared, continuation: continuation)
                 logger.debug("event stream ended by the server")
             } catch let error as EventStreamError where error.isFatal {
                 logger.warning("event stream refused, not reconnecting", metadata: ["error": "\(error)"])
@@ -93,6 +118,7 @@ public final class EventStream: AsyncSequence, Sendable {
     }
 
     private func connectOnce(
+        token: String,
         shared: NIOLockedValueBox<Shared>,
         continuation: AsyncThrowingStream<EventStreamElement, any Error>.Continuation
     ) async throws {

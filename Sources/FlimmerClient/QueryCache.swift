@@ -29,6 +29,7 @@ public actor QueryCache {
 
     private let httpClient: HTTPClient
     private let headers: HTTPHeaders
+    private let tokenProvider: (@Sendable () async throws -> String)?
     private let requestTimeout: TimeAmount
     private let maximumBodyBytes: Int
     private let logger: Logger
@@ -37,15 +38,19 @@ public actor QueryCache {
     /// What went over the network so far.
     public private(set) var statistics = QueryCacheStatistics()
 
-    /// A cache that sends `headers` (e.g. `Authorization: Bearer …`) with every fetch.
+    /// A cache that sends `headers` (e.g. `Authorization: Bearer …`) with every fetch, and
+    /// `Authorization: Bearer <token>` from `tokenProvider`, asked before each fetch, when one
+    /// is given (an error it throws fails that fetch).
     public init(
         headers: HTTPHeaders = [:],
+        tokenProvider: (@Sendable () async throws -> String)? = nil,
         httpClient: HTTPClient = .shared,
         requestTimeout: TimeAmount = .seconds(30),
         maximumBodyBytes: Int = 16 * 1024 * 1024,
         logger: Logger = Logger(label: "flimmer.client.cache")
     ) {
         self.headers = headers
+        self.tokenProvider = tokenProvider
         self.httpClient = httpClient
         self.requestTimeout = requestTimeout
         self.maximumBodyBytes = maximumBodyBytes
@@ -183,6 +188,7 @@ public actor QueryCache {
         statistics.requests += 1
         let update: Update
         do {
+            if let tokenProvider { request.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(try await tokenProvider())") }
             let response = try await httpClient.execute(request, timeout: requestTimeout, logger: logger)
             let body = try await response.body.collect(upTo: maximumBodyBytes)
             switch response.status.code {

@@ -63,9 +63,14 @@ public final class EventHub: Sendable {
     /// ``StreamHandle/run()``; so read the family's version after opening, and no event
     /// published in between can be missed. Every opened stream must be ``close(_:)``d.
     ///
-    /// - Parameter keys: the query keys whose invalidations the stream wants; nil for all.
-    ///   Resets reach every stream.
-    public func open(family: FamilyID, user: String?, keys: Set<String>? = nil, channel: any Channel) async throws -> StreamHandle {
+    /// - Parameters:
+    ///   - keys: the query keys whose invalidations the stream wants; nil for all. Resets reach
+    ///     every stream.
+    ///   - until: when the client's credential (its token) stops being accepted. The stream
+    ///     ends at the earlier of this and its lifetime, so no stream outlives its token.
+    public func open(
+        family: FamilyID, user: String?, keys: Set<String>? = nil, until: ContinuousClock.Instant? = nil, channel: any Channel
+    ) async throws -> StreamHandle {
         let eventLoop = channel.eventLoop
         let loopID = ObjectIdentifier(eventLoop)
         let (ticket, fanout) = try state.withLockedValue { state -> (StreamTicket, LoopFanout) in
@@ -80,9 +85,11 @@ public final class EventHub: Sendable {
                 state.streamsPerUser[userKey, default: 0] += 1
             }
             state.nextID += 1
-            let lifetime = configuration.maxStreamLifetime * Double.random(in: 0.9...1.0)
+            let lifetimeEnd = ContinuousClock.now + configuration.maxStreamLifetime * Double.random(in: 0.9...1.0)
+            let credentialEnd = until.flatMap { $0 < lifetimeEnd ? $0 : nil }
             let ticket = StreamTicket(
-                id: state.nextID, family: family.rawValue, user: userKey, expiresAt: .now + lifetime, keys: keys
+                id: state.nextID, family: family.rawValue, user: userKey, expiresAt: credentialEnd ?? lifetimeEnd,
+                endsWithCredential: credentialEnd != nil, keys: keys
             )
             state.open.insert(ticket.id)
             state.families[family.rawValue, default: Family()].streams += 1

@@ -40,11 +40,15 @@ public struct EventStream: Sendable {
     /// Throws (before any byte is sent) when a cap is reached or Redis cannot be read; the
     /// stream is then released.
     ///
-    /// - Parameter keys: the query keys whose invalidations the stream wants; nil for all.
+    /// - Parameters:
+    ///   - keys: the query keys whose invalidations the stream wants; nil for all.
+    ///   - until: when the client's credential stops being accepted; the stream ends then if
+    ///     its lifetime has not ended it before.
     public func open(
-        family: FamilyID, user: String, lastEventID: String?, keys: Set<String>? = nil, channel: any Channel
+        family: FamilyID, user: String, lastEventID: String?, keys: Set<String>? = nil,
+        until: ContinuousClock.Instant? = nil, channel: any Channel
     ) async throws -> Opened {
-        let stream = try await hub.open(family: family, user: user, keys: keys, channel: channel)
+        let stream = try await hub.open(family: family, user: user, keys: keys, until: until, channel: channel)
         do {
             let current = try await store.currentVersion(family: family)
             return Opened(handle: stream, opening: hub.openingFrames(for: stream.ticket, current: current, lastEventID: lastEventID))

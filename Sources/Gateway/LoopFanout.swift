@@ -107,7 +107,7 @@ final class LoopFanout: @unchecked Sendable {
                 for handler in allHandlers() {
                     switch handler.sweep(now: now, stallDeadline: stallDeadline) {
                     case .stalled?: stalled += 1
-                    case .lifetime?: expired += 1
+                    case .lifetime?, .credentialExpired?: expired += 1
                     default: break
                     }
                 }

@@ -59,6 +59,7 @@ public enum SSEFrame {
         switch reason {
         case .shutdown: comment("server shutting down; reconnect with Last-Event-ID")
         case .lifetime: comment("stream lifetime reached; reconnect with Last-Event-ID")
+        case .credentialExpired: comment("token expired; reconnect with a new token and Last-Event-ID")
         case .cancelled, .stalled: nil
         }
     }

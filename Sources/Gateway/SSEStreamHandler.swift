@@ -181,8 +181,9 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
             return .stalled
         }
         if ticket.expiresAt <= now {
-            finish(.lifetime)
-            return .lifetime
+            let reason: StreamCloseReason = ticket.endsWithCredential ? .credentialExpired : .lifetime
+            finish(reason)
+            return reason
         }
         return nil
     }

@@ -8,4 +8,6 @@ public enum StreamCloseReason: Sendable, Equatable {
     case stalled
     /// The stream reached its maximum lifetime.
     case lifetime
+    /// The token the stream was opened with is no longer accepted.
+    case credentialExpired
 }

@@ -8,6 +8,9 @@ public struct StreamTicket: Sendable, Hashable {
     public let user: String?
     /// When the stream ends to make its client reconnect.
     public let expiresAt: ContinuousClock.Instant
+    /// Whether `expiresAt` is when the client's token stops being accepted (rather than the
+    /// stream's lifetime): the client must then reconnect with a new token.
+    public let endsWithCredential: Bool
     /// The query keys whose invalidations the stream wants, or nil for all.
     public let keys: Set<String>?
 

@@ -1,4 +1,5 @@
 import ContentQueue
+import Foundation
 import Gateway
 import HTTPTypes
 import Hummingbird
@@ -24,7 +25,9 @@ struct EventsController: Sendable {
         let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters["lastEventId"].map(String.init)
         let keys = try Self.keys(request.uri.queryParameters["keys"].map(String.init))
         return try await stream.open(
-            family: principal.family, user: principal.user.rawValue, lastEventID: lastEventID, keys: keys, channel: channel
+            family: principal.family, user: principal.user.rawValue, lastEventID: lastEventID, keys: keys,
+            until: principal.validUntil.map { ContinuousClock.now + .milliseconds(Int64($0.timeIntervalSinceNow * 1000)) },
+            channel: channel
         )
     }
 

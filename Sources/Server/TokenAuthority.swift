@@ -72,7 +72,7 @@ public struct TokenAuthority: Sendable {
         guard let family = FamilyID(claims.fam), let user = UserID(claims.sub.value), let role = Role(rawValue: claims.role) else {
             throw APIError.unauthorized("the token's claims are invalid")
         }
-        return Principal(family: family, user: user, role: role)
+        return Principal(family: family, user: user, role: role, validUntil: claims.exp.value.addingTimeInterval(FlimmerClaims.clockSkew))
     }
 
     private func verifiedClaims(_ token: String) async throws -> FlimmerClaims {

@@ -3,13 +3,14 @@ import FlimmerClient
 import FlimmerLogging
 
 extension Watch {
-    /// Follows `GET /api/events` with `token` through FlimmerClient's `EventStream`, printing each
-    /// event: after a drop it waits the stream's `retry:` (backing off while the gateway stays
-    /// away) and reconnects with the last event id, as a browser's EventSource would.
-    func followStream(token: String) async throws {
+    /// Follows `GET /api/events` through FlimmerClient's `EventStream`, asking `token` before each
+    /// connection, and prints each event. After a drop it waits the stream's `retry:` (backing
+    /// off while the gateway stays away) and reconnects with the last event id, as a browser's
+    /// EventSource would.
+    func followStream(token: @escaping @Sendable () async throws -> String) async throws {
         let endpoint = url.hasSuffix("/") ? String(url.dropLast()) + "/api/events" : url + "/api/events"
         do {
-            for try await element in EventStream(url: endpoint, token: token) {
+            for try await element in EventStream(url: endpoint, tokenProvider: token) {
                 switch element {
                 case .state(.connecting):
                     break
@@ -28,6 +29,10 @@ extension Watch {
         } catch let error as EventStreamError {
             // Only a refusal ends the stream (a bad or expired token, a service token): retrying cannot help.
             Watch.note("\(endpoint) refused the stream: \(error.serverError?.description ?? "status \(error.status ?? 0)")")
+            throw ExitCode(1)
+        } catch let error as ValidationError {
+            // The token file went away or was emptied between connections.
+            Watch.note("no token for the next connection: \(error)")
             throw ExitCode(1)
         }
     }

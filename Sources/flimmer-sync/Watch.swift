@@ -31,7 +31,7 @@ struct Watch: AsyncParsableCommand {
     @Option(help: "A parent or child bearer token: follow the gateway's event stream of its family. `ps` shows it: prefer --token-file or FLIMMER_TOKEN.")
     var token: String?
 
-    @Option(name: .customLong("token-file"), help: "Read the bearer token from this file (trailing line ends ignored).")
+    @Option(name: .customLong("token-file"), help: "Read the bearer token from this file (trailing line ends ignored), again at every reconnect.")
     var tokenFile: String?
 
     @Option(help: "The gateway, with --token. Default http://127.0.0.1:8080.")
@@ -55,8 +55,13 @@ struct Watch: AsyncParsableCommand {
     func run() async throws {
         let interrupt = Self.exitOnInterrupt()
         defer { interrupt.cancel() }
-        if let token = try resolvedToken() {
-            try await followStream(token: token)
+        if let tokenFile {
+            // Read again for every connection: a token refreshed in the file is used at the
+            // next reconnect (the gateway ends a stream when its token expires).
+            _ = try Self.readToken(file: tokenFile)
+            try await followStream { try Self.readToken(file: tokenFile) }
+        } else if let token = token ?? (redisURL == nil && family == nil ? Self.environmentToken : nil) {
+            try await followStream { token }
         } else {
             try watchRedis(configuration: try RedisURLOption.configuration(flag: redisURL), family: family!)
         }
@@ -67,20 +72,15 @@ struct Watch: AsyncParsableCommand {
         ProcessInfo.processInfo.environment["FLIMMER_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// The token from --token, --token-file or (when neither Redis flag is given) FLIMMER_TOKEN;
-    /// nil when watching Redis.
-    func resolvedToken() throws -> String? {
-        if let token { return token }
-        if let tokenFile {
-            guard let data = FileManager.default.contents(atPath: tokenFile) else {
-                throw ValidationError("cannot read the token file \(tokenFile)")
-            }
-            var text = String(decoding: data, as: UTF8.self)
-            while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
-            guard !text.isEmpty else { throw ValidationError("the token file \(tokenFile) is empty") }
-            return text
+    /// The token in `file`, without its trailing line ends.
+    static func readToken(file: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ValidationError("cannot read the token file \(file)")
         }
-        return redisURL == nil && family == nil ? Self.environmentToken : nil
+        var text = String(decoding: data, as: UTF8.self)
+        while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+        guard !text.isEmpty else { throw ValidationError("the token file \(file) is empty") }
+        return text
     }
 
     /// Ctrl-C ends the tail with status 0: every line already went out unbuffered.

@@ -145,6 +145,34 @@ struct EventStreamLiveTests {
         }
     }
 
+    /// The gateway ends a stream when its token stops being accepted; the reconnect asks the
+    /// provider again and goes on with the fresh token, with no event lost.
+    @Test func aStreamEndedAtItsTokensExpiryGoesOnWithTheProvidersNextToken() async throws {
+        try await TestServer.run(configure: {
+            // The sweep runs every quarter of the stall limit; a short retry keeps the test short.
+            $0.hub.maxWriteStall = .seconds(1)
+            $0.hub.retryMilliseconds = 100
+        }) { server in
+            let family = TestEnvironment.uniqueFamily()
+            let child = try await server.token(family: family, user: "kid", role: .child)
+            // The first token expired 28 s ago: accepted for about 2 s more (30 s of skew).
+            let tokens = TokenSequence([
+                try await server.token(family: family, user: "mom", role: .parent, ttl: -28),
+                try await server.token(family: family, user: "mom", role: .parent),
+            ])
+            let stream = EventStream(url: server.baseURL + "/api/events", tokenProvider: { await tokens.next() }, httpClient: TestHTTP.client)
+            let recorder = await Recorder.start(stream)
+            let first = try await recorder.waitFor("open", Self.isOpen)
+            let reopened = try await recorder.waitFor("open again with the next token", from: first + 1, Self.isOpen)
+            #expect(await tokens.calls == 2)
+            let upload = try await server.upload(token: child)
+            let index = try await recorder.waitFor("the upload's invalidate", from: reopened) { if case .event = $0 { true } else { false } }
+            guard case .event(let event) = await recorder.elements[index] else { throw TestFailure("not an event") }
+            #expect(event.id.hasSuffix("-\(upload.version)"))
+            await recorder.stop()
+        }
+    }
+
     @Test func aRefusedTokenEndsTheSequenceWithoutRetrying() async throws {
         try await TestServer.run { server in
             let stream = EventStream(url: server.baseURL + "/api/events", token: "not-a-token", httpClient: TestHTTP.client)

@@ -97,6 +97,20 @@ struct QueryCacheLiveTests {
         }
     }
 
+    /// Each fetch asks the provider: a token refused once is replaced on the next fetch.
+    @Test func aTokenProviderIsAskedForEveryFetch() async throws {
+        try await TestServer.run { server in
+            let family = TestEnvironment.uniqueFamily()
+            let tokens = TokenSequence(["not-a-token", try await server.token(family: family, user: "mom", role: .parent)])
+            let cache = QueryCache(tokenProvider: { await tokens.next() }, httpClient: TestHTTP.client)
+            let query = Self.queueQuery(server)
+            let refused = await #expect(throws: QueryCacheError.self) { try await cache.value(for: query) }
+            #expect(refused?.status == 401)
+            #expect(try await cache.value(for: query).items.isEmpty)
+            #expect(await tokens.calls == 2)
+        }
+    }
+
     @Test func aFailedFetchIsAnErrorState() async throws {
         try await TestServer.run { server in
             let cache = QueryCache(token: "not-a-token", httpClient: TestHTTP.client)

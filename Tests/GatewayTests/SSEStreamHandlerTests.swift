@@ -71,6 +71,30 @@ struct SSEStreamHandlerTests {
         #expect(await ended.value == .lifetime)
     }
 
+    @Test func aStreamEndsWhenItsTokenDoesAndNotBefore() async throws {
+        let family = TestEnvironment.uniqueFamily()
+        let start = ContinuousClock.now
+        let stream = try await TestStream.open(hub, family: family, until: start + .seconds(60))
+        defer { hub.close(stream.handle) }
+        #expect(stream.handle.ticket.endsWithCredential)
+        let ended = try await stream.goLive()
+        hub.closeStalledAndExpiredStreams(now: start + .seconds(30))
+        publish(family, version: 1)
+        #expect(try await stream.next().contains(#""version":1"#), "still open before the token's end")
+        hub.closeStalledAndExpiredStreams(now: start + .seconds(61))
+        #expect(await ended.value == .credentialExpired)
+    }
+
+    @Test func aTokenThatOutlivesTheStreamLeavesTheLifetimeInCharge() async throws {
+        let family = TestEnvironment.uniqueFamily()
+        let stream = try await TestStream.open(hub, family: family, until: .now + .seconds(86_400))
+        defer { hub.close(stream.handle) }
+        #expect(!stream.handle.ticket.endsWithCredential)
+        let ended = try await stream.goLive()
+        hub.closeStalledAndExpiredStreams(now: .now + .seconds(7200))
+        #expect(await ended.value == .lifetime)
+    }
+
     @Test func aDepartedClientEndsItsStream() async throws {
         let family = TestEnvironment.uniqueFamily()
         let stream = try await TestStream.open(hub, family: family)

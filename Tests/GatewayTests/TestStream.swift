@@ -10,11 +10,13 @@ struct TestStream {
     let channel: NIOAsyncTestingChannel
     let handle: StreamHandle
 
-    static func open(_ hub: EventHub, family: FamilyID, user: String? = nil, capacity: Int = 16) async throws -> TestStream {
+    static func open(
+        _ hub: EventHub, family: FamilyID, user: String? = nil, until: ContinuousClock.Instant? = nil, capacity: Int = 16
+    ) async throws -> TestStream {
         let channel = NIOAsyncTestingChannel()
         try await channel.pipeline.addHandler(SSEStreamHandler(capacity: capacity))
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1))
-        let handle = try await hub.open(family: family, user: user, channel: channel)
+        let handle = try await hub.open(family: family, user: user, until: until, channel: channel)
         return TestStream(channel: channel, handle: handle)
     }
 

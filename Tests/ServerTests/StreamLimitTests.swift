@@ -54,6 +54,27 @@ struct StreamLimitTests {
         }
     }
 
+    /// No stream outlives its token: it ends when the token stops being accepted (`exp` plus
+    /// the 30 s clock skew), and the same token then gets 401, so the client must sign in again.
+    @Test func aStreamEndsWhenItsTokenIsNoLongerAccepted() async throws {
+        // The sweep runs every quarter of the stall limit: a short one makes it run often.
+        try await TestServer.run(configure: { $0.hub.maxWriteStall = .seconds(1) }) { server in
+            let family = TestEnvironment.uniqueFamily()
+            // Expired 28 s ago: inside the skew, so accepted for about 2 s more.
+            let expiring = try await server.token(family: family, user: "mom", role: .parent, ttl: -28)
+            let fresh = try await server.token(family: family, user: "dad", role: .parent)
+            let stream = try await server.openStream(token: expiring)
+            let other = try await server.openStream(token: fresh)
+            defer { other.close() }
+            #expect(stream.status == 200)
+            try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
+            try await stream.waitUntil(timeout: .seconds(8), "the end of the stream") { $0.ended }
+            #expect(stream.items.last == .comment("token expired; reconnect with a new token and Last-Event-ID"))
+            #expect(try await server.request(.GET, "/api/events", token: expiring).status == 401)
+            #expect(!other.ended, "a stream whose token is good goes on")
+        }
+    }
+
     @Test func aStreamEndsAtItsLifetimeAndTheClientCatchesUpOnReconnect() async throws {
         try await TestServer.run(configure: { $0.hub.maxStreamLifetime = .milliseconds(400) }) { server in
             let family = TestEnvironment.uniqueFamily()
