@@ -27,16 +27,20 @@ struct SlowlorisTests {
 
     /// The same timeout never cuts an open event stream: it does not run while a response is written.
     @Test func anOpenStreamOutlivesTheIdleTimeout() async throws {
-        try await TestServer.run(configure: { $0.idleTimeout = .milliseconds(300) }) { server in
+        // Long enough that a loaded machine still gets the stream's request head in within it.
+        try await TestServer.run(configure: { $0.idleTimeout = .seconds(1) }) { server in
             let family = TestEnvironment.uniqueFamily()
             let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
             let stream = try await server.openStream(token: parent)
             defer { stream.close() }
             try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
-            try await Task.sleep(for: .milliseconds(1000))
+            try await Task.sleep(for: .milliseconds(2500))
             #expect(!stream.ended)
-            let upload = try await server.upload(token: child)
+            // Straight into Redis: a new HTTP connection would itself race the short idle timeout.
+            let redis = try TestEnvironment.makeRedisClient()
+            let upload = try await ContentQueueStore(redis: redis, logger: TestEnvironment.logger)
+                .upload(family: family, child: UserID("kid")!, draft: ContentDraft(title: "after the timeout"))
+            await redis.shutdown()
             #expect(try await stream.nextEvent().data.contains(#""version":\#(upload.version)"#))
         }
     }
