@@ -1,4 +1,5 @@
 import HTTPTypes
+import NIOConcurrencyHelpers
 
 /// The `X-Request-Id` of each request: the client's own when it is a sane token, else a new one.
 ///
@@ -27,11 +28,26 @@ enum RequestIDs {
         return allowed ? value : nil
     }
 
-    /// A new id: 16 random hex digits.
+    /// A new id: 16 hex digits, distinct for 2^64 requests of this process and unlike those of
+    /// other processes. Ids name log lines, they guard nothing, so they need not be unguessable:
+    /// a random start once and a Weyl step per id avoid a getrandom syscall per request (it was
+    /// a visible part of an upload's CPU).
     static func make() -> String {
-        let hex = String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        let value = state.withLockedValue { value -> UInt64 in
+            value &+= 0x9E37_79B9_7F4A_7C15
+            return value
+        }
+        return String(unsafeUninitializedCapacity: 16) { buffer in
+            let digits: StaticString = "0123456789abcdef"
+            for index in 0..<16 {
+                let nibble = Int((value >> UInt64(60 - 4 * index)) & 0xF)
+                buffer[index] = digits.utf8Start[nibble]
+            }
+            return 16
+        }
     }
+
+    private static let state = NIOLockedValueBox(UInt64.random(in: 0...UInt64.max))
 
     /// The id for a request with these headers.
     static func id(for headers: HTTPFields) -> String {
