@@ -20,22 +20,34 @@ public struct ContentKeys: Sendable {
 
     private var tag: String { "{\(family.rawValue)}" }
 
+    private static let queueName = ContentQueueStore.invalidationKey
+    private static let approvedName = "contentApproved"
+    private static let rejectedName = "contentRejected"
+    private static let childName = "contentChild"
+    private static let itemName = "content"
+    private static let epochName = "epoch"
+
+    /// The names before `:{F}` of every key of the layout. No query key may be one of them
+    /// (``QueryKey/isReserved``): its `<key>:{F}:version` could be one of these keys
+    /// (`contentChild:{F}:version` is the upload list of a child called `version`).
+    public static let layoutNames: Set<String> = [queueName, approvedName, rejectedName, childName, itemName, epochName]
+
     /// `contentQueue:{F}`: pending ids, oldest first.
-    public var queue: String { "contentQueue:\(tag)" }
+    public var queue: String { "\(Self.queueName):\(tag)" }
     /// `contentApproved:{F}`: approved ids.
-    public var approved: String { "contentApproved:\(tag)" }
+    public var approved: String { "\(Self.approvedName):\(tag)" }
     /// `contentRejected:{F}`: rejected ids.
-    public var rejected: String { "contentRejected:\(tag)" }
+    public var rejected: String { "\(Self.rejectedName):\(tag)" }
     /// `contentQueue:{F}:version`: the family's queue version.
-    public var version: String { Self.versionKey(for: ContentQueueStore.invalidationKey, tag: tag) }
+    public var version: String { QueryKey.contentQueue.versionKey(family: family) }
     /// `epoch:{F}`: the family's epoch.
-    public var epoch: String { "epoch:\(tag)" }
+    public var epoch: String { "\(Self.epochName):\(tag)" }
 
     /// `contentChild:{F}:<child>`: every id `child` uploaded, oldest first, whatever its status.
-    public func child(_ child: UserID) -> String { "contentChild:\(tag):\(child.rawValue)" }
+    public func child(_ child: UserID) -> String { "\(Self.childName):\(tag):\(child.rawValue)" }
 
     /// `content:{F}:<id>`: one item.
-    public func item(_ id: ContentID) -> String { "content:\(tag):\(id.rawValue)" }
+    public func item(_ id: ContentID) -> String { "\(Self.itemName):\(tag):\(id.rawValue)" }
 
     /// The list that holds ids of the given status.
     public func list(for status: ContentStatus) -> String {
@@ -45,7 +57,4 @@ public struct ContentKeys: Sendable {
         case .rejected: return rejected
         }
     }
-
-    /// `<key>:{F}:version`, the version counter of any invalidation key.
-    static func versionKey(for key: String, tag: String) -> String { "\(key):\(tag):version" }
 }

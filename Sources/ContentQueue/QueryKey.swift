@@ -18,14 +18,10 @@ public struct QueryKey: Hashable, Sendable, CustomStringConvertible {
     public static let contentQueue = QueryKey(ContentQueueStore.invalidationKey)!
 
     /// Whether the key belongs to the content queue, so that no service may invalidate it:
-    /// `contentQueue` itself, and every other name of the queue's key layout (``ContentKeys``),
-    /// whose `<key>:{F}:version` could be one of the queue's own keys. (`contentChild:{F}:version`
-    /// is the upload list of a child called `version`: a version counter there would break it.)
-    public var isReserved: Bool { Self.reservedNames.contains(rawValue) }
-
-    private static let reservedNames: Set<String> = [
-        ContentQueueStore.invalidationKey, "contentApproved", "contentRejected", "contentChild", "content", "epoch",
-    ]
+    /// `contentQueue` itself, and every other name of the queue's key layout
+    /// (``ContentKeys/layoutNames``), whose `<key>:{F}:version` could be one of the queue's own
+    /// keys.
+    public var isReserved: Bool { ContentKeys.layoutNames.contains(rawValue) }
 
     /// `<key>:{F}:version`: the key's version for a family, in the family's cluster slot.
     public func versionKey(family: FamilyID) -> String {

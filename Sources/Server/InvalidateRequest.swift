@@ -4,6 +4,7 @@ import ContentQueue
 struct InvalidateRequest {
     static let fields: Set<String> = ["family", "key", "reason"]
     static let maxReason = 64
+    static let reservedList = ContentKeys.layoutNames.sorted().joined(separator: ", ")
 
     let family: FamilyID
     let key: QueryKey
@@ -20,9 +21,7 @@ struct InvalidateRequest {
             throw APIError.invalidField("key", "must be 1-64 of A-Z a-z 0-9 _ -, starting with a letter")
         }
         guard !key.isReserved else {
-            throw APIError.invalidField(
-                "key", "is reserved: contentQueue, contentApproved, contentRejected, contentChild, content and epoch belong to the content queue"
-            )
+            throw APIError.invalidField("key", "is reserved: \(Self.reservedList) belong to the content queue")
         }
         var reason: String?
         if let value = object["reason"], value != .null {

@@ -45,7 +45,7 @@ struct Watch: AsyncParsableCommand {
 
     func validate() throws {
         if token != nil, tokenFile != nil { throw ValidationError("give either --token or --token-file, not both") }
-        let followsGateway = token != nil || tokenFile != nil || (redisURL == nil && family == nil && Self.environmentToken != nil)
+        let followsGateway = tokenSource != nil
         if followsGateway, redisURL != nil { throw ValidationError("give either a token (the gateway's stream) or --redis-url (Redis), not both") }
         if !followsGateway, family == nil { throw ValidationError("--family is required when watching Redis (or give a token to follow the gateway)") }
         if let family, FamilyID(family) == nil { throw ValidationError("--family must be 1-64 of A-Z a-z 0-9 _ -") }
@@ -55,16 +55,31 @@ struct Watch: AsyncParsableCommand {
     func run() async throws {
         let interrupt = Self.exitOnInterrupt()
         defer { interrupt.cancel() }
-        if let tokenFile {
+        switch tokenSource {
+        case .file(let path)?:
             // Read again for every connection: a token refreshed in the file is used at the
             // next reconnect (the gateway ends a stream when its token expires).
-            _ = try Self.readToken(file: tokenFile)
-            try await followStream { try Self.readToken(file: tokenFile) }
-        } else if let token = token ?? (redisURL == nil && family == nil ? Self.environmentToken : nil) {
+            _ = try Self.readToken(file: path)
+            try await followStream { try Self.readToken(file: path) }
+        case .value(let token)?:
             try await followStream { token }
-        } else {
+        case nil:
             try watchRedis(configuration: try RedisURLOption.configuration(flag: redisURL), family: family!)
         }
+    }
+
+    private enum TokenSource {
+        case value(String)
+        case file(String)
+    }
+
+    /// Where the gateway token comes from: --token, --token-file, or FLIMMER_TOKEN when neither
+    /// Redis flag is given; nil means watching Redis.
+    private var tokenSource: TokenSource? {
+        if let token { return .value(token) }
+        if let tokenFile { return .file(tokenFile) }
+        if redisURL == nil, family == nil, let token = Self.environmentToken { return .value(token) }
+        return nil
     }
 
     /// FLIMMER_TOKEN, when set and not empty.
