@@ -15,6 +15,13 @@ Run by scripts/browser-test, which starts Redis and passes what this needs:
      API shows on it within 1 s, without a reload; a screenshot goes to OUT_DIR/child.png
   7. gateway A comes back with another secret: the parent's page, whose token is now refused,
      returns to sign-in with the reason instead of retrying the stream forever
+  8. many tabs, on a gateway C of their own: the parent's dashboard in 8 tabs (more than the six
+     HTTP/1.1 connections a browser allows per origin) shares one stream; a child's upload shows
+     in every tab within 1 s; the tab holding the stream closes, then another one freezes, and
+     each time an upload still reaches every other tab within 2 s; a refetch held back (network
+     emulation) turns a tab's badge to "stale", with words, and back to "live"
+  9. a parent and a child of another family, signed in in two tabs of one browser, get a stream
+     each, and each tab hears its own family's events only
 Exits non-zero with a message on the first failed check.
 """
 import json
@@ -30,6 +37,7 @@ os.environ["SE_AVOID_STATS"] = "true"  # Selenium Manager must not reach the int
 
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
 BIN, REDIS_URL, OUT = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -42,8 +50,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-def token(user, role):
-    out = subprocess.run([BIN, "token", "--dev", "--family", FAMILY, "--user", user, "--role", role],
+def token(user, role, family=FAMILY):
+    out = subprocess.run([BIN, "token", "--dev", "--family", family, "--user", user, "--role", role],
                          check=True, capture_output=True, text=True).stdout
     return out.strip().splitlines()[-1]
 
@@ -104,6 +112,35 @@ def check(name):
     print("  ok    " + name, flush=True)
 
 
+def streams_open(port):
+    """The gateway's open streams, from its /metrics."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith("flimmer_streams_open"):
+                return int(float(line.split()[-1]))
+    raise SystemExit("browser: FAILED: /metrics has no flimmer_streams_open")
+
+
+# Records in a tab when a row titled arguments[1] (with the status arguments[2], if given) first
+# shows in the list arguments[0], by the browser's clock (the same clock as this script's on one
+# machine), so that tabs can be checked against one deadline, and against when they were looked at.
+WATCH_TITLE = """
+const [list, title, status] = arguments;
+const key = title + (status ? '/' + status : '');
+window.flimmerSeen = window.flimmerSeen || {};
+const look = () => {
+  if (window.flimmerSeen[key]) return;
+  for (const row of document.querySelectorAll('#' + list + ' li')) {
+    if (row.querySelector('.title').textContent !== title) continue;
+    if (!status || row.querySelector('.status').textContent === status) window.flimmerSeen[key] = Date.now();
+  }
+};
+new MutationObserver(look).observe(document.getElementById(list), { childList: true, subtree: true });
+look();
+"""
+SEEN = "return (window.flimmerSeen || {})[arguments[0]] || null"
+
+
 os.makedirs(OUT, exist_ok=True)
 log = open(os.path.join(OUT, "gateways.log"), "ab")
 port_a, port_b = free_port(), free_port()
@@ -116,6 +153,176 @@ for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "-
     options.add_argument(argument)
 options.binary_location = "/usr/bin/chromium"
 driver = webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"), options=options)
+driver.set_page_load_timeout(15)
+gateway_c = None
+port_c = None
+
+
+def badge(attribute="data-state"):
+    return driver.find_element(By.ID, "connection").get_attribute(attribute)
+
+
+def only_one_tab():
+    """Closes every tab but one, which is left current."""
+    for handle in driver.window_handles[1:]:
+        driver.switch_to.window(handle)
+        driver.close()
+    driver.switch_to.window(driver.window_handles[0])
+
+
+def open_tab(url, first=False):
+    if not first:
+        driver.switch_to.new_window("tab")
+    try:
+        driver.get(url)
+    except TimeoutException:
+        # The page's own files wait for a connection: every one the origin may have is taken.
+        raise SystemExit("browser: FAILED: tab %d never finished loading" % len(driver.window_handles))
+    wait_for("a new tab says live", lambda: badge() == "live", 10)
+    return driver.current_window_handle
+
+
+def upload_reaches(tabs, port, tok, title, limit):
+    """Uploads `title` as the child and checks that every tab in `tabs` shows it within `limit` s."""
+    for handle in tabs:
+        driver.switch_to.window(handle)
+        driver.execute_script(WATCH_TITLE, "queue", title, None)
+    sent = time.time() * 1000
+    api(port, "POST", "/api/content/upload", tok, {"title": title})
+    time.sleep(limit + 0.5)
+    late = []
+    for number, handle in enumerate(tabs):
+        driver.switch_to.window(handle)
+        seen = driver.execute_script(SEEN, title)
+        if seen is None or seen - sent > limit * 1000:
+            late.append("tab %d: %s" % (number + 1, "never" if seen is None else "%.0f ms" % (seen - sent)))
+    if late:
+        raise SystemExit("browser: FAILED: %r did not reach every tab within %.0f ms (%s)" % (title, limit * 1000, ", ".join(late)))
+
+
+def leader_of(tabs):
+    leaders = []
+    for handle in tabs:
+        driver.switch_to.window(handle)
+        if badge("data-role") == "leader":
+            leaders.append(handle)
+    return leaders
+
+
+def one_leader(tabs, what):
+    """Waits until exactly one of `tabs` holds the stream, and returns it."""
+    return wait_for(what, lambda: (lambda found: found[0] if len(found) == 1 else None)(leader_of(tabs)), 5)
+
+
+def many_tabs():
+    """8 tabs of one parent share one stream, survive losing the tab that holds it, and say stale
+    when a refetch is held back. On a gateway of their own, so that /metrics counts their streams only."""
+    global gateway_c, port_c
+    port_c = free_port()
+    gateway_c = start_gateway(port_c, log)
+    family = "tabs-%d" % (time.time() * 1000)
+    mom = token("mom", "parent", family)
+    kid = token("kid", "child", family)
+    url = "http://127.0.0.1:%d/#token=%s" % (port_c, mom)
+    only_one_tab()
+    tabs = [open_tab(url, first=True)] + [open_tab(url) for _ in range(7)]
+    check("the parent's dashboard opens in 8 tabs and each says live")
+
+    upload_reaches(tabs, port_c, kid, "Seen in eight tabs", 1.0)
+    check("a child's upload shows in all 8 tabs within 1 s, no reload")
+    wait_for("the gateway holds one stream for the 8 tabs", lambda: streams_open(port_c) == 1, 3)
+    leader = one_leader(tabs, "one tab holds the stream")
+    check("the gateway holds one stream for the browser's 8 tabs")
+
+    driver.switch_to.window(leader)
+    driver.close()
+    tabs.remove(leader)
+    upload_reaches(tabs, port_c, kid, "After the stream's tab closed", 2.0)
+    leader = one_leader(tabs, "another tab takes the stream over")
+    wait_for("the closed tab's stream ends", lambda: streams_open(port_c) == 1, 5)
+    check("the tab holding the stream closes: another takes over, an upload reaches the other 7 within 2 s")
+
+    # A frozen tab runs no code: the tab holding the stream must hand it over before it freezes.
+    driver.switch_to.window(leader)
+    driver.execute_cdp_cmd("Page.setWebLifecycleState", {"state": "frozen"})
+    awake = [handle for handle in tabs if handle != leader]
+    upload_reaches(awake, port_c, kid, "After the stream's tab froze", 2.0)
+    one_leader(awake, "another tab takes the stream over from the frozen one")
+    driver.switch_to.window(leader)
+    driver.execute_cdp_cmd("Page.setWebLifecycleState", {"state": "active"})
+    wait_for("the woken tab follows the stream again", lambda: badge("data-role") == "follower" and badge() == "live", 5)
+    wait_for("the frozen tab's stream ends", lambda: streams_open(port_c) == 1, 5)
+    check("the tab holding the stream freezes: another takes over, an upload reaches the other 6 within 2 s")
+
+    # The badge never says live while a refetch the stream asked for has not answered.
+    leader = one_leader(tabs, "one tab holds the stream")
+    follower = next(handle for handle in tabs if handle != leader)
+    driver.switch_to.window(follower)
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions",
+                           {"offline": False, "latency": 8000, "downloadThroughput": -1, "uploadThroughput": -1})
+    api(port_c, "POST", "/api/content/upload", kid, {"title": "Held back"})
+    wait_for("a refetch held back turns the badge to stale", lambda: badge() == "stale", 6)
+    words = driver.find_element(By.ID, "connection-detail").text
+    driver.save_screenshot(os.path.join(OUT, "stale.png"))
+    if "out of date" not in words:
+        raise SystemExit("browser: FAILED: the stale badge came with the words %r" % words)
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions",
+                           {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    wait_for("the badge says live again once the refetch answered", lambda: badge() == "live", 15)
+    if not driver.find_elements(By.XPATH, "//li/span[@class='title' and text()='Held back']"):
+        raise SystemExit("browser: FAILED: the held-back upload is not shown")
+    check("a refetch held back turns the badge to stale (%r), and back to live" % words)
+    only_one_tab()
+
+
+def parent_and_child_side_by_side():
+    """A parent of one family and a child of another, in two tabs of one browser: a stream each,
+    and each tab hears only its own family's events."""
+    mom_family, kid_family = "side-a-%d" % (time.time() * 1000), "side-b-%d" % (time.time() * 1000)
+    mom, mom_kid = token("mom", "parent", mom_family), token("kid", "child", mom_family)
+    kid, kid_parent = token("kid", "child", kid_family), token("dad", "parent", kid_family)
+    earlier = driver.current_window_handle
+    parent_tab = open_tab("http://127.0.0.1:%d/#token=%s" % (port_c, mom))
+    child_tab = open_tab("http://127.0.0.1:%d/#token=%s" % (port_c, kid))
+    driver.switch_to.window(earlier)
+    driver.close()
+    wait_for("the gateway holds a stream for each of the two tokens", lambda: streams_open(port_c) == 2, 5)
+
+    def queue_fetches():
+        return driver.execute_script(
+            "return performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/content/queue')).length")
+
+    # Looking at a tab makes it visible, and a page revalidates when it becomes visible: so the
+    # child's tab records when its rows change, and is looked at only afterwards.
+    title = "The other family's"
+    driver.switch_to.window(child_tab)
+    driver.execute_script(WATCH_TITLE, "mine", title, "pending")
+    driver.execute_script(WATCH_TITLE, "mine", title, "rejected")
+    driver.switch_to.window(parent_tab)
+    time.sleep(0.5)
+    fetches = queue_fetches()
+    sent = time.time() * 1000
+    mine = api(port_c, "POST", "/api/content/upload", kid, {"title": title})["item"]["id"]
+    time.sleep(0.3)
+    api(port_c, "POST", "/api/content/%s/reject" % mine, kid_parent, {"reason": "Not now"})
+    time.sleep(1.0)
+    if queue_fetches() != fetches:
+        raise SystemExit("browser: FAILED: the parent's tab refetched on another family's events")
+    looked = time.time() * 1000
+    driver.switch_to.window(child_tab)
+    for status in ("pending", "rejected"):
+        seen = driver.execute_script(SEEN, title + "/" + status)
+        if seen is None or seen > looked or seen - sent > 1500:
+            raise SystemExit("browser: FAILED: the child's tab did not hear its family's %s event while in the background" % status)
+    driver.switch_to.window(parent_tab)
+    title = "Our family's"
+    driver.execute_script(WATCH_TITLE, "queue", title, None)
+    api(port_c, "POST", "/api/content/upload", mom_kid, {"title": title})
+    wait_for("the parent's tab hears its own family's upload", lambda: driver.execute_script(SEEN, title), 1.5)
+    check("a parent and a child of another family in two tabs: two streams, each hears its own family only")
+
+
 try:
     def state():
         return driver.find_element(By.ID, "connection").get_attribute("data-state")
@@ -216,9 +423,12 @@ try:
     if state() != "offline":
         raise SystemExit("browser: FAILED: the badge says %s after signing out" % state())
     check("a token the gateway refuses sends the page back to sign-in, with the reason")
+
+    many_tabs()
+    parent_and_child_side_by_side()
 finally:
     driver.quit()
-    for process in (gateway_a, gateway_b):
+    for process in (gateway_a, gateway_b, gateway_c):
         if process and process.poll() is None:
             stop(process)
 print("browser: ok")

@@ -18,6 +18,7 @@ struct KnownRoutes: Sendable {
         ("/", [.get]),
         ("/app.js", [.get]),
         ("/app.css", [.get]),
+        ("/client/flimmer-sync.js", [.get]),
         ("/metrics", [.get]),
     ])
 

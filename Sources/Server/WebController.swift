@@ -2,8 +2,9 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// `GET /`, `/app.js`, `/app.css`: the parent dashboard and child upload page, plain files from
-/// `Sources/Server/Resources/web` (no build step), loaded once at start.
+/// `GET /`, `/app.js`, `/app.css`: the parent dashboard and child upload page, and
+/// `/client/flimmer-sync.js`, the JavaScript client they use (one stream per browser, shared by
+/// its tabs): plain files from `Sources/Server/Resources/web` (no build step), loaded once at start.
 struct WebController: Sendable {
     struct File: Sendable {
         let path: String
@@ -19,6 +20,7 @@ struct WebController: Sendable {
             ("/", "index.html", "text/html; charset=utf-8"),
             ("/app.js", "app.js", "text/javascript; charset=utf-8"),
             ("/app.css", "app.css", "text/css; charset=utf-8"),
+            ("/client/flimmer-sync.js", "flimmer-sync.js", "text/javascript; charset=utf-8"),
         ]
         files = try names.map { path, name, type in
             guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "web") else {

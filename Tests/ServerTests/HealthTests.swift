@@ -53,7 +53,7 @@ struct HealthTests {
 @Suite("OpenAPI document")
 struct OpenAPITests {
     /// Every route the router serves is in the document and the document names nothing the
-    /// router lacks, apart from the web page's three files. So there is no undocumented route,
+    /// router lacks, apart from the web page's files. So there is no undocumented route,
     /// and in particular no demo or token-minting endpoint: tokens come from `flimmer-sync token`.
     @Test func theDocumentNamesExactlyTheRoutesServed() async throws {
         try await TestServer.run { server in
@@ -67,7 +67,7 @@ struct OpenAPITests {
             for (path, operations) in paths {
                 for method in operations.keys where methods.contains(method) { documented.insert("\(method.uppercased()) \(path)") }
             }
-            let pages: Set<String> = ["GET /", "GET /app.js", "GET /app.css"]
+            let pages: Set<String> = ["GET /", "GET /app.js", "GET /app.css", "GET /client/flimmer-sync.js"]
             #expect(Set(server.server.routes) == documented.union(pages))
             #expect(documented.contains("GET /api/content/mine"))
             #expect(documented.contains("GET /metrics"))
@@ -84,6 +84,30 @@ struct OpenAPITests {
                 for method in route.methods { table.insert("\(method) \(path)") }
             }
             #expect(table == Set(server.server.routes))
+        }
+    }
+}
+
+@Suite("Web pages")
+struct WebPageTests {
+    /// The dashboard's files and the JavaScript client are served with their types and a CSP
+    /// that allows this origin only; the page imports the client from the path it is served at.
+    @Test func theDashboardAndItsClientAreServed() async throws {
+        try await TestServer.run { server in
+            let files = [
+                ("/", "text/html"), ("/app.js", "text/javascript"), ("/app.css", "text/css"),
+                ("/client/flimmer-sync.js", "text/javascript"),
+            ]
+            for (path, type) in files {
+                let response = try await server.request(.GET, path)
+                #expect(response.status == 200, "\(path)")
+                #expect(response.headers.first(name: "content-type")?.hasPrefix(type) == true, "\(path)")
+                #expect(response.headers.first(name: "content-security-policy")?.hasPrefix("default-src 'self'") == true, "\(path)")
+            }
+            let page = String(decoding: try await server.request(.GET, "/app.js").body, as: UTF8.self)
+            #expect(page.contains(#"from "/client/flimmer-sync.js""#))
+            let client = String(decoding: try await server.request(.GET, "/client/flimmer-sync.js").body, as: UTF8.self)
+            #expect(client.contains("export class SharedStream"))
         }
     }
 }

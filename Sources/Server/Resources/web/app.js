@@ -1,9 +1,14 @@
 // FlimmerSync's parent dashboard and child upload page: plain modules, no build step.
 //
 // Stale-while-revalidate: every query shows what sessionStorage last held at once, then
-// revalidates with If-None-Match. It refetches on each `invalidate` or `reset` from the
-// EventSource, when the stream (re)connects, when the browser comes back online and when the
-// page becomes visible again. It never polls while the stream is healthy.
+// revalidates with If-None-Match. It refetches on each `invalidate` or `reset` from the event
+// stream, when the stream (re)connects, when the browser comes back online and when the page
+// becomes visible again. It never polls while the stream is healthy.
+//
+// The stream is shared by all of this browser's tabs of the same token (flimmer-sync.js says
+// why); each tab keeps its own cache and refetches on what the stream relays.
+
+import { SharedStream, StreamState } from "/client/flimmer-sync.js";
 
 const TOKEN_KEY = "flimmer.token";
 
@@ -53,6 +58,12 @@ class Query {
     this.listeners = new Set();
     this.inFlight = null;
     this.again = false;
+    // When the oldest unanswered revalidation was asked (null: none waits), and why the last
+    // one failed (null: it did not). The badge reads both: an announced change this tab has
+    // not fetched means its data is stale, whatever the stream says.
+    this.waitingSince = null;
+    this.failure = null;
+    this.retryTimer = null;
     const saved = sessionStorage.getItem("flimmer.cache." + key);
     this.entry = saved ? JSON.parse(saved) : null;
   }
@@ -67,6 +78,9 @@ class Query {
   // One request at a time. A revalidation asked while one runs makes exactly one more follow
   // it: the running request may have read the state from before the change that was announced.
   revalidate() {
+    this.waitingSince ??= Date.now();
+    clearTimeout(this.retryTimer);
+    setTimeout(showConnection, STALE_AFTER_MS);
     if (this.inFlight) {
       this.again = true;
       return this.inFlight;
@@ -76,7 +90,16 @@ class Query {
         this.again = false;
         await this.fetch();
       } while (this.again);
-    })().finally(() => { this.inFlight = null; });
+    })().finally(() => {
+      this.inFlight = null;
+      if (this.failure) {
+        // Keep trying while the data may be stale; any later revalidation replaces this one.
+        this.retryTimer = setTimeout(() => this.revalidate(), RETRY_FAILED_FETCH_MS);
+      } else {
+        this.waitingSince = null;
+      }
+      showConnection();
+    });
     return this.inFlight;
   }
 
@@ -88,15 +111,21 @@ class Query {
       // no-store: the browser's own cache must not answer for us; the ETag is ours.
       response = await fetch(this.url, { headers, cache: "no-store" });
     } catch {
-      return; // offline: keep showing what we have; `online` revalidates
+      this.failure = "the network request failed"; // keep showing what we have
+      return;
     }
     if (response.status === 304 && this.entry) {
+      this.failure = null;
       this.notify("fresh");
       return;
     }
     if (response.status === 401) return signOut("Your token was refused or has expired.");
-    if (!response.ok) return showError(await errorText(response));
+    if (!response.ok) {
+      this.failure = await errorText(response);
+      return showError(this.failure);
+    }
     this.entry = { data: await response.json(), etag: response.headers.get("ETag") };
+    this.failure = null;
     sessionStorage.setItem("flimmer.cache." + this.key, JSON.stringify(this.entry));
     this.notify("fresh");
   }
@@ -107,6 +136,10 @@ class Query {
 }
 
 const queries = new Map();
+
+// A revalidation not answered within this long turns the badge from "live" to "stale".
+const STALE_AFTER_MS = 3000;
+const RETRY_FAILED_FETCH_MS = 5000;
 
 function revalidateAll() {
   for (const query of queries.values()) query.revalidate();
@@ -121,42 +154,60 @@ function revalidateKey(key) {
 
 // --- the live stream -------------------------------------------------------------------
 
-let source = null;
-let reconnectTimer = null;
+let stream = null;
 
 function connect(token) {
-  setConnection(navigator.onLine ? "reconnecting" : "offline");
-  // EventSource cannot send headers: the token goes as access_token. The browser resends the
-  // last event id as Last-Event-ID on every reconnect, and the server catches the page up.
-  source = new EventSource("/api/events?access_token=" + encodeURIComponent(token));
-  source.onopen = () => {
-    setConnection("live");
-    revalidateAll();
-  };
-  source.addEventListener("invalidate", (event) => {
-    const payload = JSON.parse(event.data);
-    revalidateKey(payload.key);
+  stream = new SharedStream({
+    url: "/api/events",
+    getToken: () => token,
+    onEvent: ({ type, data }) => {
+      if (type === "invalidate") revalidateKey(data.key);
+      else revalidateAll();
+    },
+    onStatus: ({ state }) => {
+      // (Re)connected: what changed while the stream was down is fetched now. Refused for good:
+      // whether the token is still good shows in a fetch, and a 401 there signs out instead of
+      // retrying a dead token forever.
+      if (state === StreamState.OPEN || state === StreamState.CLOSED) revalidateAll();
+      showConnection();
+    },
   });
-  source.addEventListener("reset", () => revalidateAll());
-  source.onerror = () => {
-    if (source.readyState === EventSource.CLOSED) {
-      // A refused stream (expired token, cap reached) is not retried by the browser. Whether
-      // the token is still good shows in a fetch: a 401 there signs out (and cancels the
-      // retry below) instead of retrying a dead token forever.
-      setConnection("offline");
-      source.close();
-      reconnectTimer = setTimeout(() => connect(token), 5000);
-      revalidateAll();
-    } else {
-      setConnection(navigator.onLine ? "reconnecting" : "offline");
-    }
-  };
+  showConnection();
+  stream.start();
 }
 
-function setConnection(state) {
-  const element = document.getElementById("connection");
-  element.dataset.state = state;
-  element.textContent = state;
+// The badge never says "live" unless the stream is up *and* every refetch it asked for has
+// answered: a stream that announces changes this tab cannot fetch is not live.
+function connectionState() {
+  if (!navigator.onLine || !stream || stream.state === StreamState.CLOSED) return ["offline", "Offline: showing the last copy this tab saved."];
+  if (stream.state !== StreamState.OPEN) return ["reconnecting", "Reconnecting to live updates; this list may be out of date."];
+  const now = Date.now();
+  for (const query of queries.values()) {
+    if (query.waitingSince !== null && query.failure) {
+      return ["stale", `This list may be out of date: refreshing it failed (${query.failure}); trying again.`];
+    }
+    if (query.waitingSince !== null && now - query.waitingSince >= STALE_AFTER_MS) {
+      const seconds = Math.round((now - query.waitingSince) / 1000);
+      return ["stale", `This list may be out of date: a change was announced ${seconds} s ago and refreshing has not answered yet.`];
+    }
+  }
+  return ["live", ""];
+}
+
+function showConnection() {
+  const [state, words] = connectionState();
+  const badge = document.getElementById("connection");
+  if (badge.dataset.state !== state) {
+    badge.dataset.state = state;
+    badge.textContent = state;
+  }
+  badge.dataset.role = stream?.role ?? "";
+  const detail = document.getElementById("connection-detail");
+  if (detail.textContent !== words) detail.textContent = words;
+  detail.hidden = words === "";
+  // While stale the words count the seconds; nothing else would redraw them.
+  clearTimeout(showConnection.timer);
+  if (state === "stale") showConnection.timer = setTimeout(showConnection, 1000);
 }
 
 // --- views -----------------------------------------------------------------------------
@@ -243,9 +294,11 @@ function showSignIn(message) {
   const error = document.getElementById("sign-in-error");
   error.hidden = !message;
   error.textContent = message ?? "";
-  source?.close();
-  clearTimeout(reconnectTimer);
-  setConnection("offline");
+  stream?.close();
+  stream = null;
+  for (const query of queries.values()) clearTimeout(query.retryTimer);
+  queries.clear();
+  showConnection();
 }
 
 function showError(message) {
@@ -288,8 +341,8 @@ function start() {
   document.getElementById("who").textContent = `${claims.sub} · ${claims.role} · family ${claims.fam}`;
   document.getElementById("sign-out").hidden = false;
   if (claims.role === "parent") showParent(token); else showChild(token);
-  window.addEventListener("online", () => { setConnection("reconnecting"); revalidateAll(); });
-  window.addEventListener("offline", () => setConnection("offline"));
+  window.addEventListener("online", () => { showConnection(); revalidateAll(); });
+  window.addEventListener("offline", () => showConnection());
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") revalidateAll(); });
   connect(token);
 }

@@ -1,0 +1,266 @@
+// FlimmerSync's JavaScript client: the invalidation stream, one per browser, shared by its tabs.
+// A dependency-free ES module, served by the gateway at /client/flimmer-sync.js.
+//
+// Why share: browsers allow six HTTP/1.1 connections per origin, and an EventSource holds one
+// for as long as it lives. With a stream per tab, six tabs hold all six, and every other request
+// to the origin (the very refetches the stream asks for) waits behind streams that never end:
+// the page hears `invalidate` but can never fetch what changed. So the tabs of one browser that
+// use the same token share one stream. The tab that holds a Web Lock opens it and relays what
+// it hears over a BroadcastChannel; when that tab closes, is frozen or goes into the back-forward
+// cache, the lock passes to another tab, which resumes with the last event id the group has seen.
+//
+// Where Web Locks, BroadcastChannel or SubtleCrypto are missing (an insecure origin other than
+// localhost, React Native, Node) or `share: false` is given, each stream holds its own connection.
+
+/** The states a stream reports through `onStatus`. */
+export const StreamState = Object.freeze({
+  /** No stream yet: the first connection is being made. */
+  CONNECTING: "connecting",
+  /** The stream is up; every change from now on is announced. */
+  OPEN: "open",
+  /** The connection was lost; the EventSource is retrying and resumes with Last-Event-ID. */
+  RECONNECTING: "reconnecting",
+  /** The server refused or ended the stream for good (a refused token, a cap); a new attempt follows `retryAfterCloseMs` later. */
+  CLOSED: "closed",
+});
+
+/** Which part a stream plays in its browser's group of tabs. */
+export const StreamRole = Object.freeze({
+  /** This tab holds the group's connection and relays it. */
+  LEADER: "leader",
+  /** Another tab holds the connection; this one hears it through the BroadcastChannel. */
+  FOLLOWER: "follower",
+  /** No sharing: this stream holds a connection of its own. */
+  SOLO: "solo",
+});
+
+const EVENT_TYPES = ["invalidate", "reset"];
+const EVENT_SOURCE_CLOSED = 2; // EventSource.CLOSED, also for implementations that lack the constant
+
+/**
+ * The invalidation stream of one token, shared with every tab of this browser that uses the same
+ * token.
+ *
+ * ```js
+ * const stream = new SharedStream({
+ *   url: "/api/events",
+ *   getToken: () => token,
+ *   onEvent: ({ type, data, id }) => { ... },          // "invalidate" (data parsed) or "reset"
+ *   onStatus: ({ state, role }) => { ... },            // StreamState, StreamRole
+ * });
+ * await stream.start();
+ * ...
+ * stream.close();
+ * ```
+ */
+export class SharedStream {
+  #options;
+  #role = StreamRole.SOLO;
+  #state = StreamState.CONNECTING;
+  #lastEventId = "";
+  #source = null;
+  #retryTimer = null;
+  #channel = null;
+  #lockName = null;
+  #lockRequest = null; // AbortController of a pending lock request
+  #releaseLock = null; // resolves the lock callback's promise: the lock passes on
+  #closed = false;
+  #lifecycle = [];
+
+  /**
+   * @param {object} options
+   * @param {string} options.url The stream's URL, e.g. "/api/events".
+   * @param {() => string | Promise<string>} options.getToken Asked before every connection: tokens expire, and a stream ends with its token.
+   * @param {(event: {type: string, data: any, id: string}) => void} options.onEvent Each `invalidate` (its JSON data parsed) and `reset`.
+   * @param {(status: {state: string, role: string}) => void} [options.onStatus] Each change of state or role.
+   * @param {string[]} [options.keys] The query keys to hear of; all when omitted.
+   * @param {boolean} [options.share=true] Share one connection among this browser's tabs of the same token.
+   * @param {string} [options.lastEventId] Where to resume from, e.g. a queue's ETag without the quotes.
+   * @param {typeof EventSource} [options.EventSource] An EventSource implementation where the platform has none.
+   * @param {number} [options.retryAfterCloseMs=5000] How long to wait after the server ended the stream for good.
+   */
+  constructor(options) {
+    if (typeof options?.url !== "string") throw new TypeError("SharedStream needs options.url");
+    if (typeof options.getToken !== "function") throw new TypeError("SharedStream needs options.getToken");
+    if (typeof options.onEvent !== "function") throw new TypeError("SharedStream needs options.onEvent");
+    this.#options = { share: true, retryAfterCloseMs: 5000, EventSource: globalThis.EventSource, ...options };
+    this.#lastEventId = options.lastEventId ?? "";
+  }
+
+  /** The stream's state (a `StreamState`). */
+  get state() { return this.#state; }
+  /** This tab's part in the group (a `StreamRole`). */
+  get role() { return this.#role; }
+  /** The last event id this tab has seen, its own or relayed. */
+  get lastEventId() { return this.#lastEventId; }
+
+  /** Joins the browser's group of tabs for this token, or connects alone where sharing is not possible. */
+  async start() {
+    const token = await this.#options.getToken();
+    const shareKey = this.#options.share ? await shareKeyOf(token) : null;
+    if (this.#closed) return;
+    if (!shareKey) return this.#connect();
+    this.#lockName = "flimmer-sync-stream:" + shareKey;
+    this.#channel = new BroadcastChannel(this.#lockName);
+    this.#channel.onmessage = (message) => this.#receive(message.data);
+    this.#watchLifecycle();
+    this.#join();
+  }
+
+  /** Ends this tab's part: a leader closes its connection and hands the stream to another tab. */
+  close() {
+    this.#closed = true;
+    this.#stepDown();
+    this.#channel?.close();
+    for (const [target, type, listener] of this.#lifecycle) target.removeEventListener(type, listener);
+    this.#lifecycle = [];
+  }
+
+  // --- the group -------------------------------------------------------------------------
+
+  // Waits in the lock's queue as a follower; when the lock is granted this tab leads until the
+  // callback's promise settles. Asks the leader, if there is one, for its state.
+  #join() {
+    this.#lockRequest = new AbortController();
+    this.#setRole(StreamRole.FOLLOWER);
+    navigator.locks
+      .request(this.#lockName, { signal: this.#lockRequest.signal }, () => this.#lead())
+      .catch((error) => {
+        if (error?.name !== "AbortError") console.warn("flimmer-sync: the stream lock failed", error);
+      });
+    this.#channel.postMessage({ kind: "hello" });
+  }
+
+  #lead() {
+    this.#lockRequest = null;
+    this.#setRole(StreamRole.LEADER);
+    this.#connect();
+    return new Promise((resolve) => { this.#releaseLock = resolve; });
+  }
+
+  // Leaves the group's lead (or its queue): closes the connection and lets the lock pass on.
+  #stepDown() {
+    this.#disconnect();
+    this.#lockRequest?.abort();
+    this.#lockRequest = null;
+    this.#releaseLock?.();
+    this.#releaseLock = null;
+  }
+
+  #receive(message) {
+    if (this.#role === StreamRole.LEADER) {
+      if (message?.kind === "hello") this.#broadcast({ kind: "status", state: this.#state, lastEventId: this.#lastEventId });
+      return;
+    }
+    if (message?.kind === "status") {
+      if (message.lastEventId) this.#lastEventId = message.lastEventId;
+      this.#setState(message.state);
+    } else if (message?.kind === "event") {
+      this.#deliver(message.type, message.data, message.id);
+    }
+  }
+
+  // A frozen page runs no code, so a leader must hand over before it freezes (and before it
+  // goes into the back-forward cache); it rejoins as a follower when it comes back.
+  #watchLifecycle() {
+    const listen = (target, type, listener) => {
+      target.addEventListener(type, listener);
+      this.#lifecycle.push([target, type, listener]);
+    };
+    const leave = () => {
+      if (this.#closed) return;
+      this.#stepDown();
+      this.#setRole(StreamRole.FOLLOWER);
+    };
+    const rejoin = () => { if (!this.#closed && !this.#lockRequest && !this.#releaseLock) this.#join(); };
+    listen(document, "freeze", leave);
+    listen(document, "resume", rejoin);
+    listen(window, "pagehide", (event) => { if (event.persisted) leave(); });
+    listen(window, "pageshow", (event) => { if (event.persisted) rejoin(); });
+  }
+
+  // --- the connection (leader or solo) ---------------------------------------------------
+
+  async #connect() {
+    this.#setState(this.#state === StreamState.CONNECTING ? StreamState.CONNECTING : StreamState.RECONNECTING);
+    const token = await this.#options.getToken();
+    if (this.#closed || this.#role === StreamRole.FOLLOWER) return;
+    const source = new this.#options.EventSource(this.#streamURL(token));
+    this.#source = source;
+    source.onopen = () => this.#setState(StreamState.OPEN);
+    for (const type of EVENT_TYPES) {
+      source.addEventListener(type, (event) => {
+        this.#broadcast({ kind: "event", type, data: event.data, id: event.lastEventId });
+        this.#deliver(type, event.data, event.lastEventId);
+      });
+    }
+    source.onerror = () => {
+      if (source.readyState !== EVENT_SOURCE_CLOSED) return this.#setState(StreamState.RECONNECTING);
+      // The browser does not retry a stream the server refused (401, 429): try again later;
+      // meanwhile the page's own requests tell whether the token is still good.
+      this.#disconnect();
+      this.#setState(StreamState.CLOSED);
+      this.#retryTimer = setTimeout(() => this.#connect(), this.#options.retryAfterCloseMs);
+    };
+  }
+
+  #disconnect() {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    this.#source?.close();
+    this.#source = null;
+  }
+
+  // The token goes in the query: a browser's EventSource cannot send headers. Last-Event-ID is
+  // the group's, so a tab that takes over resumes where the last leader stopped; the browser
+  // sends the header itself on its own reconnects, and the server prefers the header.
+  #streamURL(token) {
+    const params = new URLSearchParams({ access_token: token });
+    if (this.#options.keys) params.set("keys", this.#options.keys.join(","));
+    if (this.#lastEventId) params.set("lastEventId", this.#lastEventId);
+    return this.#options.url + (this.#options.url.includes("?") ? "&" : "?") + params;
+  }
+
+  // --- reporting -------------------------------------------------------------------------
+
+  #deliver(type, data, id) {
+    if (id) this.#lastEventId = id;
+    let parsed = data;
+    if (type === "invalidate") {
+      try { parsed = JSON.parse(data); } catch { return; }
+    }
+    this.#options.onEvent({ type, data: parsed, id });
+  }
+
+  #broadcast(message) {
+    if (this.#role === StreamRole.LEADER) this.#channel?.postMessage(message);
+  }
+
+  #setState(state) {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.#broadcast({ kind: "status", state, lastEventId: this.#lastEventId });
+    this.#report();
+  }
+
+  #setRole(role) {
+    if (role === this.#role) return;
+    this.#role = role;
+    this.#report();
+  }
+
+  #report() {
+    this.#options.onStatus?.({ state: this.#state, role: this.#role });
+  }
+}
+
+// Tabs share a stream only when they use the same token: a parent and a child signed in side by
+// side never hear each other's events. The lock and channel names carry a digest of the token,
+// never the token. Null where sharing is not possible.
+async function shareKeyOf(token) {
+  const { navigator, BroadcastChannel, crypto } = globalThis;
+  if (!navigator?.locks || typeof BroadcastChannel !== "function" || !crypto?.subtle) return null;
+  if (typeof document === "undefined" || typeof window === "undefined") return null;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+  return Array.from(new Uint8Array(digest).slice(0, 16), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
