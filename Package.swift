@@ -42,6 +42,9 @@ let package = Package(
         ),
         // <sys/epoll.h> for flimmer-bench's receiver thread (Swift's Glibc module leaves it out).
         .systemLibrary(name: "CEpoll"),
+        // The small text formats every module writes: JSON string literals, zero-padded hex,
+        // UTC ISO 8601 times. Depends on nothing.
+        .target(name: "FlimmerFormats", swiftSettings: swiftSettings),
         // A safe Swift wrapper over hiredis. Knows nothing of HTTP.
         .target(
             name: "RedisClient",
@@ -59,23 +62,23 @@ let package = Package(
         .target(
             name: "ContentQueue",
             dependencies: [
+                "FlimmerFormats",
                 "RedisClient",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
-        // One Redis subscription per process, fan-out to streams, SSE framing.
+        // One Redis subscription per process, fan-out to streams, SSE framing. Knows no HTTP:
+        // the server hands it streams ready to write to.
         .target(
             name: "Gateway",
             dependencies: [
                 "RedisClient",
                 "ContentQueue",
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
@@ -85,6 +88,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
+                "FlimmerFormats",
                 "RedisClient",
                 "ContentQueue",
                 "Gateway",
@@ -122,6 +126,7 @@ let package = Package(
         .target(
             name: "FlimmerLogging",
             dependencies: [
+                "FlimmerFormats",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -213,6 +218,11 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
+            name: "FlimmerFormatsTests",
+            dependencies: ["FlimmerFormats"],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import FlimmerFormats
 import RedisClient
 
 #if canImport(Glibc)
@@ -14,7 +15,7 @@ extension ContentQueueStore {
     /// The types of every key the transaction writes are checked while they are WATCHed,
     /// so EXEC cannot meet a WRONGTYPE half-way and leave a partial write behind.
     static func uploadAttempt(
-        _ connection: RedisConnection, family: FamilyID, child: UserID, draft: ContentDraft, now: Timestamp
+        _ connection: RedisConnection, family: FamilyID, child: UserID, draft: ContentDraft, now: UTCTime
     ) throws -> Attempt<MutationResult> {
         let keys = ContentKeys(family: family)
         let id = ContentID.random()
@@ -52,7 +53,7 @@ extension ContentQueueStore {
         )
         let payload = InvalidationPayload(
             key: invalidationKey, family: family.rawValue, version: newVersion, reason: InvalidationReason.uploaded.rawValue,
-            contentId: id.rawValue, epoch: epoch, ts: now.milliseconds
+            contentId: id.rawValue, epoch: epoch, ts: now.millisecondsSince1970
         )
         let writes = [
             RedisCommand("HSET", [itemKey] + item.hashFields),
@@ -66,7 +67,7 @@ extension ContentQueueStore {
     /// One optimistic decision: the item's status is read under WATCH, so a concurrent
     /// decision that commits first makes this EXEC abort, and the retry then sees `not_pending`.
     static func decideAttempt(
-        _ connection: RedisConnection, family: FamilyID, id: ContentID, parent: UserID, decision: Decision, now: Timestamp
+        _ connection: RedisConnection, family: FamilyID, id: ContentID, parent: UserID, decision: Decision, now: UTCTime
     ) throws -> Attempt<MutationResult> {
         let keys = ContentKeys(family: family)
         let itemKey = keys.item(id)
@@ -115,7 +116,7 @@ extension ContentQueueStore {
         }
         let payload = InvalidationPayload(
             key: invalidationKey, family: family.rawValue, version: newVersion,
-            reason: decision.invalidationReason.rawValue, contentId: id.rawValue, epoch: epoch, ts: now.milliseconds
+            reason: decision.invalidationReason.rawValue, contentId: id.rawValue, epoch: epoch, ts: now.millisecondsSince1970
         )
         let writes = [
             RedisCommand("HSET", update),

@@ -1,3 +1,4 @@
+import FlimmerFormats
 import Logging
 import RedisClient
 

@@ -1,11 +1,12 @@
+import FlimmerFormats
+
 /// Epochs: 16 lowercase hexadecimal digits, drawn at random when a family's epoch key is missing.
 ///
 /// `public` so that the gateway validates Last-Event-ID with the same rule.
 public enum Epoch {
     public static func random() -> String {
         var generator = SystemRandomNumberGenerator()
-        let hex = String(generator.next() as UInt64, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        return HexText.padded(generator.next() as UInt64)
     }
 
     public static func isValid(_ text: Substring) -> Bool {

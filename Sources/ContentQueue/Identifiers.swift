@@ -1,3 +1,5 @@
+import FlimmerFormats
+
 /// A family id: the unit of isolation. 1-64 of `A-Z a-z 0-9 _ -`.
 ///
 /// The charset keeps ids safe inside Redis key names and hash tags: no `{`, `}`, `:`,
@@ -59,14 +61,7 @@ public struct ContentID: Hashable, Sendable, CustomStringConvertible {
     /// A new random id (128 bits from the system's secure generator).
     public static func random() -> ContentID {
         var generator = SystemRandomNumberGenerator()
-        var text = ""
-        text.reserveCapacity(32)
-        for _ in 0..<2 {
-            let word = generator.next() as UInt64
-            let hex = String(word, radix: 16)
-            text += String(repeating: "0", count: 16 - hex.count) + hex
-        }
-        return ContentID(text)!
+        return ContentID(HexText.padded(generator.next() as UInt64) + HexText.padded(generator.next() as UInt64))!
     }
 
     public var description: String { rawValue }

@@ -1,3 +1,5 @@
+import FlimmerFormats
+
 /// The JSON published on `invalidate:<key>`: the channel contract every publisher follows.
 ///
 /// `{"key":"contentQueue","family":"F","version":N,"reason":"uploaded","contentId":"ID","epoch":"E","ts":1764000000000}`
@@ -35,32 +37,11 @@ public struct InvalidationPayload: Sendable, Equatable, Codable {
     /// Compact JSON, fields in contract order. Every string here is validated ASCII
     /// (ids, reasons, keys), escaped all the same so that no input can break the frame.
     public var json: String {
-        var text = "{\"key\":\(Self.quote(key)),\"family\":\(Self.quote(family)),\"version\":\(version)"
-        if let reason { text += ",\"reason\":\(Self.quote(reason))" }
-        if let contentId { text += ",\"contentId\":\(Self.quote(contentId))" }
-        if let epoch { text += ",\"epoch\":\(Self.quote(epoch))" }
+        var text = "{\"key\":\(JSONText.quoted(key)),\"family\":\(JSONText.quoted(family)),\"version\":\(version)"
+        if let reason { text += ",\"reason\":\(JSONText.quoted(reason))" }
+        if let contentId { text += ",\"contentId\":\(JSONText.quoted(contentId))" }
+        if let epoch { text += ",\"epoch\":\(JSONText.quoted(epoch))" }
         if let ts { text += ",\"ts\":\(ts)" }
         return text + "}"
-    }
-
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }

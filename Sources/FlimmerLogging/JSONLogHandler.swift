@@ -1,3 +1,4 @@
+import FlimmerFormats
 import Logging
 
 /// A swift-log handler that writes one JSON object per line:
@@ -28,11 +29,11 @@ public struct JSONLogHandler: LineLogHandler {
 
     /// The record as one line of JSON.
     public static func format(_ record: LogRecord) -> String {
-        var line = "{\"ts\":\(quote(record.timestamp)),\"level\":\(quote(record.level.rawValue))"
-        line += ",\"logger\":\(quote(record.label)),\"msg\":\(quote(record.message))"
+        var line = "{\"ts\":\(JSONText.quoted(record.timestamp)),\"level\":\(JSONText.quoted(record.level.rawValue))"
+        line += ",\"logger\":\(JSONText.quoted(record.label)),\"msg\":\(JSONText.quoted(record.message))"
         for (key, value) in record.metadata {
             let name = fixedKeys.contains(key) ? "meta.\(key)" : key
-            line += ",\(quote(name)):\(encode(value))"
+            line += ",\(JSONText.quoted(name)):\(encode(value))"
         }
         return line + "}"
     }
@@ -40,34 +41,13 @@ public struct JSONLogHandler: LineLogHandler {
     static func encode(_ value: Logger.MetadataValue) -> String {
         switch value {
         case .string(let text):
-            return quote(text)
+            return JSONText.quoted(text)
         case .stringConvertible(let value):
-            return quote(value.description)
+            return JSONText.quoted(value.description)
         case .array(let values):
             return "[" + values.map(encode).joined(separator: ",") + "]"
         case .dictionary(let dictionary):
-            return "{" + dictionary.sorted { $0.key < $1.key }.map { "\(quote($0.key)):\(encode($0.value))" }.joined(separator: ",") + "}"
+            return "{" + dictionary.sorted { $0.key < $1.key }.map { "\(JSONText.quoted($0.key)):\(encode($0.value))" }.joined(separator: ",") + "}"
         }
-    }
-
-    /// `text` as a JSON string literal.
-    public static func quote(_ text: String) -> String {
-        var quoted = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": quoted += "\\\""
-            case "\\": quoted += "\\\\"
-            case "\n": quoted += "\\n"
-            case "\r": quoted += "\\r"
-            case "\t": quoted += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    quoted += "\\u" + LogfmtLogHandler.hex4(scalar.value)
-                } else {
-                    quoted.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return quoted + "\""
     }
 }

@@ -1,3 +1,4 @@
+import FlimmerFormats
 import Logging
 
 #if canImport(Glibc)
@@ -42,22 +43,7 @@ public struct LogRecord: Sendable {
 
     /// The current time as UTC ISO 8601 with milliseconds.
     public static func now() -> String {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return format(secondsSince1970: Int(spec.tv_sec), milliseconds: Int(spec.tv_nsec / 1_000_000))
-    }
-
-    /// `secondsSince1970` and `milliseconds` as `YYYY-MM-DDThh:mm:ss.mmmZ`.
-    public static func format(secondsSince1970: Int, milliseconds: Int) -> String {
-        var seconds = time_t(secondsSince1970)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(milliseconds), 3))Z"
+        UTCTime.now().iso8601
     }
 
     /// Writes `line` and a newline to standard error in one `write`, so that lines from

@@ -1,3 +1,4 @@
+import FlimmerFormats
 import Logging
 
 /// A swift-log handler that writes logfmt: `ts=… level=info logger=… msg="…" key=value …`.
@@ -44,30 +45,13 @@ public struct LogfmtLogHandler: LineLogHandler {
         }
     }
 
-    /// `value` as is when it is a bare word, else in double quotes with `"`, `\` and control
-    /// characters escaped. An empty value is `""`.
+    /// `value` as is when it is a bare word, else as a JSON string literal (double quotes, with
+    /// `"`, `\` and control characters escaped). An empty value is `""`.
     public static func quote(_ value: String) -> String {
         let needsQuotes = value.isEmpty || value.unicodeScalars.contains { scalar in
             scalar == " " || scalar == "\"" || scalar == "=" || scalar == "\\" || scalar.value < 0x20 || scalar.value == 0x7F
         }
-        guard needsQuotes else { return value }
-        var quoted = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": quoted += "\\\""
-            case "\\": quoted += "\\\\"
-            case "\n": quoted += "\\n"
-            case "\r": quoted += "\\r"
-            case "\t": quoted += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    quoted += "\\u" + hex4(scalar.value)
-                } else {
-                    quoted.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return quoted + "\""
+        return needsQuotes ? JSONText.quoted(value) : value
     }
 
     /// A key is a bare word: whatever is not a letter, digit or one of `. _ -` becomes `_`.
@@ -82,10 +66,5 @@ public struct LogfmtLogHandler: LineLogHandler {
             )
         )
         return cleaned.isEmpty ? "_" : cleaned
-    }
-
-    static func hex4(_ value: UInt32) -> String {
-        let hex = String(value, radix: 16)
-        return String(repeating: "0", count: max(0, 4 - hex.count)) + hex
     }
 }

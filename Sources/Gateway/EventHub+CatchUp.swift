@@ -1,4 +1,5 @@
 import ContentQueue
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -12,16 +13,16 @@ extension EventHub {
     ///
     /// `current` is the family's state read from Redis after the stream was registered.
     public func openingFrames(for stream: StreamTicket, current: FamilyVersion, lastEventID: String?) -> ByteBuffer {
-        let family = FamilyID(stream.family)!
+        let family = stream.family
         let epochChanged = observe(family: family, current: current)
         var buffer = SSEFrame.retry(milliseconds: configuration.retryMilliseconds)
         var body: ByteBuffer
-        let trimmed = lastEventID?.trimmingWhitespace() ?? ""
+        let trimmed = lastEventID?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         if trimmed.isEmpty {
             body = SSEFrame.idOnly(current.tag)
         } else if let seen = FamilyVersion(tag: trimmed), seen.epoch == current.epoch, seen.version <= current.version {
             // A stream that did not ask for the queue's key has nothing to catch up on.
-            if seen.version < current.version, stream.keys?.contains(ContentQueueStore.invalidationKey) ?? true {
+            if seen.version < current.version, stream.keys?.contains(.contentQueue) ?? true {
                 let payload = InvalidationPayload(
                     key: ContentQueueStore.invalidationKey, family: family.rawValue, version: current.version,
                     reason: InvalidationReason.catchUp.rawValue, epoch: current.epoch
@@ -38,7 +39,7 @@ extension EventHub {
         if epochChanged {
             // The new stream gets the reset frame too, queued behind its opening; a client
             // treats a second reset as one more refetch, which is harmless.
-            broadcast(Self.resetFrame(family: family, current: current), family: family.rawValue, key: nil)
+            broadcast(Self.resetFrame(family: family, current: current), family: family, key: nil)
         }
         return buffer
     }
@@ -51,12 +52,12 @@ extension EventHub {
         var behind = 0
         for (family, current) in versions {
             let (epochChanged, wasBehind) = state.withLockedValue { state -> (Bool, Bool) in
-                guard var entry = state.families[family.rawValue] else { return (false, false) }
+                guard var entry = state.families[family] else { return (false, false) }
                 let epochChanged = entry.epoch != nil && entry.epoch != current.epoch
                 let wasBehind = !epochChanged && current.version > entry.version
                 entry.epoch = current.epoch
                 entry.version = epochChanged ? current.version : max(entry.version, current.version)
-                state.families[family.rawValue] = entry
+                state.families[family] = entry
                 if epochChanged || wasBehind { state.counters.catchUps += 1 }
                 return (epochChanged, wasBehind)
             }
@@ -75,7 +76,7 @@ extension EventHub {
                 continue
             }
             behind += 1
-            broadcast(frame, family: family.rawValue, key: key)
+            broadcast(frame, family: family, key: key)
         }
         return behind
     }
@@ -83,21 +84,12 @@ extension EventHub {
     /// Records the family's state read from Redis; returns whether its streams must be reset (the epoch changed).
     private func observe(family: FamilyID, current: FamilyVersion) -> Bool {
         state.withLockedValue { state -> Bool in
-            guard var entry = state.families[family.rawValue] else { return false }
+            guard var entry = state.families[family] else { return false }
             let epochChanged = entry.epoch != nil && entry.epoch != current.epoch
             entry.epoch = current.epoch
             entry.version = epochChanged ? current.version : max(entry.version, current.version)
-            state.families[family.rawValue] = entry
+            state.families[family] = entry
             return epochChanged
         }
-    }
-}
-
-extension String {
-    func trimmingWhitespace() -> String {
-        var text = Substring(self)
-        while let first = text.first, first.isWhitespace { text.removeFirst() }
-        while let last = text.last, last.isWhitespace { text.removeLast() }
-        return String(text)
     }
 }

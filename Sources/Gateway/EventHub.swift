@@ -21,9 +21,9 @@ public final class EventHub: Sendable {
     }
 
     struct State {
-        var families: [String: Family] = [:]
+        var families: [FamilyID: Family] = [:]
         var loops: [ObjectIdentifier: LoopFanout] = [:]
-        var streamsPerUser: [String: Int] = [:]
+        var streamsPerOwner: [StreamOwner: Int] = [:]
         /// Ids of open streams, so that closing one twice is harmless.
         var open: Set<UInt64> = []
         var nextID: UInt64 = 0
@@ -52,48 +52,44 @@ public final class EventHub: Sendable {
 
     /// Families that have at least one open stream.
     public var openFamilies: [FamilyID] {
-        state.withLockedValue { $0.families.keys.compactMap(FamilyID.init) }
+        state.withLockedValue { Array($0.families.keys) }
     }
 
-    /// Opens a stream for `user` of `family` on `channel`, whose pipeline must hold an
-    /// ``SSEStreamHandler``, within ``EventHubConfiguration/maxStreamsPerUser`` and
-    /// ``EventHubConfiguration/maxStreams`` (throws ``StreamLimitExceeded`` past either).
+    /// Opens a stream: registers `handler` for the request's family (within
+    /// ``EventHubConfiguration/maxStreamsPerUser`` and ``EventHubConfiguration/maxStreams``;
+    /// throws ``StreamLimitExceeded`` past either), then asks `current` for the family's state
+    /// and returns the stream with its opening frames.
     ///
-    /// From the moment this returns, the family's events queue in the handler until
-    /// ``StreamHandle/run()``; so read the family's version after opening, and no event
-    /// published in between can be missed. Every opened stream must be ``close(_:)``d.
-    ///
-    /// - Parameters:
-    ///   - keys: the query keys whose invalidations the stream wants; nil for all. Resets reach
-    ///     every stream.
-    ///   - until: when the client's credential (its token) stops being accepted. The stream
-    ///     ends at the earlier of this and its lifetime, so no stream outlives its token.
+    /// From the moment the handler is registered, the family's events queue in it until the
+    /// stream goes live; `current` is read after that, so no event published in between can be
+    /// missed. If `current` throws, the stream is released and the error rethrown.
     public func open(
-        family: FamilyID, user: String?, keys: Set<String>? = nil, until: ContinuousClock.Instant? = nil, channel: any Channel
-    ) async throws -> StreamHandle {
-        let eventLoop = channel.eventLoop
+        _ request: StreamRequest, handler: NIOLoopBound<SSEStreamHandler>,
+        current: @Sendable (FamilyID) async throws -> FamilyVersion
+    ) async throws -> OpenedStream {
+        let eventLoop = handler.eventLoop
         let loopID = ObjectIdentifier(eventLoop)
         let (ticket, fanout) = try state.withLockedValue { state -> (StreamTicket, LoopFanout) in
-            let userKey = user.map { "\(family.rawValue)/\($0)" }
+            let owner = request.user.map { StreamOwner(family: request.family, user: $0) }
             guard state.streamCount < configuration.maxStreams else {
                 throw StreamLimitExceeded(scope: .process, limit: configuration.maxStreams)
             }
-            if let userKey {
-                guard state.streamsPerUser[userKey, default: 0] < configuration.maxStreamsPerUser else {
+            if let owner {
+                guard state.streamsPerOwner[owner, default: 0] < configuration.maxStreamsPerUser else {
                     throw StreamLimitExceeded(scope: .user, limit: configuration.maxStreamsPerUser)
                 }
-                state.streamsPerUser[userKey, default: 0] += 1
+                state.streamsPerOwner[owner, default: 0] += 1
             }
             state.nextID += 1
             let lifetimeEnd = ContinuousClock.now + configuration.maxStreamLifetime * Double.random(in: 0.9...1.0)
-            let credentialEnd = until.flatMap { $0 < lifetimeEnd ? $0 : nil }
+            let credentialEnd = request.credentialExpiry.flatMap { $0 < lifetimeEnd ? $0 : nil }
             let ticket = StreamTicket(
-                id: state.nextID, family: family.rawValue, user: userKey, expiresAt: credentialEnd ?? lifetimeEnd,
-                endsWithCredential: credentialEnd != nil, keys: keys
+                id: state.nextID, family: request.family, owner: owner, expiresAt: credentialEnd ?? lifetimeEnd,
+                endsWithCredential: credentialEnd != nil, keys: request.keys
             )
             state.open.insert(ticket.id)
-            state.families[family.rawValue, default: Family()].streams += 1
-            state.families[family.rawValue]!.loops[loopID, default: 0] += 1
+            state.families[request.family, default: Family()].streams += 1
+            state.families[request.family]!.loops[loopID, default: 0] += 1
             state.streamCount += 1
             let fanout = state.loops[loopID] ?? LoopFanout(eventLoop: eventLoop) { [weak self] stalled, _ in
                 self?.recordSlowClientCloses(stalled)
@@ -103,25 +99,21 @@ public final class EventHub: Sendable {
         }
         metrics.streamsOpen.increment()
         do {
-            let handler = try await eventLoop.submit {
-                let handler = try channel.pipeline.syncOperations.handler(type: SSEStreamHandler.self)
-                fanout.add(handler, ticket: ticket)
-                return NIOLoopBound(handler, eventLoop: eventLoop)
+            try await eventLoop.submit {
+                fanout.add(handler.value, ticket: ticket) { [weak self] _ in self?.release(ticket, loopID: loopID) }
             }.get()
-            return StreamHandle(ticket: ticket, fanout: fanout, handler: handler)
         } catch {
             release(ticket, loopID: loopID)
             throw error
         }
-    }
-
-    /// Releases a stream. Safe to call more than once.
-    public func close(_ handle: StreamHandle) {
-        let ticket = handle.ticket
-        guard release(ticket, loopID: ObjectIdentifier(handle.fanout.eventLoop)) else { return }
-        let fanout = handle.fanout
-        let handler = handle.handler
-        fanout.eventLoop.execute { fanout.remove(handler.value) }
+        do {
+            let version = try await current(request.family)
+            let opening = openingFrames(for: ticket, current: version, lastEventID: request.lastEventID)
+            return OpenedStream(ticket: ticket, opening: opening, handler: handler)
+        } catch {
+            eventLoop.execute { handler.value.finish(.cancelled) }
+            throw error
+        }
     }
 
     /// Takes a stream off the counts; returns false if it was not open.
@@ -134,9 +126,9 @@ public final class EventHub: Sendable {
             if family.loops[loopID] == 0 { family.loops.removeValue(forKey: loopID) }
             state.families[ticket.family] = family.streams == 0 ? nil : family
             state.streamCount -= 1
-            if let user = ticket.user {
-                state.streamsPerUser[user, default: 1] -= 1
-                if state.streamsPerUser[user] == 0 { state.streamsPerUser.removeValue(forKey: user) }
+            if let owner = ticket.owner {
+                state.streamsPerOwner[owner, default: 1] -= 1
+                if state.streamsPerOwner[owner] == 0 { state.streamsPerOwner.removeValue(forKey: owner) }
             }
             return true
         }
@@ -165,7 +157,7 @@ public final class EventHub: Sendable {
         let payload = event.payload
         let plan = state.withLockedValue { state -> (streams: Int, loops: [LoopFanout], reset: FamilyVersion?, id: String?) in
             state.counters.eventsReceived += 1
-            guard var family = state.families[payload.family] else { return (0, [], nil, nil) }
+            guard var family = state.families[event.family] else { return (0, [], nil, nil) }
             var reset: FamilyVersion?
             if payload.key == ContentQueueStore.invalidationKey {
                 if let epoch = payload.epoch, let known = family.epoch, epoch != known {
@@ -177,7 +169,7 @@ public final class EventHub: Sendable {
                     family.epoch = family.epoch ?? payload.epoch
                 }
             }
-            state.families[payload.family] = family
+            state.families[event.family] = family
             state.counters.eventsRelayed += 1
             state.counters.deliveries += family.streams
             let id = family.epoch.map { FamilyVersion(epoch: $0, version: family.version).tag }
@@ -197,15 +189,15 @@ public final class EventHub: Sendable {
         for fanout in plan.loops {
             // A reset goes to every stream first, then the event to those that want its key.
             if let reset = plan.reset {
-                fanout.submit(.frame(family: payload.family, key: nil, Self.resetFrame(family: event.family, current: reset)))
+                fanout.submit(.frame(family: event.family, key: nil, Self.resetFrame(family: event.family, current: reset)))
             }
-            fanout.submit(.frame(family: payload.family, key: payload.key, frame))
+            fanout.submit(.frame(family: event.family, key: payload.key, frame))
         }
         return plan.streams
     }
 
     /// Sends `frame` to every open stream of `family` that wants `key` (all of them when `key` is nil).
-    func broadcast(_ frame: ByteBuffer, family: String, key: String?) {
+    func broadcast(_ frame: ByteBuffer, family: FamilyID, key: String?) {
         let loops = state.withLockedValue { state in
             state.families[family]?.loops.keys.compactMap { state.loops[$0] } ?? []
         }

@@ -1,29 +1,29 @@
-/// Tuning of the fan-out.
+/// Tuning of the fan-out. Each default is the one in ``init(heartbeatInterval:retryMilliseconds:maxQueuedFrames:recheckInterval:maxWriteStall:maxStreamsPerUser:maxStreams:maxStreamLifetime:)``.
 public struct EventHubConfiguration: Sendable {
-    /// How often every open stream gets a heartbeat comment. Default 15 s.
+    /// How often every open stream gets a heartbeat comment.
     public var heartbeatInterval: Duration
-    /// The `retry:` sent at the start of each stream: the client's reconnection delay. Default 2000 ms.
+    /// The `retry:` sent at the start of each stream: the client's reconnection delay.
     public var retryMilliseconds: Int
-    /// Frames that may wait for one stream before the oldest is dropped. Default 16.
-    public var mailboxCapacity: Int
+    /// Frames that may wait for one stream while its client cannot take more; past it the oldest is dropped.
+    public var maxQueuedFrames: Int
     /// How often the versions of families with open streams are re-read from Redis,
-    /// as a safety net for events that pub/sub lost. Default 30 s.
+    /// as a safety net for events that pub/sub lost.
     public var recheckInterval: Duration
     /// How long one write to a client may stay blocked (the client stopped reading) before
-    /// the stream and its connection are closed; the client reconnects with Last-Event-ID. Default 10 s.
+    /// the stream and its connection are closed; the client reconnects with Last-Event-ID.
     public var maxWriteStall: Duration
-    /// Streams one user (one token `sub` in one family) may hold open at once; past it, 429. Default 10.
+    /// Streams one user (one token `sub` in one family) may hold open at once; past it, 429.
     public var maxStreamsPerUser: Int
-    /// Streams the process holds open at most; past it, 429. Default 100,000.
+    /// Streams the process holds open at most; past it, 429.
     public var maxStreams: Int
     /// Longest life of one stream; it then ends with a comment and the client reconnects with
-    /// Last-Event-ID. Each stream gets 90-100 % of it, so that reconnects do not come in waves. Default 1 hour.
+    /// Last-Event-ID. Each stream gets 90-100 % of it, so that reconnects do not come in waves.
     public var maxStreamLifetime: Duration
 
     public init(
         heartbeatInterval: Duration = .seconds(15),
         retryMilliseconds: Int = 2000,
-        mailboxCapacity: Int = 16,
+        maxQueuedFrames: Int = 16,
         recheckInterval: Duration = .seconds(30),
         maxWriteStall: Duration = .seconds(10),
         maxStreamsPerUser: Int = 10,
@@ -32,11 +32,23 @@ public struct EventHubConfiguration: Sendable {
     ) {
         self.heartbeatInterval = heartbeatInterval
         self.retryMilliseconds = retryMilliseconds
-        self.mailboxCapacity = mailboxCapacity
+        self.maxQueuedFrames = maxQueuedFrames
         self.recheckInterval = recheckInterval
         self.maxWriteStall = maxWriteStall
         self.maxStreamsPerUser = maxStreamsPerUser
         self.maxStreams = maxStreams
         self.maxStreamLifetime = maxStreamLifetime
+    }
+
+    /// Throws for a value that cannot work: a duration that is not positive, a cap below one.
+    public func validate() throws(ConfigurationError) {
+        try ConfigurationError.requirePositive(heartbeatInterval, "heartbeatInterval")
+        try ConfigurationError.require(retryMilliseconds, in: 0...86_400_000, "retryMilliseconds")
+        try ConfigurationError.require(maxQueuedFrames, in: 1...Int.max, "maxQueuedFrames")
+        try ConfigurationError.requirePositive(recheckInterval, "recheckInterval")
+        try ConfigurationError.requirePositive(maxWriteStall, "maxWriteStall")
+        try ConfigurationError.require(maxStreamsPerUser, in: 1...Int.max, "maxStreamsPerUser")
+        try ConfigurationError.require(maxStreams, in: 1...Int.max, "maxStreams")
+        try ConfigurationError.requirePositive(maxStreamLifetime, "maxStreamLifetime")
     }
 }

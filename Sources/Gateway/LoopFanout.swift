@@ -1,10 +1,11 @@
+import ContentQueue
 import NIOConcurrencyHelpers
 import NIOCore
 
 /// The fast path: the streams of one event loop, and the frames on their way to them.
 ///
 /// Why it is shaped this way: a task, an async sequence and an event-loop hop per stream per
-/// event cost about 13 µs of CPU and 40 KiB of memory per stream (measured; see README). Here an
+/// event cost about 13 µs of CPU and 40 KiB of memory per stream (measured; see docs/benchmarks.md). Here an
 /// event costs one hop per *loop*: the hub encodes the frame once and appends it to each
 /// loop's inbox that has streams of its family; the loop drains its inbox, writes the same
 /// `ByteBuffer` into every stream's pipeline and flushes each stream once per drain. When the
@@ -17,7 +18,7 @@ final class LoopFanout: @unchecked Sendable {
     /// What waits for the loop: frames for one family, or work on every stream.
     enum Job: Sendable {
         /// `key` nil: for every stream of the family (a reset), whatever keys it asked for.
-        case frame(family: String, key: String?, ByteBuffer)
+        case frame(family: FamilyID, key: String?, ByteBuffer)
         case heartbeat(ByteBuffer)
         case sweep(now: ContinuousClock.Instant, stallDeadline: NIODeadline)
         case closeAll(StreamCloseReason)
@@ -31,7 +32,7 @@ final class LoopFanout: @unchecked Sendable {
     let eventLoop: any EventLoop
     /// Family -> its streams on this loop, in an array (each handler knows its slot) because
     /// walking a contiguous array is the inner loop of every event. On `eventLoop` only.
-    private var streams: [String: [SSEStreamHandler]] = [:]
+    private var streams: [FamilyID: [SSEStreamHandler]] = [:]
     private let inbox = NIOLockedValueBox(Inbox())
     /// Reports streams closed by a sweep: (stalled, expired).
     private let onSweep: @Sendable (Int, Int) -> Void
@@ -51,17 +52,21 @@ final class LoopFanout: @unchecked Sendable {
         if schedule { eventLoop.execute { self.drain() } }
     }
 
-    /// Adds a stream; call on the loop.
-    func add(_ handler: SSEStreamHandler, ticket: StreamTicket) {
+    /// Adds a stream; call on the loop. `onEnd` runs once, on the loop, when the stream ends,
+    /// after it has left this table.
+    func add(_ handler: SSEStreamHandler, ticket: StreamTicket, onEnd: @escaping (StreamCloseReason) -> Void) {
         eventLoop.assertInEventLoop()
-        handler.begin(ticket)
+        handler.begin(ticket) { [self, weak handler] reason in
+            if let handler { remove(handler) }
+            onEnd(reason)
+        }
         handler.slot = streams[ticket.family, default: []].count
         streams[ticket.family, default: []].append(handler)
     }
 
     /// Removes a stream; call on the loop. Returns whether it was there.
     @discardableResult
-    func remove(_ handler: SSEStreamHandler) -> Bool {
+    private func remove(_ handler: SSEStreamHandler) -> Bool {
         eventLoop.assertInEventLoop()
         let slot = handler.slot
         guard let family = handler.ticket?.family, let count = streams[family]?.count, (0..<count).contains(slot),

@@ -1,26 +1,28 @@
 import NIOCore
-import NIOHTTPTypes
 
 /// The write side of one SSE stream, living in its connection's channel pipeline.
 ///
-/// Every HTTP/1 connection carries one (it does nothing until the connection becomes an event
-/// stream). Once a stream is open, ``LoopFanout`` hands it frames on the connection's own event
-/// loop and it writes them straight into the pipeline: no task, no async sequence and no
-/// event-loop hop per stream per event. All its state is touched on that loop only.
+/// The server makes one when a request opens a stream, puts it in the connection's pipeline and
+/// hands it to ``EventHub/open(_:handler:current:)``. From then on ``LoopFanout`` hands it frames
+/// on the connection's own event loop and it writes them straight into the pipeline: no task, no
+/// async sequence and no event-loop hop per stream per event. All its state is touched on that
+/// loop only. It knows no HTTP: ``StreamFraming`` says how its bytes go into the pipeline.
 ///
 /// Backpressure: while the channel is writable, frames are written at once and flushed once
 /// per batch. While it is not (the client reads slower than events come), up to
-/// ``capacity`` frames wait here, the oldest dropped first (each invalidation supersedes the
+/// `maxQueuedFrames` wait here, the oldest dropped first (each invalidation supersedes the
 /// ones before it), and they go out when the channel becomes writable again. A channel that
 /// stays unwritable past the hub's stall limit is closed by ``sweep(now:stallDeadline:)``.
-public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    public typealias InboundIn = HTTPRequestPart
-    public typealias InboundOut = HTTPRequestPart
-    public typealias OutboundIn = HTTPResponsePart
-    public typealias OutboundOut = HTTPResponsePart
+///
+/// The stream ends by itself: the client leaves (or half-closes), it stalls, its lifetime or its
+/// token runs out, or the server quiesces. It then writes its farewell comment, leaves the hub,
+/// and with close-delimited framing closes the connection.
+public final class SSEStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
+    /// Reads pass through untouched (or are dropped: a stream's client has nothing to say).
+    public typealias InboundIn = Any
 
     enum Phase {
-        /// A plain HTTP connection, or a stream whose response has not started: frames wait.
+        /// Registered with the hub, response not started yet: frames wait.
         case waiting
         /// The response head and opening frames are out: frames are written as they come.
         case live
@@ -28,14 +30,15 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
         case closed(StreamCloseReason)
     }
 
+    let framing: StreamFraming
     /// Frames kept at most while the client cannot take more.
-    let capacity: Int
+    let maxQueuedFrames: Int
     private var context: ChannelHandlerContext?
     private(set) var phase = Phase.waiting
     private(set) var ticket: StreamTicket?
     /// This stream's index in its family's array in ``LoopFanout``.
     var slot = -1
-    /// The query keys the stream wants, or nil for all (copied from its ticket for the fan-out loop).
+    /// The query keys the stream wants, or nil for all, as plain text for the fan-out loop.
     private(set) var keys: Set<String>?
     private var backlog: [ByteBuffer] = []
     private var unwritableSince: NIODeadline?
@@ -43,21 +46,31 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// channel (an atomic read behind two indirections) was a visible share of the fan-out's CPU.
     private var writable = true
     private var needsFlush = false
-    private var onClose: ((StreamCloseReason) -> Void)?
-    /// Frames go out as plain bytes (the HTTP codec has left the pipeline), not as body parts.
-    private var raw = false
+    /// Takes the stream off the hub's books; set by the hub, called once.
+    private var onEnd: ((StreamCloseReason) -> Void)?
+    /// Whoever waits for the end (``OpenedStream/run()``).
+    private var waiter: ((StreamCloseReason) -> Void)?
 
-    public init(capacity: Int = 16) {
-        self.capacity = max(1, capacity)
+    /// - Parameters:
+    ///   - framing: how frames go into the pipeline, as the server's response needs them.
+    ///   - maxQueuedFrames: ``EventHubConfiguration/maxQueuedFrames``.
+    public init(framing: StreamFraming, maxQueuedFrames: Int) {
+        self.framing = framing
+        self.maxQueuedFrames = max(1, maxQueuedFrames)
     }
 
     public func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        writable = context.channel.isWritable
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
         finish(.cancelled)
         self.context = nil
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if !framing.closesConnection { context.fireChannelRead(data) }
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
@@ -75,6 +88,8 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
             context.close(promise: nil)
             return
         }
+        // The server is shutting down gracefully: the stream ends with its farewell.
+        if event is ChannelShouldQuiesceEvent, ticket != nil { finish(.shutdown) }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -88,28 +103,27 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
         context.fireChannelWritabilityChanged()
     }
 
-    // MARK: Driven by the hub, on this channel's event loop
+    // MARK: Driven by the hub and the opened stream, on this channel's event loop
 
-    /// Marks the connection as carrying `ticket`'s stream; frames queue until ``goLive(onClose:)``.
-    func begin(_ ticket: StreamTicket) {
+    /// Marks the handler as carrying `ticket`'s stream; frames queue until ``goLive()``.
+    /// `onEnd` is called once, when the stream ends for any reason.
+    func begin(_ ticket: StreamTicket, onEnd: @escaping (StreamCloseReason) -> Void) {
         self.ticket = ticket
-        self.keys = ticket.keys
+        self.keys = ticket.keys.map { Set($0.map(\.rawValue)) }
+        self.onEnd = onEnd
         phase = .waiting
     }
 
-    /// Starts writing: first what queued since ``begin(_:)``, then every frame as it comes.
-    /// `onClose` is called once, when the stream ends for any reason.
-    ///
-    /// With `raw`, frames are written as plain bytes: the caller has removed the HTTP codec and
-    /// sent a response whose body ends with the connection, so each frame is one buffer shared by
-    /// every stream, with no chunk framing to add per stream.
-    func goLive(raw: Bool = false, onClose: @escaping (StreamCloseReason) -> Void) {
-        self.raw = raw
+    /// Starts writing: first what queued since ``begin(_:onEnd:)``, then every frame as it comes.
+    /// Call once the response head and the opening frames are written. A stream that ended while
+    /// it opened ends now, as it would have live.
+    func goLive(waiter: ((StreamCloseReason) -> Void)? = nil) {
         if case .closed(let reason) = phase {
-            onClose(reason)
+            phase = .live
+            end(reason, waiter: waiter)
             return
         }
-        self.onClose = onClose
+        self.waiter = waiter
         phase = .live
         writeBacklog()
         flushIfNeeded()
@@ -131,11 +145,7 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
             }
             if flush, !needsFlush {
                 // One pass down the pipeline instead of two.
-                if raw {
-                    context.writeAndFlush(NIOAny(IOData.byteBuffer(frame)), promise: nil)
-                } else {
-                    context.writeAndFlush(wrapOutboundOut(.body(frame)), promise: nil)
-                }
+                context.writeAndFlush(framing.encode(frame), promise: nil)
             } else {
                 write(frame, context: context)
                 if flush { flushIfNeeded() }
@@ -144,30 +154,49 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     private func write(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
-        if raw {
-            context.write(NIOAny(IOData.byteBuffer(buffer)), promise: nil)
-        } else {
-            context.write(wrapOutboundOut(.body(buffer)), promise: nil)
-        }
+        context.write(framing.encode(buffer), promise: nil)
         needsFlush = true
     }
 
-    /// Flushes what ``send(_:)`` wrote since the last flush.
+    /// Flushes what ``send(_:flush:)`` wrote since the last flush.
     func flushIfNeeded() {
         guard needsFlush else { return }
         needsFlush = false
         context?.flush()
     }
 
-    /// Ends the stream: the request's task then writes its last words and finishes the response.
-    /// The first reason wins.
+    /// Ends the stream; the first reason wins. A live stream writes its farewell first.
     func finish(_ reason: StreamCloseReason) {
-        if case .closed = phase { return }
+        switch phase {
+        case .closed:
+            return
+        case .waiting:
+            // Not live yet: off the hub's books now; the farewell, if any, when it goes live.
+            phase = .closed(reason)
+            backlog.removeAll()
+            takeOffBooks(reason)
+        case .live:
+            end(reason, waiter: waiter)
+        }
+    }
+
+    private func end(_ reason: StreamCloseReason, waiter: ((StreamCloseReason) -> Void)?) {
+        guard case .live = phase else { return }
         phase = .closed(reason)
         backlog.removeAll()
-        let onClose = self.onClose
-        self.onClose = nil
-        onClose?(reason)
+        self.waiter = nil
+        if let context, let farewell = SSEFrame.farewell(for: reason) {
+            context.writeAndFlush(framing.encode(farewell), promise: nil)
+        }
+        takeOffBooks(reason)
+        waiter?(reason)
+        if framing.closesConnection { context?.close(promise: nil) }
+    }
+
+    private func takeOffBooks(_ reason: StreamCloseReason) {
+        let onEnd = self.onEnd
+        self.onEnd = nil
+        onEnd?(reason)
     }
 
     /// Closes the connection if it has been unwritable since before `stallDeadline`, and ends the
@@ -189,7 +218,7 @@ public final class SSEStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     private func keep(_ frame: ByteBuffer) {
-        if backlog.count >= capacity {
+        if backlog.count >= maxQueuedFrames {
             backlog.removeFirst()
         }
         backlog.append(frame)

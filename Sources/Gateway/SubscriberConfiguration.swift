@@ -1,18 +1,18 @@
-/// Tuning of the gateway's Redis subscription.
+/// Tuning of the gateway's Redis subscription. Each default is the one in ``init(pattern:initialBackoff:maxBackoff:pollInterval:probeInterval:probeTimeout:)``.
 public struct SubscriberConfiguration: Sendable {
-    /// The pattern subscribed to. Default `invalidate:*`.
+    /// The pattern subscribed to.
     public var pattern: String
-    /// First wait before reconnecting after a failure; doubled up to ``maxBackoff``. Default 100 ms.
+    /// First wait before reconnecting after a failure; doubled up to ``maxBackoff``.
     public var initialBackoff: Duration
-    /// Longest wait between reconnection attempts. Default 5 s.
+    /// Longest wait between reconnection attempts.
     public var maxBackoff: Duration
-    /// How long one read waits before checking for shutdown. Default 250 ms.
+    /// How long one read waits before checking for shutdown.
     public var pollInterval: Duration
     /// How often a probe is published on this gateway's own service channel
-    /// (`flimmer:probe:<instance>`) to prove that the subscription still delivers. Default 5 s.
+    /// (`flimmer:probe:<instance>`) to prove that the subscription still delivers.
     public var probeInterval: Duration
     /// How long a probe may take to come back before the subscription is torn down and made
-    /// again. Default 3 s.
+    /// again.
     public var probeTimeout: Duration
 
     public init(
@@ -29,5 +29,17 @@ public struct SubscriberConfiguration: Sendable {
         self.pollInterval = pollInterval
         self.probeInterval = probeInterval
         self.probeTimeout = probeTimeout
+    }
+
+    /// Throws for a value that cannot work.
+    public func validate() throws(ConfigurationError) {
+        guard pattern.hasPrefix("invalidate:") else { throw ConfigurationError(setting: "pattern", "must start with invalidate:") }
+        for (value, setting) in [
+            (initialBackoff, "initialBackoff"), (maxBackoff, "maxBackoff"), (pollInterval, "pollInterval"),
+            (probeInterval, "probeInterval"), (probeTimeout, "probeTimeout"),
+        ] {
+            try ConfigurationError.requirePositive(value, setting)
+        }
+        guard initialBackoff <= maxBackoff else { throw ConfigurationError(setting: "initialBackoff", "must not exceed maxBackoff") }
     }
 }

@@ -1,21 +1,21 @@
-/// How to reach Redis and how long to wait for it.
+/// How to reach Redis and how long to wait for it. Each default is the one in
+/// ``init(host:port:database:username:password:connectTimeout:commandTimeout:poolSize:)``.
 public struct RedisConfiguration: Sendable, Equatable {
-    /// Host name or address. Default `127.0.0.1`.
+    /// Host name or address.
     public var host: String
-    /// TCP port. Default `6379`.
+    /// TCP port.
     public var port: Int
-    /// Logical database selected after connecting. Default `0`.
+    /// Logical database selected after connecting.
     public var database: Int
-    /// ACL user name, sent with AUTH when set. Default none.
+    /// ACL user name, sent with AUTH when set.
     public var username: String?
-    /// Password, sent with AUTH when set. Default none. Never logged.
+    /// Password, sent with AUTH when set. Never logged.
     public var password: String?
-    /// Longest wait for a TCP connect. Default 2 s.
+    /// Longest wait for a TCP connect.
     public var connectTimeout: Duration
-    /// Longest wait for one command's reply; past it the call fails with ``RedisError/Code/timeout``. Default 2 s.
+    /// Longest wait for one command's reply; past it the call fails with ``RedisError/Code/timeout``.
     public var commandTimeout: Duration
-    /// Connections (and dedicated threads) in the pool: the most commands in flight at once. Default 8
-    /// (`flimmer-sync serve` sets 64, see `--redis-pool-size`).
+    /// Connections (and dedicated threads) in the pool: the most commands in flight at once.
     public var poolSize: Int
 
     public init(
@@ -36,6 +36,16 @@ public struct RedisConfiguration: Sendable, Equatable {
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.poolSize = poolSize
+    }
+
+    /// Throws ``RedisError/Code/invalidConfiguration`` for a value that cannot work.
+    public func validate() throws {
+        guard (1...65535).contains(port) else { throw RedisError(.invalidConfiguration, "port must be 1-65535") }
+        guard database >= 0 else { throw RedisError(.invalidConfiguration, "database must be at least 0") }
+        guard connectTimeout > .zero, commandTimeout > .zero else {
+            throw RedisError(.invalidConfiguration, "connectTimeout and commandTimeout must be positive")
+        }
+        guard (1...1024).contains(poolSize) else { throw RedisError(.invalidConfiguration, "poolSize must be 1-1024") }
     }
 
     /// Parses `redis://[[user]:password@]host[:port][/db]`.

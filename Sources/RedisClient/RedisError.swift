@@ -11,6 +11,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
             case serverUnavailable = "server_unavailable"
             case unexpectedReply = "unexpected_reply"
             case invalidURL = "invalid_url"
+            case invalidConfiguration = "invalid_configuration"
             case shutdown
         }
 
@@ -34,6 +35,8 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         public static let unexpectedReply = Code(.unexpectedReply)
         /// A `redis://` URL could not be parsed.
         public static let invalidURL = Code(.invalidURL)
+        /// A ``RedisConfiguration`` value cannot work (``RedisConfiguration/validate()``).
+        public static let invalidConfiguration = Code(.invalidConfiguration)
         /// The client has been shut down.
         public static let shutdown = Code(.shutdown)
 

@@ -1,3 +1,4 @@
+import FlimmerFormats
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -29,18 +30,13 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
 
     /// The JSON response for this error.
     public var jsonResponse: Response {
-        var body = "{\"error\":{\"code\":\(Self.quote(code)),\"message\":\(Self.quote(message))"
-        if let field { body += ",\"field\":\(Self.quote(field))" }
+        var body = "{\"error\":{\"code\":\(JSONText.quoted(code)),\"message\":\(JSONText.quoted(message))"
+        if let field { body += ",\"field\":\(JSONText.quoted(field))" }
         body += "}}"
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.cacheControl] = "no-store"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
-    }
-
-    private static func quote(_ text: String) -> String {
-        let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
-        return String(decoding: data, as: UTF8.self)
     }
 }
 

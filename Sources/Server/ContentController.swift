@@ -1,4 +1,5 @@
 import ContentQueue
+import Foundation
 import HTTPTypes
 import Hummingbird
 
@@ -13,12 +14,8 @@ struct ContentController: Sendable {
         router.get("/api/content/queue") { request, _ in try await queue(request) }
         router.get("/api/content/mine") { request, _ in try await mine(request) }
         router.get("/api/content/{id}") { request, context in try await item(request, id: context.parameters.get("id")) }
-        router.post("/api/content/{id}/approve") { request, context in
-            try await decide(request, id: context.parameters.get("id"), approve: true)
-        }
-        router.post("/api/content/{id}/reject") { request, context in
-            try await decide(request, id: context.parameters.get("id"), approve: false)
-        }
+        router.post("/api/content/{id}/approve") { request, context in try await approve(request, id: context.parameters.get("id")) }
+        router.post("/api/content/{id}/reject") { request, context in try await reject(request, id: context.parameters.get("id")) }
     }
 
     private struct QueueBody: Encodable {
@@ -110,19 +107,19 @@ struct ContentController: Sendable {
         return try JSONResponse.make(ItemBody(item: item))
     }
 
-    func decide(_ request: Request, id: String?, approve: Bool) async throws -> Response {
+    func approve(_ request: Request, id: String?) async throws -> Response {
         let principal = try await auth.principal(request, roles: [.parent])
         let id = try Self.contentID(id)
-        let decision: Decision
-        if approve {
-            // Approve takes no body; anything sent is still checked, so junk does not pass silently.
-            try FieldRules.rejectUnknown(try await bodies.object(request, allowEmpty: true), allowed: [])
-            decision = .approve
-        } else {
-            decision = .reject(reason: try RejectRequest(try await bodies.object(request, allowEmpty: true)).reason)
-        }
-        let result = try await store.decide(family: principal.family, id: id, parent: principal.user, decision: decision)
-        return try JSONResponse.make(result)
+        // Approve takes no body; anything sent is still checked, so junk does not pass silently.
+        try FieldRules.rejectUnknown(try await bodies.object(request, allowEmpty: true), allowed: [])
+        return try JSONResponse.make(try await store.decide(family: principal.family, id: id, parent: principal.user, decision: .approve))
+    }
+
+    func reject(_ request: Request, id: String?) async throws -> Response {
+        let principal = try await auth.principal(request, roles: [.parent])
+        let id = try Self.contentID(id)
+        let reason = try RejectRequest(try await bodies.object(request, allowEmpty: true)).reason
+        return try JSONResponse.make(try await store.decide(family: principal.family, id: id, parent: principal.user, decision: .reject(reason: reason)))
     }
 
     /// Path ids are checked against the server's own format before any key is built from them.
@@ -134,19 +131,10 @@ struct ContentController: Sendable {
     /// `If-None-Match`: a list of entity tags, weak or strong, or `*`.
     static func matches(_ header: String, etag: String) -> Bool {
         header.split(separator: ",").contains { candidate in
-            var tag = candidate.trimmingWhitespace()
+            var tag = candidate.trimmingCharacters(in: .whitespacesAndNewlines)
             if tag == "*" { return true }
             if tag.hasPrefix("W/") { tag = String(tag.dropFirst(2)) }
             return tag == etag
         }
-    }
-}
-
-extension Substring {
-    func trimmingWhitespace() -> String {
-        var text = self
-        while let first = text.first, first.isWhitespace { text.removeFirst() }
-        while let last = text.last, last.isWhitespace { text.removeLast() }
-        return String(text)
     }
 }

@@ -4,6 +4,8 @@ import Logging
 /// Turns every thrown error, including the router's own 404 and 405, into the API's JSON error,
 /// and logs each request without its query string (which may hold an access token).
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let knownRoutes: KnownRoutes
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         do {
@@ -13,7 +15,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError where error.status == .notFound {
             // The router's own 404: a known path with another method is a 405.
             var apiError = APIError.from(error)
-            if let methods = KnownRoutes.all.methods(for: request.uri.path), !methods.contains(request.method) {
+            if let methods = knownRoutes.methods(for: request.uri.path), !methods.contains(request.method) {
                 let allow = methods.map(\.rawValue).joined(separator: ", ")
                 apiError = APIError(
                     .methodNotAllowed, code: "method_not_allowed", message: "\(request.uri.path) takes \(allow)", headers: [.allow: allow]

@@ -32,12 +32,15 @@ public struct FlimmerSyncServer: Sendable {
     public let routes: [String]
     let application: Application<RouterResponder<FlimmerRequestContext>>
 
+    /// Throws ``ConfigurationError`` for an invalid configuration, before anything starts.
+    ///
     /// - Parameter onServerRunning: called with the bound port once the server listens.
     public init(
         configuration: ServerConfiguration,
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
+        try configuration.validate()
         self.configuration = configuration
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -62,7 +65,8 @@ public struct FlimmerSyncServer: Sendable {
         // metrics see the status that ErrorMiddleware made of an error.
         router.middlewares.add(RequestIDMiddleware())
         router.middlewares.add(HTTPMetricsMiddleware(metrics: httpMetrics))
-        router.middlewares.add(ErrorMiddleware())
+        let knownRoutes = KnownRoutes()
+        router.middlewares.add(ErrorMiddleware(knownRoutes: knownRoutes))
         if !configuration.corsAllowedOrigins.isEmpty {
             router.middlewares.add(CORSPolicy(allowedOrigins: Set(configuration.corsAllowedOrigins)))
         }
@@ -70,7 +74,10 @@ public struct FlimmerSyncServer: Sendable {
             .register(on: router)
         ContentController(store: store, auth: auth, bodies: RequestBodyReader(maxBytes: configuration.maxBodyBytes))
             .register(on: router)
-        let events = EventsController(stream: EventStream(hub: hub, store: store), auth: auth)
+        let events = EventsController(
+            hub: hub, store: store, auth: auth, metrics: httpMetrics,
+            corsOrigins: configuration.corsAllowedOrigins.isEmpty ? nil : Set(configuration.corsAllowedOrigins)
+        )
         events.register(on: router)
         HealthController(redis: redis, subscriber: subscriber).register(on: router)
         try OpenAPIController().register(on: router)
@@ -85,17 +92,13 @@ public struct FlimmerSyncServer: Sendable {
         self.tokens = tokens
         self.metrics = registry
         self.routes = router.routes.map(\.description)
-        let opener = StreamOpener(
-            events: events, hub: hub, metrics: httpMetrics,
-            corsOrigins: configuration.corsAllowedOrigins.isEmpty ? nil : Set(configuration.corsAllowedOrigins)
-        )
+        knownRoutes.record(router.routes)
         let idleTimeout = configuration.idleTimeout
-        let streamCapacity = configuration.hub.mailboxCapacity
         self.application = Application(
             router: router,
-            // Hummingbird's HTTP/1.1 pipeline plus the event-stream fast path (see StreamRouter).
+            // Hummingbird's HTTP/1.1 channel, with the event-stream fast path in front (see ConnectionSniffer).
             server: HTTPServerBuilder { responder in
-                FlimmerHTTPChannel(responder: responder, idleTimeout: idleTimeout, streamCapacity: streamCapacity, opener: opener)
+                FlimmerHTTPChannel(responder: responder, idleTimeout: idleTimeout, events: events)
             },
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "flimmer-sync", backlog: configuration.backlog

@@ -4,7 +4,7 @@ import Hummingbird
 /// Counts every request Hummingbird answers by route pattern and status (``HTTPMetrics``).
 ///
 /// It sits outside ``ErrorMiddleware``, so that errors are counted with the status the client
-/// got. Event streams served by the fast path never reach it; ``StreamOpener`` counts those.
+/// got. Event streams served by the fast path never reach it; ``EventsController/fastPathHeaders(for:)`` counts those.
 struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: HTTPMetrics
 

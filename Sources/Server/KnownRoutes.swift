@@ -1,41 +1,38 @@
 import HTTPTypes
+import Hummingbird
+import NIOConcurrencyHelpers
 
-/// The API's paths and their methods, so that a known path asked with another method answers
-/// 405 with `Allow` instead of the router's 404.
-struct KnownRoutes: Sendable {
-    static let all = KnownRoutes(routes: [
-        ("/api/content/upload", [.post]),
-        ("/api/content/queue", [.get]),
-        ("/api/content/mine", [.get]),
-        ("/api/content/{id}", [.get]),
-        ("/api/content/{id}/approve", [.post]),
-        ("/api/content/{id}/reject", [.post]),
-        ("/api/events", [.get]),
-        ("/api/invalidate", [.post]),
-        ("/health/live", [.get]),
-        ("/health/ready", [.get]),
-        ("/openapi.json", [.get]),
-        ("/", [.get]),
-        ("/app.js", [.get]),
-        ("/app.css", [.get]),
-        ("/client/flimmer-sync.js", [.get]),
-        ("/metrics", [.get]),
-    ])
+/// The router's paths and their methods, so that a known path asked with another method
+/// answers 405 with `Allow` instead of the router's 404.
+///
+/// Read from the router once every route is registered (``record(_:)``): there is no second,
+/// hand-kept list to drift from what the router serves. A reference, because the middleware
+/// that reads it is added before the routes it describes.
+final class KnownRoutes: Sendable {
+    private let table = NIOLockedValueBox<[(segments: [Substring], methods: [HTTPRequest.Method])]>([])
 
-    let routes: [(segments: [Substring], methods: [HTTPRequest.Method])]
-
-    init(routes: [(String, [HTTPRequest.Method])]) {
-        self.routes = routes.map { ($0.0.split(separator: "/"), $0.1) }
+    /// Takes the routes the router serves.
+    func record(_ routes: [Router<some RequestContext>.RouteDescription]) {
+        var methods: [String: [HTTPRequest.Method]] = [:]
+        var order: [String] = []
+        for route in routes {
+            let path = route.path.description
+            if methods[path] == nil { order.append(path) }
+            methods[path, default: []].append(route.method)
+        }
+        table.withLockedValue { $0 = order.map { ($0.split(separator: "/"), methods[$0]!) } }
     }
 
-    /// The methods a path allows, or `nil` for a path the API does not have.
-    /// `/api/content/queue` and `/api/content/mine` are matched literally before `/api/content/{id}`, as the router does.
+    /// The methods a path allows, or `nil` for a path the API does not have. A literal path wins
+    /// over a pattern (`/api/content/queue` before `/api/content/{id}`), as in the router.
     func methods(for path: String) -> [HTTPRequest.Method]? {
         let segments = path.split(separator: "/")
-        if let literal = routes.first(where: { $0.segments == segments }) { return literal.methods }
-        return routes.first { route in
-            route.segments.count == segments.count
-                && zip(route.segments, segments).allSatisfy { pattern, segment in pattern.hasPrefix("{") || pattern == segment }
-        }?.methods
+        return table.withLockedValue { routes in
+            if let literal = routes.first(where: { $0.segments == segments }) { return literal.methods }
+            return routes.first { route in
+                route.segments.count == segments.count
+                    && zip(route.segments, segments).allSatisfy { pattern, segment in pattern.hasPrefix("{") || pattern == segment }
+            }?.methods
+        }
     }
 }

@@ -1,3 +1,4 @@
+import FlimmerFormats
 import HTTPTypes
 import NIOConcurrencyHelpers
 
@@ -37,14 +38,7 @@ enum RequestIDs {
             value &+= 0x9E37_79B9_7F4A_7C15
             return value
         }
-        return String(unsafeUninitializedCapacity: 16) { buffer in
-            let digits: StaticString = "0123456789abcdef"
-            for index in 0..<16 {
-                let nibble = Int((value >> UInt64(60 - 4 * index)) & 0xF)
-                buffer[index] = digits.utf8Start[nibble]
-            }
-            return 16
-        }
+        return HexText.padded(value)
     }
 
     private static let state = NIOLockedValueBox(UInt64.random(in: 0...UInt64.max))

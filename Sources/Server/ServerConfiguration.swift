@@ -2,44 +2,52 @@ import ContentQueue
 import Gateway
 import RedisClient
 
-/// Everything `flimmer-sync serve` can be told.
+/// Everything `flimmer-sync serve` can be told. Each default is the one in
+/// ``init(host:port:redis:jwtSecret:maxBodyBytes:hub:subscriber:store:shutdownTimeout:corsAllowedOrigins:idleTimeout:backlog:metricsToken:)``;
+/// ``validate()`` checks every value before the server starts.
 public struct ServerConfiguration: Sendable {
-    /// Address to bind. Default `127.0.0.1`.
+    /// Address to bind.
     public var host: String
-    /// Port to bind; 0 picks a free one (tests). Default 8080.
+    /// Port to bind; 0 picks a free one (tests).
     public var port: Int
-    /// Redis to use. Default `redis://127.0.0.1:6379/0`.
+    /// Redis to use.
     public var redis: RedisConfiguration
-    /// HS256 secret of bearer tokens. No default: `serve` needs one, or `--dev`.
+    /// HS256 secret of bearer tokens, at least ``TokenAuthority/minimumSecretBytes``. No default:
+    /// `serve` needs one, or `--dev`.
     public var jwtSecret: String
-    /// Largest request body accepted. Default 64 KiB.
+    /// Largest request body accepted; a larger one gets 413 without being read to the end.
     public var maxBodyBytes: Int
-    /// Fan-out tuning (heartbeat, retry, mailbox size, re-check interval).
+    /// Fan-out tuning (heartbeat, retry, frames queued per stream, re-check interval, caps).
     public var hub: EventHubConfiguration
-    /// Subscription tuning (pattern, backoff).
+    /// Subscription tuning (pattern, backoff, probe).
     public var subscriber: SubscriberConfiguration
     /// Transaction tuning.
     public var store: ContentQueueStore.Configuration
-    /// Longest graceful shutdown: past it the remaining services are cancelled. Default 10 s.
+    /// Longest graceful shutdown: past it the remaining services are cancelled.
     public var shutdownTimeout: Duration
     /// A connection that completes no request head for this long (idle keep-alive, or a
     /// client trickling its headers, slowloris-style) is closed. Open streams are not affected:
-    /// the timer does not run while a response is being written. Default 30 s.
+    /// the timer does not run while a response is being written.
     public var idleTimeout: Duration
-    /// Origins (`https://app.example`) whose pages may call the API from a browser. Default none.
+    /// Origins (`https://app.example`) whose pages may call the API from a browser.
     /// No wildcard: each origin is named.
     public var corsAllowedOrigins: [String]
     /// Connections the kernel queues before they are accepted (the kernel caps it at
-    /// `net.core.somaxconn`). Long enough for thousands of streams reconnecting at once. Default 4096.
+    /// `net.core.somaxconn`). Long enough for thousands of streams reconnecting at once.
     public var backlog: Int
-    /// The bearer token `GET /metrics` requires. Default none: `/metrics` is open to whoever
+    /// The bearer token `GET /metrics` requires. Without one, `/metrics` is open to whoever
     /// reaches the port (it shows counts only, no ids; keep the port private or set a token).
     public var metricsToken: String?
+
+    /// The Redis connections a server uses unless told otherwise: the most mutations in flight at
+    /// once. With `appendfsync always`, Redis fsyncs once for all the transactions it received
+    /// together, so more connections mean more uploads per fsync.
+    public static let defaultRedisPoolSize = 64
 
     public init(
         host: String = "127.0.0.1",
         port: Int = 8080,
-        redis: RedisConfiguration = .init(),
+        redis: RedisConfiguration = RedisConfiguration(poolSize: defaultRedisPoolSize),
         jwtSecret: String,
         maxBodyBytes: Int = 64 * 1024,
         hub: EventHubConfiguration = .init(),

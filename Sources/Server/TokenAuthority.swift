@@ -22,8 +22,13 @@ public struct TokenAuthority: Sendable {
 
     private let keys: JWTKeyCollection
 
+    /// Throws ``WeakSecret`` for a secret too short to sign with.
+    public static func check(secret: String) throws(WeakSecret) {
+        guard secret.utf8.count >= minimumSecretBytes else { throw WeakSecret() }
+    }
+
     public init(secret: String) async throws {
-        guard secret.utf8.count >= Self.minimumSecretBytes else { throw WeakSecret() }
+        try Self.check(secret: secret)
         let keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         self.keys = keys

@@ -34,7 +34,9 @@ struct SecretOptions: ParsableArguments {
             secret = value
         }
         if let secret {
-            guard secret.utf8.count >= TokenAuthority.minimumSecretBytes else {
+            do {
+                try TokenAuthority.check(secret: secret)
+            } catch {
                 throw ValidationError("\(source) must hold at least \(TokenAuthority.minimumSecretBytes) bytes")
             }
             return (secret, false)

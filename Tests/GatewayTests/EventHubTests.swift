@@ -14,7 +14,6 @@ struct EventHubTests {
         let streamA1 = try await TestStream.open(hub, family: a)
         let streamA2 = try await TestStream.open(hub, family: a)
         let streamB = try await TestStream.open(hub, family: b)
-        defer { [streamA1, streamA2, streamB].forEach { hub.close($0.handle) } }
         for stream in [streamA1, streamA2, streamB] { _ = try await stream.goLive() }
         let payload = InvalidationPayload(key: "contentQueue", family: a.rawValue, version: 1, epoch: "e1")
         #expect(hub.deliver(channel: "invalidate:contentQueue", message: Array(payload.json.utf8)) == 2)
@@ -36,7 +35,6 @@ struct EventHubTests {
     ])
     func messagesThatBreakTheContractAreDropped(channel: String, message: String) async throws {
         let stream = try await TestStream.open(hub, family: FamilyID("fam")!)
-        defer { hub.close(stream.handle) }
         let rejectedBefore = hub.counters.eventsRejected
         #expect(hub.deliver(channel: channel, message: Array(message.utf8)) == 0)
         #expect(hub.counters.eventsRejected == rejectedBefore + 1)
@@ -45,9 +43,8 @@ struct EventHubTests {
     @Test func otherPublishersAreRelayedWithTheirPayloadUnchanged() async throws {
         let family = TestEnvironment.uniqueFamily()
         let stream = try await TestStream.open(hub, family: family)
-        defer { hub.close(stream.handle) }
         _ = try await stream.goLive()
-        _ = hub.openingFrames(for: stream.handle.ticket, current: FamilyVersion(epoch: "e1", version: 3), lastEventID: nil)
+        _ = hub.openingFrames(for: stream.ticket, current: FamilyVersion(epoch: "e1", version: 3), lastEventID: nil)
         let message = #"{"key":"profile","family":"\#(family.rawValue)","version":9,"extra":[1,2]}"#
         #expect(hub.deliver(channel: "invalidate:profile", message: Array(message.utf8)) == 1)
         let text = try await stream.next()
@@ -57,16 +54,14 @@ struct EventHubTests {
 
     @Test func openingWithoutLastEventIDSendsRetryAndId() async throws {
         let stream = try await TestStream.open(hub, family: TestEnvironment.uniqueFamily())
-        defer { hub.close(stream.handle) }
-        let text = String(buffer: hub.openingFrames(for: stream.handle.ticket, current: FamilyVersion(epoch: "e1", version: 5), lastEventID: nil))
+        let text = String(buffer: hub.openingFrames(for: stream.ticket, current: FamilyVersion(epoch: "e1", version: 5), lastEventID: nil))
         #expect(text == "retry: 2000\nid: e1-5\n\n")
     }
 
     @Test func openingBehindSendsOneInvalidate() async throws {
         let family = TestEnvironment.uniqueFamily()
         let stream = try await TestStream.open(hub, family: family)
-        defer { hub.close(stream.handle) }
-        let text = String(buffer: hub.openingFrames(for: stream.handle.ticket, current: FamilyVersion(epoch: "e1", version: 5), lastEventID: "e1-2"))
+        let text = String(buffer: hub.openingFrames(for: stream.ticket, current: FamilyVersion(epoch: "e1", version: 5), lastEventID: "e1-2"))
         var parser = SSEParser()
         let events = parser.feed(Array(text.utf8)).compactMap(\.event)
         #expect(events.count == 1)
@@ -78,16 +73,14 @@ struct EventHubTests {
 
     @Test func openingUpToDateSendsNoEvent() async throws {
         let stream = try await TestStream.open(hub, family: TestEnvironment.uniqueFamily())
-        defer { hub.close(stream.handle) }
-        let text = String(buffer: hub.openingFrames(for: stream.handle.ticket, current: FamilyVersion(epoch: "e1", version: 5), lastEventID: "e1-5"))
+        let text = String(buffer: hub.openingFrames(for: stream.ticket, current: FamilyVersion(epoch: "e1", version: 5), lastEventID: "e1-5"))
         #expect(text == "retry: 2000\nid: e1-5\n\n")
     }
 
     @Test(arguments: ["e0-5", "garbage", "e1-6", "e1-", "-3"])
     func openingFromAnotherEpochOrAnUnparseableIdResets(lastEventID: String) async throws {
         let stream = try await TestStream.open(hub, family: TestEnvironment.uniqueFamily())
-        defer { hub.close(stream.handle) }
-        let text = String(buffer: hub.openingFrames(for: stream.handle.ticket, current: FamilyVersion(epoch: "e1", version: 5), lastEventID: lastEventID))
+        let text = String(buffer: hub.openingFrames(for: stream.ticket, current: FamilyVersion(epoch: "e1", version: 5), lastEventID: lastEventID))
         var parser = SSEParser()
         let events = parser.feed(Array(text.utf8)).compactMap(\.event)
         #expect(events.map(\.event) == ["reset"])
@@ -100,10 +93,9 @@ struct EventHubTests {
         let current = TestEnvironment.uniqueFamily()
         var streams: [TestStream] = []
         for family in [behind, lost, current] { streams.append(try await TestStream.open(hub, family: family)) }
-        defer { streams.forEach { hub.close($0.handle) } }
         for stream in streams {
             _ = try await stream.goLive()
-            _ = hub.openingFrames(for: stream.handle.ticket, current: FamilyVersion(epoch: "e1", version: 1), lastEventID: nil)
+            _ = hub.openingFrames(for: stream.ticket, current: FamilyVersion(epoch: "e1", version: 1), lastEventID: nil)
         }
         let count = hub.reconcile([
             behind: FamilyVersion(epoch: "e1", version: 4),
@@ -120,7 +112,6 @@ struct EventHubTests {
     @Test func eventsBeforeGoingLiveWaitAndFollowTheOpening() async throws {
         let family = TestEnvironment.uniqueFamily()
         let stream = try await TestStream.open(hub, family: family)
-        defer { hub.close(stream.handle) }
         // Published after the stream opened but before its opening frames were written:
         // it must neither be lost nor overtake them.
         let payload = InvalidationPayload(key: "contentQueue", family: family.rawValue, version: 2, epoch: "e1")
@@ -139,10 +130,10 @@ struct EventHubTests {
         let second = try await TestStream.open(hub, family: family, user: "b")
         await #expect(throws: StreamLimitExceeded.self) { try await TestStream.open(hub, family: family, user: "c") }
         #expect(hub.streamCount == 2)
-        hub.close(first.handle)
+        try await first.close()
         // The refused attempts left nothing behind: the freed place can be taken again.
         let third = try await TestStream.open(hub, family: family, user: "a")
-        [second, third].forEach { hub.close($0.handle) }
+        for stream in [second, third] { try await stream.close() }
         #expect(hub.streamCount == 0)
     }
 
@@ -151,12 +142,12 @@ struct EventHubTests {
         let first = try await TestStream.open(hub, family: family, user: "u")
         let second = try await TestStream.open(hub, family: family, user: "u")
         #expect(hub.streamCount == 2)
-        hub.close(first.handle)
-        hub.close(first.handle)
+        try await first.close()
+        try await first.close()
         // Closing twice must not release the other stream's place.
         #expect(hub.streamCount == 1)
         #expect(hub.openFamilies == [family])
-        hub.close(second.handle)
+        try await second.close()
         #expect(hub.streamCount == 0)
         #expect(hub.openFamilies.isEmpty)
     }

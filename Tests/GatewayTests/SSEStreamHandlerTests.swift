@@ -16,8 +16,7 @@ struct SSEStreamHandlerTests {
 
     @Test func aSlowReaderGetsTheNewestFramesInOneWriteWhenItCatchesUp() async throws {
         let family = TestEnvironment.uniqueFamily()
-        let stream = try await TestStream.open(hub, family: family, capacity: 4)
-        defer { hub.close(stream.handle) }
+        let stream = try await TestStream.open(hub, family: family, maxQueuedFrames: 4)
         _ = try await stream.goLive()
         stream.channel.isWritable = false
         stream.channel.pipeline.fireChannelWritabilityChanged()
@@ -36,7 +35,6 @@ struct SSEStreamHandlerTests {
     @Test func aStreamUnwritablePastTheStallLimitIsClosed() async throws {
         let family = TestEnvironment.uniqueFamily()
         let stream = try await TestStream.open(hub, family: family)
-        defer { hub.close(stream.handle) }
         let ended = try await stream.goLive()
         stream.channel.isWritable = false
         stream.channel.pipeline.fireChannelWritabilityChanged()
@@ -51,7 +49,6 @@ struct SSEStreamHandlerTests {
     @Test func aWritableStreamIsNotClosedBySweeps() async throws {
         let family = TestEnvironment.uniqueFamily()
         let stream = try await TestStream.open(hub, family: family)
-        defer { hub.close(stream.handle) }
         _ = try await stream.goLive()
         publish(family, version: 1)
         try await Task.sleep(for: .milliseconds(100))
@@ -65,7 +62,6 @@ struct SSEStreamHandlerTests {
     @Test func aStreamPastItsLifetimeEnds() async throws {
         let family = TestEnvironment.uniqueFamily()
         let stream = try await TestStream.open(hub, family: family)
-        defer { hub.close(stream.handle) }
         let ended = try await stream.goLive()
         hub.closeStalledAndExpiredStreams(now: .now + .seconds(7200))
         #expect(await ended.value == .lifetime)
@@ -75,8 +71,7 @@ struct SSEStreamHandlerTests {
         let family = TestEnvironment.uniqueFamily()
         let start = ContinuousClock.now
         let stream = try await TestStream.open(hub, family: family, until: start + .seconds(60))
-        defer { hub.close(stream.handle) }
-        #expect(stream.handle.ticket.endsWithCredential)
+        #expect(stream.ticket.endsWithCredential)
         let ended = try await stream.goLive()
         hub.closeStalledAndExpiredStreams(now: start + .seconds(30))
         publish(family, version: 1)
@@ -88,8 +83,7 @@ struct SSEStreamHandlerTests {
     @Test func aTokenThatOutlivesTheStreamLeavesTheLifetimeInCharge() async throws {
         let family = TestEnvironment.uniqueFamily()
         let stream = try await TestStream.open(hub, family: family, until: .now + .seconds(86_400))
-        defer { hub.close(stream.handle) }
-        #expect(!stream.handle.ticket.endsWithCredential)
+        #expect(!stream.ticket.endsWithCredential)
         let ended = try await stream.goLive()
         hub.closeStalledAndExpiredStreams(now: .now + .seconds(7200))
         #expect(await ended.value == .lifetime)
@@ -101,13 +95,11 @@ struct SSEStreamHandlerTests {
         let ended = try await stream.goLive()
         try await stream.channel.close()
         #expect(await ended.value == .cancelled)
-        hub.close(stream.handle)
         #expect(hub.streamCount == 0)
     }
 
     @Test func aClientThatClosesItsSideEndsItsStreamAndTheConnection() async throws {
         let stream = try await TestStream.open(hub, family: TestEnvironment.uniqueFamily())
-        defer { hub.close(stream.handle) }
         let ended = try await stream.goLive()
         // The server allows half-closure, so a client's FIN arrives as this event.
         stream.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
@@ -120,7 +112,6 @@ struct SSEStreamHandlerTests {
             try await TestStream.open(hub, family: TestEnvironment.uniqueFamily()),
             try await TestStream.open(hub, family: TestEnvironment.uniqueFamily()),
         ]
-        defer { streams.forEach { hub.close($0.handle) } }
         var ends: [Task<StreamCloseReason, Never>] = []
         for stream in streams { ends.append(try await stream.goLive()) }
         hub.closeAll(.shutdown)
@@ -129,9 +120,52 @@ struct SSEStreamHandlerTests {
 
     @Test func cancellingTheWaitingTaskEndsTheStream() async throws {
         let stream = try await TestStream.open(hub, family: TestEnvironment.uniqueFamily())
-        defer { hub.close(stream.handle) }
         let ended = try await stream.goLive()
         ended.cancel()
         #expect(await ended.value == .cancelled)
     }
+
+    /// The server's chunked path wraps every frame (here in a marker type instead of an HTTP body
+    /// part) and finishes the response itself: the stream's end leaves the connection open.
+    @Test func wrappedFramesGoThroughTheWrapperAndTheEndLeavesTheConnectionOpen() async throws {
+        let family = TestEnvironment.uniqueFamily()
+        let stream = try await TestStream.open(hub, family: family, framing: .wrapped { NIOAny(Wrapped(frame: $0)) })
+        let ended = try await stream.goLive()
+        publish(family, version: 1)
+        let first = try await stream.channel.waitForOutboundWrite(as: Wrapped.self)
+        #expect(String(buffer: first.frame).contains(#""version":1"#))
+        hub.closeAll(.shutdown)
+        #expect(await ended.value == .shutdown)
+        let farewell = try await stream.channel.waitForOutboundWrite(as: Wrapped.self)
+        #expect(String(buffer: farewell.frame) == ": server shutting down; reconnect with Last-Event-ID\n\n")
+        #expect(stream.channel.isActive)
+    }
+
+    /// A stream that ends while its response is being started (the server shuts down between
+    /// opening it and writing its head) still says goodbye and closes once it goes live.
+    @Test func aStreamThatEndsWhileOpeningEndsWhenItGoesLive() async throws {
+        let stream = try await TestStream.open(hub, family: TestEnvironment.uniqueFamily())
+        hub.closeAll(.shutdown)
+        try await stream.channel.testingEventLoop.executeInContext {}
+        #expect(hub.streamCount == 0)
+        let ended = try await stream.goLive()
+        #expect(await ended.value == .shutdown)
+        #expect(try await stream.next() == ": server shutting down; reconnect with Last-Event-ID\n\n")
+        try await stream.channel.closeFuture.get()
+    }
+
+    /// The server quiescing (graceful shutdown) ends a live stream with its farewell.
+    @Test func quiescingEndsTheStreamWithItsFarewell() async throws {
+        let stream = try await TestStream.open(hub, family: TestEnvironment.uniqueFamily())
+        let ended = try await stream.goLive()
+        stream.channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        #expect(await ended.value == .shutdown)
+        #expect(try await stream.next() == ": server shutting down; reconnect with Last-Event-ID\n\n")
+        try await stream.channel.closeFuture.get()
+    }
+}
+
+/// What the wrapping tests put frames into.
+private struct Wrapped {
+    let frame: ByteBuffer
 }

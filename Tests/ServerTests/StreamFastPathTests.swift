@@ -13,7 +13,7 @@ extension String {
 }
 
 /// A connection whose first request opens a stream is served on its event loop with a body that
-/// ends with the connection (`StreamRouter`); any other connection, and a refused stream, goes
+/// ends with the connection (`ConnectionSniffer`, `StreamEntrance`); any other connection, and a refused stream, goes
 /// through Hummingbird. These tests speak raw HTTP to see which is which.
 @Suite("Event streams: the connection-level fast path and Hummingbird's path")
 struct StreamFastPathTests {
