@@ -157,7 +157,8 @@ let package = Package(
             ],
             swiftSettings: testSwiftSettings
         ),
-        // Shared by the test targets: the test Redis, a live server on port 0, an SSE reader.
+        // Shared by the test targets: the test Redis, a live server on port 0 or the router
+        // in-process, families with their tokens, an SSE reader.
         .target(
             name: "FlimmerTestSupport",
             dependencies: [
@@ -166,6 +167,7 @@ let package = Package(
                 "ContentQueue",
                 "RedisClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
