@@ -158,7 +158,7 @@ let package = Package(
             swiftSettings: testSwiftSettings
         ),
         // Shared by the test targets: the test Redis, a live server on port 0 or the router
-        // in-process, families with their tokens, an SSE reader.
+        // in-process, families with their tokens, an SSE reader, the built flimmer-sync as a process.
         .target(
             name: "FlimmerTestSupport",
             dependencies: [
@@ -214,6 +214,20 @@ let package = Package(
                 "Server",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: testSwiftSettings
+        ),
+        // The command line: its commands parsed and run in-process, and the built binary as a
+        // process where exit codes, output streams and signals are the point.
+        .testTarget(
+            name: "FlimmerSyncCLITests",
+            dependencies: [
+                "flimmer-sync",
+                "FlimmerTestSupport",
+                "ContentQueue",
+                "RedisClient",
+                "Server",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: testSwiftSettings
         ),
