@@ -1,4 +1,3 @@
-import ContentQueue
 import FlimmerTestSupport
 import Foundation
 import Server
@@ -56,8 +55,8 @@ final class GatewayProcess: @unchecked Sendable {
         try await waitUntilReady()
     }
 
-    /// A token this gateway accepts.
-    func token(family: FamilyID, user: String, role: Role) async throws -> String {
-        try await TokenAuthority(secret: Self.secret).issue(for: Principal(family: family, user: UserID(user)!, role: role), ttl: 600)
+    /// A new family with tokens this gateway accepts.
+    func family() async throws -> TestFamily {
+        try await TestFamily(tokens: TokenAuthority(secret: Self.secret))
     }
 }

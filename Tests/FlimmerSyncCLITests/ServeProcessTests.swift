@@ -22,9 +22,8 @@ struct ServeProcessTests {
 
     @Test func jsonLogLinesAreObjectsAndCarryTheRequestID() async throws {
         let gateway = try await GatewayProcess()
-        let family = TestEnvironment.uniqueFamily("cli")
-        let child = try await gateway.token(family: family, user: "kid", role: .child)
-        let response = try await Self.upload(gateway, token: child, title: "logged", requestID: "cli-upload-1")
+        let family = try await gateway.family()
+        let response = try await Self.upload(gateway, token: family.child, title: "logged", requestID: "cli-upload-1")
         #expect(response.headers.first(name: "x-request-id") == "cli-upload-1")
         #expect(try await gateway.stop() == 0)
 
@@ -42,14 +41,12 @@ struct ServeProcessTests {
     /// reconnects with its Last-Event-ID after the gateway restarts, and stops with 0 on SIGINT.
     @Test func watchFollowsTheStreamAcrossAGatewayRestart() async throws {
         let gateway = try await GatewayProcess()
-        let family = TestEnvironment.uniqueFamily("cli")
-        let parent = try await gateway.token(family: family, user: "mom", role: .parent)
-        let child = try await gateway.token(family: family, user: "kid", role: .child)
+        let family = try await gateway.family()
         // The token through the environment, where `ps` does not show it.
-        let watch = try TestProcess("flimmer-sync", ["watch", "--url", gateway.baseURL], environment: ["FLIMMER_TOKEN": parent])
+        let watch = try TestProcess("flimmer-sync", ["watch", "--url", gateway.baseURL], environment: ["FLIMMER_TOKEN": family.parent])
         try await watch.waitForLine(containing: "following ", onStderr: true)
 
-        try await Self.upload(gateway, token: child, title: "watched", requestID: "cli-upload-2")
+        try await Self.upload(gateway, token: family.child, title: "watched", requestID: "cli-upload-2")
         try await watch.waitForLine(containing: "  invalidate  family=\(family) key=contentQueue version=1 reason=uploaded contentId=")
         let metrics = try await TestHTTP.request(.GET, gateway.baseURL + "/metrics").text
         #expect(metrics.contains(#"flimmer_http_requests_total{route="/api/content/upload",status="200"} 1"#))
@@ -59,7 +56,7 @@ struct ServeProcessTests {
 
         try await gateway.restart()
         try await watch.waitForLine(containing: " from ", onStderr: true)
-        try await Self.upload(gateway, token: child, title: "after the restart", requestID: "cli-upload-3")
+        try await Self.upload(gateway, token: family.child, title: "after the restart", requestID: "cli-upload-3")
         try await watch.waitForLine(containing: "family=\(family) key=contentQueue version=2 reason=uploaded")
 
         watch.send(SIGINT)

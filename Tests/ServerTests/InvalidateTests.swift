@@ -10,11 +10,11 @@ struct InvalidateTests {
     @Test func aServiceInvalidatesAKeyAndTheFamilysStreamsGetIt() async throws {
         try await TestServer.run { server in
             let family = try await server.family()
-            let other = TestEnvironment.uniqueFamily()
+            let other = try await server.family()
             let service = try await server.serviceToken(family: nil)
             let stream = try await server.openStream(token: family.parent)
             defer { stream.close() }
-            let otherStream = try await server.openStream(token: try await server.token(family: other, user: "mom", role: .parent))
+            let otherStream = try await server.openStream(token: other.parent)
             defer { otherStream.close() }
             try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
             let recorder = try await PublishRecorder.start()
@@ -122,7 +122,7 @@ struct InvalidateTests {
     @Test(arguments: ["", "profile,,x", "pro:file", "1abc"])
     func aStreamWithBadKeysIs400(keys: String) async throws {
         try await TestServer.run { server in
-            let parent = try await server.token(family: TestEnvironment.uniqueFamily(), user: "mom", role: .parent)
+            let parent = try await server.family().parent
             let response = try await server.request(.GET, "/api/events?keys=\(keys)", token: parent)
             #expect(response.status == 400)
             let error = try response.json()["error"] as? [String: Any]

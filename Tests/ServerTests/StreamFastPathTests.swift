@@ -108,7 +108,7 @@ struct StreamFastPathTests {
 
     @Test func aClientThatLeavesAFastPathStreamIsReleased() async throws {
         try await TestServer.run { server in
-            let parent = try await server.token(family: TestEnvironment.uniqueFamily(), user: "mom", role: .parent)
+            let parent = try await server.family().parent
             var connection: RawConnection? = try RawConnection(port: server.port)
             #expect(connection?.send(Self.streamRequest(token: parent)) == true)
             #expect(await connection?.receive(until: "id: ").contains("200 OK") == true)

@@ -35,14 +35,12 @@ struct StreamLimitTests {
 
     @Test func theProcessCapApplies() async throws {
         try await TestServer.run(configure: { $0.hub.maxStreams = 2 }) { server in
-            let streams = try await (0..<2).asyncMap { index in
-                try await server.openStream(token: try await server.token(family: TestEnvironment.uniqueFamily(), user: "u\(index)", role: .child))
+            let streams = try await (0..<2).asyncMap { _ in
+                try await server.openStream(token: try await server.family().child)
             }
             defer { streams.forEach { $0.close() } }
             #expect(streams.allSatisfy { $0.status == 200 })
-            let refused = try await server.request(
-                .GET, "/api/events", token: try await server.token(family: TestEnvironment.uniqueFamily(), user: "x", role: .child)
-            )
+            let refused = try await server.request(.GET, "/api/events", token: try await server.family().child)
             #expect(refused.status == 429)
             #expect(refused.errorCode == "too_many_streams")
         }
