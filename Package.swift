@@ -162,7 +162,8 @@ let package = Package(
             ],
             swiftSettings: testSwiftSettings
         ),
-        // Shared by the test targets: the test Redis, a live server on port 0, an SSE reader.
+        // Shared by the test targets: the test Redis, a live server on port 0 or the router
+        // in-process, families with their tokens, an SSE reader, the built flimmer-sync as a process.
         .target(
             name: "FlimmerTestSupport",
             dependencies: [
@@ -171,6 +172,7 @@ let package = Package(
                 "ContentQueue",
                 "RedisClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -217,6 +219,20 @@ let package = Package(
                 "Server",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: testSwiftSettings
+        ),
+        // The command line: its commands parsed and run in-process, and the built binary as a
+        // process where exit codes, output streams and signals are the point.
+        .testTarget(
+            name: "FlimmerSyncCLITests",
+            dependencies: [
+                "flimmer-sync",
+                "FlimmerTestSupport",
+                "ContentQueue",
+                "RedisClient",
+                "Server",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: testSwiftSettings
         ),

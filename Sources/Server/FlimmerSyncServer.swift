@@ -30,7 +30,9 @@ public struct FlimmerSyncServer: Sendable {
     /// Every route the router answers, as `"METHOD /path"` with `{name}` for path parameters,
     /// so a test can hold them against the OpenAPI document: nothing is served undocumented.
     public let routes: [String]
-    let application: Application<RouterResponder<FlimmerRequestContext>>
+    /// Public so that tests can answer requests with the router in-process (HummingbirdTesting's
+    /// `.router` mode), without a socket; the event-stream fast path is not part of it.
+    public let application: Application<RouterResponder<FlimmerRequestContext>>
 
     /// Throws ``ConfigurationError`` for an invalid configuration, before anything starts.
     ///

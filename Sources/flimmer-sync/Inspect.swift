@@ -26,26 +26,36 @@ struct Inspect: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try RedisURLOption.configuration(flag: redisURL)
-        var logger = Logger(label: "flimmer-sync")
-        logger.logLevel = .error
-        let redis = RedisClient(configuration: configuration, logger: logger)
         let inspection: FamilyInspection
         do {
-            inspection = try await ContentQueueStore(redis: redis, logger: logger).inspect(family: FamilyID(family)!)
-            await redis.shutdown()
+            inspection = try await Self.read(family: FamilyID(family)!, from: configuration)
         } catch {
-            await redis.shutdown()
             let message = (error as? RedisError)?.message ?? (error as? ContentQueueError)?.message ?? "\(error)"
             FileHandle.standardError.write(Data("error: \(message) (\(configuration.redactedURL))\n".utf8))
             throw ExitCode(1)
         }
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(inspection), as: UTF8.self))
-        } else {
-            print(Self.table(inspection))
+        print(json ? try Self.json(inspection) : Self.table(inspection))
+    }
+
+    /// The family as Redis holds it now, read with a client of its own.
+    static func read(family: FamilyID, from configuration: RedisConfiguration) async throws -> FamilyInspection {
+        var logger = Logger(label: "flimmer-sync")
+        logger.logLevel = .error
+        let redis = RedisClient(configuration: configuration, logger: logger)
+        do {
+            let inspection = try await ContentQueueStore(redis: redis, logger: logger).inspect(family: family)
+            await redis.shutdown()
+            return inspection
+        } catch {
+            await redis.shutdown()
+            throw error
         }
+    }
+
+    static func json(_ inspection: FamilyInspection) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(inspection), as: UTF8.self)
     }
 
     static func table(_ inspection: FamilyInspection) -> String {

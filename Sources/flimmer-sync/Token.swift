@@ -33,14 +33,18 @@ struct Token: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (jwtSecret, _) = try secret.resolve()
+        print(try await mint())
+    }
+
+    /// The token the options describe, signed with the resolved secret.
+    func mint(environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> String {
+        let (jwtSecret, _) = try secret.resolve(environment: environment)
         let authority = try await TokenAuthority(secret: jwtSecret)
         let role = Role(rawValue: role)!
         if role == .service {
-            print(try await authority.issueService(user: UserID(user)!, family: family.flatMap(FamilyID.init), ttl: TimeInterval(ttl)))
-            return
+            return try await authority.issueService(user: UserID(user)!, family: family.flatMap(FamilyID.init), ttl: TimeInterval(ttl))
         }
         let principal = Principal(family: FamilyID(family!)!, user: UserID(user)!, role: role)
-        print(try await authority.issue(for: principal, ttl: TimeInterval(ttl)))
+        return try await authority.issue(for: principal, ttl: TimeInterval(ttl))
     }
 }

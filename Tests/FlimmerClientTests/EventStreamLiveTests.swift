@@ -26,16 +26,14 @@ struct EventStreamLiveTests {
 
     @Test func receivesAnUploadsInvalidate() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
-            let stream = EventStream(url: server.baseURL + "/api/events", token: parent, httpClient: TestHTTP.client)
+            let family = try await server.family()
+            let stream = EventStream(url: server.baseURL + "/api/events", token: family.parent, httpClient: TestHTTP.client)
             let recorder = await Recorder.start(stream)
             let opened = try await recorder.waitFor("open", Self.isOpen)
             #expect(await recorder.elements.first == .state(.connecting))
             #expect(await recorder.elements[opened] == .state(.open(resumedFrom: nil)), "a first connection sends no Last-Event-ID")
 
-            let upload = try await server.upload(token: child)
+            let upload = try await server.upload(token: family.child)
             let index = try await recorder.waitFor("an event") { if case .event = $0 { true } else { false } }
             guard case .event(let event) = await recorder.elements[index] else { throw TestFailure("not an event") }
             #expect(event.type == "invalidate")
@@ -55,16 +53,14 @@ struct EventStreamLiveTests {
             // The reconnect delay leaves time for an upload while the client is away.
             $0.hub.retryMilliseconds = 1000
         }) { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
+            let family = try await server.family()
             let stream = EventStream(
-                url: server.baseURL + "/api/events", token: parent,
+                url: server.baseURL + "/api/events", token: family.parent,
                 configuration: .init(idleTimeout: .milliseconds(700)), httpClient: TestHTTP.client
             )
             let recorder = await Recorder.start(stream)
             try await recorder.waitFor("open", Self.isOpen)
-            let first = try await server.upload(token: child)
+            let first = try await server.upload(token: family.child)
             let seen = try await recorder.waitFor("the live invalidate") { if case .event = $0 { true } else { false } }
 
             // Silence for 0.7 s: the client gives the connection up.
@@ -72,7 +68,7 @@ struct EventStreamLiveTests {
             guard case .state(.reconnecting(let delay)) = await recorder.elements[dropped] else { throw TestFailure("not reconnecting") }
             #expect(delay >= .milliseconds(1000) && delay <= .milliseconds(1500), "the first delay starts from the server's retry: 1000")
             // The client is away for at least a second; this upload happens in between.
-            let missed = try await server.upload(token: child, title: "While away")
+            let missed = try await server.upload(token: family.child, title: "While away")
 
             let reopened = try await recorder.waitFor("open again", from: dropped, Self.isOpen)
             guard case .state(.open(let resumedFrom)) = await recorder.elements[reopened] else { throw TestFailure("not open") }
@@ -94,15 +90,13 @@ struct EventStreamLiveTests {
 
     @Test func aStartingLastEventIDCatchesUpOnTheFirstConnection() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
-            let queue = try await server.request(.GET, "/api/content/queue", token: parent)
+            let family = try await server.family()
+            let queue = try await server.request(.GET, "/api/content/queue", token: family.parent)
             let etag = try #require(queue.headers.first(name: "ETag"))
-            let upload = try await server.upload(token: child)
+            let upload = try await server.upload(token: family.child)
 
             let stream = EventStream(
-                url: server.baseURL + "/api/events", token: parent,
+                url: server.baseURL + "/api/events", token: family.parent,
                 configuration: .init(lastEventID: etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))),
                 httpClient: TestHTTP.client
             )
@@ -117,8 +111,7 @@ struct EventStreamLiveTests {
 
     @Test func aServerThatGoesAwayIsRetriedWithGrowingDelays() async throws {
         try await TestServer.run(configure: { $0.hub.retryMilliseconds = 200 }) { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let family = try await server.family()
             // AsyncHTTPClient retries a refused connect until its connect timeout; a short one
             // keeps each attempt against the stopped gateway brief.
             let client = HTTPClient(
@@ -126,7 +119,7 @@ struct EventStreamLiveTests {
                 configuration: .init(timeout: .init(connect: .milliseconds(200)))
             )
             defer { _ = client.shutdown() }
-            let stream = EventStream(url: server.baseURL + "/api/events", token: parent, httpClient: client)
+            let stream = EventStream(url: server.baseURL + "/api/events", token: family.parent, httpClient: client)
             let recorder = await Recorder.start(stream)
             try await recorder.waitFor("open", Self.isOpen)
             // The gateway's graceful shutdown ends every stream; later attempts find no gateway.
@@ -153,19 +146,18 @@ struct EventStreamLiveTests {
             $0.hub.maxWriteStall = .seconds(1)
             $0.hub.retryMilliseconds = 100
         }) { server in
-            let family = TestEnvironment.uniqueFamily()
-            let child = try await server.token(family: family, user: "kid", role: .child)
+            let family = try await server.family()
             // The first token expired 28 s ago: accepted for about 2 s more (30 s of skew).
             let tokens = TokenSequence([
-                try await server.token(family: family, user: "mom", role: .parent, ttl: -28),
-                try await server.token(family: family, user: "mom", role: .parent),
+                try await family.token(user: "mom", role: .parent, ttl: -28),
+                family.parent,
             ])
             let stream = EventStream(url: server.baseURL + "/api/events", tokenProvider: { await tokens.next() }, httpClient: TestHTTP.client)
             let recorder = await Recorder.start(stream)
             let first = try await recorder.waitFor("open", Self.isOpen)
             let reopened = try await recorder.waitFor("open again with the next token", from: first + 1, Self.isOpen)
             #expect(await tokens.calls == 2)
-            let upload = try await server.upload(token: child)
+            let upload = try await server.upload(token: family.child)
             let index = try await recorder.waitFor("the upload's invalidate", from: reopened) { if case .event = $0 { true } else { false } }
             guard case .event(let event) = await recorder.elements[index] else { throw TestFailure("not an event") }
             #expect(event.id.hasSuffix("-\(upload.version)"))

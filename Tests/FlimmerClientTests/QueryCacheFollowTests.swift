@@ -24,28 +24,25 @@ struct QueryCacheFollowTests {
 
     @Test func anInvalidateRefetchesOnlyTheQueryItNames() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let service = try await server.serviceToken(family: family)
-            let cache = QueryCache(token: parent, httpClient: TestHTTP.client)
+            let family = try await server.family()
+            let service = try await family.serviceToken()
+            let cache = QueryCache(token: family.parent, httpClient: TestHTTP.client)
             let (queue, profile) = Self.queries(server)
             let queueStates = await Recorder.start(await cache.states(for: queue))
             let profileStates = await Recorder.start(await cache.states(for: profile))
             try await queueStates.waitFor("the queue", Self.isFresh)
             let first = try await profileStates.waitFor("the profile", Self.isFresh)
 
-            let stream = EventStream(url: server.baseURL + "/api/events", token: parent, httpClient: TestHTTP.client)
+            let stream = EventStream(url: server.baseURL + "/api/events", token: family.parent, httpClient: TestHTTP.client)
             let following = cache.follow(stream)
             // The cache does not say when its stream is open, and an invalidate sent before that
             // is not caught up (catch-up covers the queue only): send until one arrives.
-            let deadline = ContinuousClock.now + .seconds(10)
-            while await Self.freshCount(profileStates) < 2 {
+            try await eventually("the profile to be refetched", timeout: .seconds(10), poll: .milliseconds(100)) {
                 let response = try await server.request(
                     .POST, "/api/invalidate", token: service, body: #"{"family":"\#(family)","key":"profile","reason":"renamed"}"#
                 )
                 #expect(response.status == 200)
-                if ContinuousClock.now >= deadline { throw TestFailure("the profile was not refetched") }
-                try await Task.sleep(for: .milliseconds(100))
+                return await Self.freshCount(profileStates) >= 2
             }
             try await profileStates.waitFor("the profile again", from: first + 1, Self.isFresh)
             #expect(await Self.freshCount(queueStates) == 1, "an invalidate of profile does not refetch the queue")
@@ -57,9 +54,8 @@ struct QueryCacheFollowTests {
 
     @Test func aResetRefetchesEveryQuery() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let cache = QueryCache(token: parent, httpClient: TestHTTP.client)
+            let family = try await server.family()
+            let cache = QueryCache(token: family.parent, httpClient: TestHTTP.client)
             let (queue, profile) = Self.queries(server)
             let queueStates = await Recorder.start(await cache.states(for: queue))
             let profileStates = await Recorder.start(await cache.states(for: profile))
@@ -69,7 +65,7 @@ struct QueryCacheFollowTests {
 
             // A Last-Event-ID of another epoch: the gateway answers with event: reset.
             let stream = EventStream(
-                url: server.baseURL + "/api/events", token: parent,
+                url: server.baseURL + "/api/events", token: family.parent,
                 configuration: .init(lastEventID: "0000000000000000-0"), httpClient: TestHTTP.client
             )
             let following = cache.follow(stream)
@@ -87,9 +83,8 @@ struct QueryCacheFollowTests {
             $0.hub.heartbeatInterval = .seconds(120)
             $0.hub.retryMilliseconds = 200
         }) { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let cache = QueryCache(token: parent, httpClient: TestHTTP.client)
+            let family = try await server.family()
+            let cache = QueryCache(token: family.parent, httpClient: TestHTTP.client)
             let (queue, profile) = Self.queries(server)
             let queueStates = await Recorder.start(await cache.states(for: queue))
             let profileStates = await Recorder.start(await cache.states(for: profile))
@@ -98,7 +93,7 @@ struct QueryCacheFollowTests {
 
             // Nothing is published; the only cause of a refetch is the idle drop and its reconnect.
             let stream = EventStream(
-                url: server.baseURL + "/api/events", token: parent,
+                url: server.baseURL + "/api/events", token: family.parent,
                 configuration: .init(idleTimeout: .milliseconds(500)), httpClient: TestHTTP.client
             )
             let following = cache.follow(stream)

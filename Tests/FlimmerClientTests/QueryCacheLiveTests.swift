@@ -17,11 +17,9 @@ struct QueryCacheLiveTests {
 
     @Test func cachedAtOnceThenRevalidatedWithAnETagThatAnswers304() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
-            let upload = try await server.upload(token: child)
-            let cache = QueryCache(token: parent, httpClient: TestHTTP.client)
+            let family = try await server.family()
+            let upload = try await server.upload(token: family.child)
+            let cache = QueryCache(token: family.parent, httpClient: TestHTTP.client)
             let query = Self.queueQuery(server)
 
             let fetched = try await cache.value(for: query)
@@ -43,23 +41,21 @@ struct QueryCacheLiveTests {
 
     @Test func anInvalidateFromTheStreamRefetchesTheQuery() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
-            let cache = QueryCache(token: parent, httpClient: TestHTTP.client)
+            let family = try await server.family()
+            let cache = QueryCache(token: family.parent, httpClient: TestHTTP.client)
             let query = Self.queueQuery(server)
             let recorder = await Recorder.start(await cache.states(for: query))
             try await recorder.waitFor("the empty queue") { Self.isFresh($0, items: 0) }
 
             // The stream starts from the queue's ETag, so an upload before it is open still arrives (as catch-up).
-            let etag = try #require(try await server.request(.GET, "/api/content/queue", token: parent).headers.first(name: "ETag"))
+            let etag = try #require(try await server.request(.GET, "/api/content/queue", token: family.parent).headers.first(name: "ETag"))
             let stream = EventStream(
-                url: server.baseURL + "/api/events", token: parent,
+                url: server.baseURL + "/api/events", token: family.parent,
                 configuration: .init(lastEventID: etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))),
                 httpClient: TestHTTP.client
             )
             let following = cache.follow(stream)
-            let upload = try await server.upload(token: child, title: "Pushed")
+            let upload = try await server.upload(token: family.child, title: "Pushed")
             let index = try await recorder.waitFor("the uploaded item") { Self.isFresh($0, items: 1) }
             #expect(await recorder.elements[index].value?.items.first?.id == upload.id)
             #expect(await recorder.elements[index].value?.version == upload.version)
@@ -72,11 +68,9 @@ struct QueryCacheLiveTests {
 
     @Test func concurrentAsksShareOneRequest() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
-            try await server.upload(token: child)
-            let cache = QueryCache(token: parent, httpClient: TestHTTP.client)
+            let family = try await server.family()
+            try await server.upload(token: family.child)
+            let cache = QueryCache(token: family.parent, httpClient: TestHTTP.client)
             let query = Self.queueQuery(server)
 
             // Nothing cached: eight callers wait for the same first fetch.
@@ -100,8 +94,8 @@ struct QueryCacheLiveTests {
     /// Each fetch asks the provider: a token refused once is replaced on the next fetch.
     @Test func aTokenProviderIsAskedForEveryFetch() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let tokens = TokenSequence(["not-a-token", try await server.token(family: family, user: "mom", role: .parent)])
+            let family = try await server.family()
+            let tokens = TokenSequence(["not-a-token", family.parent])
             let cache = QueryCache(tokenProvider: { await tokens.next() }, httpClient: TestHTTP.client)
             let query = Self.queueQuery(server)
             let refused = await #expect(throws: QueryCacheError.self) { try await cache.value(for: query) }
@@ -132,9 +126,8 @@ struct QueryCacheLiveTests {
 
     @Test func invalidationsDuringAFetchAddExactlyOneMoreFetch() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let cache = QueryCache(token: parent, httpClient: TestHTTP.client)
+            let family = try await server.family()
+            let cache = QueryCache(token: family.parent, httpClient: TestHTTP.client)
             let query = Self.queueQuery(server)
             _ = try await cache.value(for: query)
 
@@ -154,11 +147,9 @@ struct QueryCacheLiveTests {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .milliseconds(200))))
         defer { _ = client.shutdown() }
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
-            let upload = try await server.upload(token: child)
-            let cache = QueryCache(token: parent, httpClient: client)
+            let family = try await server.family()
+            let upload = try await server.upload(token: family.child)
+            let cache = QueryCache(token: family.parent, httpClient: client)
             let query = Self.queueQuery(server)
             _ = try await cache.value(for: query)
 

@@ -37,12 +37,10 @@ actor Recorder<Element: Sendable> {
     func waitFor(
         _ what: String, from: Int = 0, timeout: Duration = .seconds(10), _ predicate: @Sendable (Element) -> Bool
     ) async throws -> Int {
-        let deadline = ContinuousClock.now + timeout
-        while true {
+        try await eventuallyValue("\(what); got \(elements)", timeout: timeout, poll: .milliseconds(5)) {
             if from < elements.count, let index = elements[from...].firstIndex(where: predicate) { return index }
             if ended { throw TestFailure("the sequence ended (\(failure.map { "\($0)" } ?? "no error")) while waiting for \(what); got \(elements)") }
-            if ContinuousClock.now >= deadline { throw TestFailure("timed out waiting for \(what); got \(elements)") }
-            try await Task.sleep(for: .milliseconds(5))
+            return nil
         }
     }
 }

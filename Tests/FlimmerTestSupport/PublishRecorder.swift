@@ -26,15 +26,17 @@ public final class PublishRecorder: Sendable {
         let configuration = try TestEnvironment.redisConfiguration()
         let thread = Thread { recorder.loop(configuration, pattern: pattern) }
         thread.start()
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline {
-            let (subscribed, failure) = recorder.state.withLockedValue { ($0.subscribed, $0.failure) }
-            if let failure { throw RedisError(.connectionFailed, failure) }
-            if subscribed { return recorder }
-            try await Task.sleep(for: .milliseconds(5))
+        do {
+            try await eventually("the recorder to subscribe", poll: .milliseconds(5)) {
+                let (subscribed, failure) = recorder.state.withLockedValue { ($0.subscribed, $0.failure) }
+                if let failure { throw RedisError(.connectionFailed, failure) }
+                return subscribed
+            }
+        } catch {
+            recorder.stop()
+            throw error
         }
-        recorder.stop()
-        throw RedisError(.timeout, "the recorder could not subscribe")
+        return recorder
     }
 
     private func loop(_ configuration: RedisConfiguration, pattern: String) {
@@ -63,15 +65,12 @@ public final class PublishRecorder: Sendable {
     /// "nothing was published" becomes a finite check instead of a sleep.
     public func barrier() async throws {
         let marker = UInt64.random(in: 0...UInt64.max).hexPadded
-        let redis = try TestEnvironment.makeRedisClient()
-        defer { Task { await redis.shutdown() } }
-        try await redis.send(RedisCommand("PUBLISH", Self.barrierChannel, marker))
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline {
-            if state.withLockedValue({ $0.messages.contains { $0.channel == Self.barrierChannel && $0.payload == marker } }) { return }
-            try await Task.sleep(for: .milliseconds(2))
+        try await withTestRedis { redis in
+            try await redis.send(RedisCommand("PUBLISH", Self.barrierChannel, marker))
         }
-        throw RedisError(.timeout, "the barrier message did not come back")
+        try await eventually("the barrier message to come back", poll: .milliseconds(2)) {
+            state.withLockedValue { $0.messages.contains { $0.channel == Self.barrierChannel && $0.payload == marker } }
+        }
     }
 
     public func stop() {
@@ -84,15 +83,12 @@ public final class PublishRecorder: Sendable {
         return state.withLockedValue { $0.messages.filter { $0.payload.contains(needle) } }
     }
 
-    /// Waits until at least `count` messages of `family` arrived (or the timeout), then returns them all.
+    /// Waits until at least `count` messages of `family` arrived, then returns them all.
     public func waitForMessages(family: FamilyID, count: Int, timeout: Duration = .seconds(5)) async throws -> [Message] {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        try await eventuallyValue("\(count) messages of \(family); got \(messages(family: family).count)", timeout: timeout, poll: .milliseconds(5)) {
             let found = messages(family: family)
-            if found.count >= count { return found }
-            try await Task.sleep(for: .milliseconds(5))
+            return found.count >= count ? found : nil
         }
-        return messages(family: family)
     }
 
     /// Decoded payloads of `family`, in arrival order.

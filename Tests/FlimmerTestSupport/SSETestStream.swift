@@ -53,8 +53,7 @@ public final class SSETestStream: Sendable {
 
     /// The next dispatched event after those already returned by `nextEvent`.
     public func nextEvent(timeout: Duration = .seconds(5)) async throws -> SSEEvent {
-        let deadline = ContinuousClock.now + timeout
-        while true {
+        try await eventuallyValue("an event within \(timeout); read so far:\n\(rawText)", timeout: timeout, poll: .milliseconds(2)) {
             let found = state.withLockedValue { state -> SSEEvent? in
                 let events = state.items.compactMap(\.event)
                 return cursor.withLockedValue { index in
@@ -63,20 +62,14 @@ public final class SSETestStream: Sendable {
                     return events[index]
                 }
             }
-            if let found { return found }
-            if ended { throw TestFailure("the stream ended while waiting for an event; read so far:\n\(rawText)") }
-            if ContinuousClock.now >= deadline { throw TestFailure("no event within \(timeout); read so far:\n\(rawText)") }
-            try await Task.sleep(for: .milliseconds(2))
+            if found == nil, ended { throw TestFailure("the stream ended while waiting for an event; read so far:\n\(rawText)") }
+            return found
         }
     }
 
     /// Waits until `predicate` holds for what was read, or fails after `timeout`.
     public func waitUntil(timeout: Duration = .seconds(5), _ what: String, _ predicate: @Sendable (SSETestStream) -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !predicate(self) {
-            if ContinuousClock.now >= deadline { throw TestFailure("timed out waiting for \(what); read so far:\n\(rawText)") }
-            try await Task.sleep(for: .milliseconds(2))
-        }
+        try await eventually("\(what); read so far:\n\(rawText)", timeout: timeout, poll: .milliseconds(2)) { predicate(self) }
     }
 
     /// Stops reading and closes the connection.

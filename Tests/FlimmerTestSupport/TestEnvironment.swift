@@ -24,12 +24,26 @@ public enum TestEnvironment {
     /// The gateway's restricted ACL user on the test Redis (`FLIMMER_TEST_GATEWAY_REDIS_URL`,
     /// set by scripts/test from redis/users.acl).
     public static func gatewayRedisConfiguration() throws -> RedisConfiguration {
-        guard let url = ProcessInfo.processInfo.environment["FLIMMER_TEST_GATEWAY_REDIS_URL"], !url.isEmpty else {
-            throw TestFailure("FLIMMER_TEST_GATEWAY_REDIS_URL is not set: run the tests with scripts/test, which loads redis/users.acl")
-        }
-        var configuration = try RedisConfiguration(url: url)
+        var configuration = try RedisConfiguration(url: try gatewayRedisURL())
         configuration.commandTimeout = .seconds(3)
         return configuration
+    }
+
+    public static func gatewayRedisURL() throws -> String {
+        try aclUserURL("FLIMMER_TEST_GATEWAY_REDIS_URL")
+    }
+
+    /// The read-only operator user of redis/users.acl on the test Redis, as a URL
+    /// (`FLIMMER_TEST_OPERATOR_REDIS_URL`, set by scripts/test), for the tools meant to work with it.
+    public static func operatorRedisURL() throws -> String {
+        try aclUserURL("FLIMMER_TEST_OPERATOR_REDIS_URL")
+    }
+
+    private static func aclUserURL(_ variable: String) throws -> String {
+        guard let url = ProcessInfo.processInfo.environment[variable], !url.isEmpty else {
+            throw TestFailure("\(variable) is not set: run the tests with scripts/test, which loads redis/users.acl")
+        }
+        return url
     }
 
     public static func redisConfiguration() throws -> RedisConfiguration {
@@ -48,11 +62,6 @@ public enum TestEnvironment {
         logger.logLevel = ProcessInfo.processInfo.environment["FLIMMER_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         return logger
     }()
-
-    /// A client of the test Redis for setting up and inspecting state.
-    public static func makeRedisClient() throws -> RedisClient {
-        RedisClient(configuration: try redisConfiguration(), logger: logger)
-    }
 }
 
 extension UInt64 {

@@ -10,7 +10,7 @@ import Server
 import ServiceLifecycle
 
 /// A live gateway on a free port, against the test Redis, for the length of one closure.
-public struct TestServer: Sendable {
+public struct TestServer: TestGateway {
     public let server: FlimmerSyncServer
     public let port: Int
     let group: ServiceGroup
@@ -63,51 +63,21 @@ public struct TestServer: Sendable {
     /// client's next request surely finds no gateway (a fixed sleep does not, on a busy machine).
     public func shutDownListener(timeout: Duration = .seconds(10)) async throws {
         await beginShutdown()
-        let deadline = ContinuousClock.now + timeout
-        while (try? RawConnection(port: port)) != nil {
-            if ContinuousClock.now >= deadline { throw TestFailure("the gateway still accepts connections") }
-            try await Task.sleep(for: .milliseconds(20))
+        try await eventually("the gateway to stop accepting connections", timeout: timeout, poll: .milliseconds(20)) {
+            (try? RawConnection(port: port)) == nil
         }
     }
 
     /// Waits until the gateway's Redis subscription is confirmed.
     public func waitUntilSubscribed(timeout: Duration = .seconds(10)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !server.subscriber.isSubscribed {
-            if ContinuousClock.now >= deadline { throw TestFailure("the gateway did not subscribe to Redis") }
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        try await eventually("the gateway to subscribe to Redis", timeout: timeout, poll: .milliseconds(5)) { server.subscriber.isSubscribed }
     }
 
-    /// A token signed with the test secret.
-    public func token(family: FamilyID, user: String, role: Role, ttl: TimeInterval = 600) async throws -> String {
-        try await server.tokens.issue(for: Principal(family: family, user: UserID(user)!, role: role), ttl: ttl)
-    }
-
-    /// A service token signed with the test secret: for `family`, or every family when nil.
-    public func serviceToken(family: FamilyID?, user: String = "billing", ttl: TimeInterval = 600) async throws -> String {
-        try await server.tokens.issueService(user: UserID(user)!, family: family, ttl: ttl)
-    }
-
-    /// Sends one request and reads the whole response.
-    public func request(
-        _ method: HTTPMethod, _ path: String, token: String? = nil, headers: [(String, String)] = [], body: String? = nil
-    ) async throws -> TestResponse {
-        try await request(method, path, token: token, headers: headers, bytes: body.map { Array($0.utf8) })
-    }
-
+    /// Sends one request over HTTP/1.1 to the port and reads the whole response.
     public func request(
         _ method: HTTPMethod, _ path: String, token: String? = nil, headers: [(String, String)] = [], bytes: [UInt8]?
     ) async throws -> TestResponse {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = method
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        if bytes != nil { request.headers.add(name: "Content-Type", value: "application/json") }
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let bytes { request.body = .bytes(ByteBuffer(bytes: bytes)) }
-        let response = try await TestHTTP.client.execute(request, timeout: .seconds(30))
-        let body = try await response.body.collect(upTo: 16 * 1024 * 1024)
-        return TestResponse(status: Int(response.status.code), headers: response.headers, body: Array(body.readableBytesView))
+        try await TestHTTP.request(method, baseURL + path, token: token, headers: headers, bytes: bytes)
     }
 
     /// Opens the event stream; returns once the response head has arrived.
@@ -121,17 +91,5 @@ public struct TestServer: Sendable {
         request.headers.add(name: "Accept", value: "text/event-stream")
         let response = try await TestHTTP.client.execute(request, timeout: .seconds(600))
         return SSETestStream(response: response)
-    }
-
-    /// Uploads as `child` and returns the created item's id and version.
-    @discardableResult
-    public func upload(token: String, title: String = "A video") async throws -> (id: String, version: Int) {
-        let response = try await request(.POST, "/api/content/upload", token: token, body: #"{"title":"\#(title)"}"#)
-        guard response.status == 200 else { throw TestFailure("upload answered \(response.status): \(response.text)") }
-        let json = try response.json()
-        guard let item = json["item"] as? [String: Any], let id = item["id"] as? String, let version = json["version"] as? Int else {
-            throw TestFailure("upload answered an unexpected body: \(response.text)")
-        }
-        return (id, version)
     }
 }

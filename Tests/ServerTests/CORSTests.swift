@@ -8,7 +8,7 @@ struct CORSTests {
     static let allowed = "https://parents.flimmer.example"
 
     @Test func preflightFromAnAllowedOrigin() async throws {
-        try await TestServer.run(configure: { $0.corsAllowedOrigins = [Self.allowed] }) { server in
+        try await TestRouter.run(configure: { $0.corsAllowedOrigins = [Self.allowed] }) { server in
             let response = try await server.request(
                 .OPTIONS, "/api/content/upload",
                 headers: [("Origin", Self.allowed), ("Access-Control-Request-Method", "POST"), ("Access-Control-Request-Headers", "authorization, content-type")]
@@ -23,7 +23,7 @@ struct CORSTests {
     }
 
     @Test func preflightFromAnotherOriginIsRefused() async throws {
-        try await TestServer.run(configure: { $0.corsAllowedOrigins = [Self.allowed] }) { server in
+        try await TestRouter.run(configure: { $0.corsAllowedOrigins = [Self.allowed] }) { server in
             let response = try await server.request(
                 .OPTIONS, "/api/content/upload", headers: [("Origin", "https://evil.example"), ("Access-Control-Request-Method", "POST")]
             )
@@ -34,17 +34,16 @@ struct CORSTests {
     }
 
     @Test func responsesNameOnlyAnAllowedOrigin() async throws {
-        try await TestServer.run(configure: { $0.corsAllowedOrigins = [Self.allowed] }) { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let ok = try await server.request(.GET, "/api/content/queue", token: parent, headers: [("Origin", Self.allowed)])
+        try await TestRouter.run(redis: .test, configure: { $0.corsAllowedOrigins = [Self.allowed] }) { server in
+            let family = try await server.family()
+            let ok = try await server.request(.GET, "/api/content/queue", token: family.parent, headers: [("Origin", Self.allowed)])
             #expect(ok.status == 200)
             #expect(ok.headers.first(name: "access-control-allow-origin") == Self.allowed)
             #expect(ok.headers.first(name: "access-control-expose-headers")?.contains("ETag") == true)
             let error = try await server.request(.GET, "/api/content/queue", headers: [("Origin", Self.allowed)])
             #expect(error.status == 401)
             #expect(error.headers.first(name: "access-control-allow-origin") == Self.allowed)
-            let foreign = try await server.request(.GET, "/api/content/queue", token: parent, headers: [("Origin", "https://evil.example")])
+            let foreign = try await server.request(.GET, "/api/content/queue", token: family.parent, headers: [("Origin", "https://evil.example")])
             #expect(foreign.headers.first(name: "access-control-allow-origin") == nil)
             for response in [ok, error, foreign] {
                 #expect(response.headers.first(name: "access-control-allow-credentials") == nil)
@@ -53,7 +52,7 @@ struct CORSTests {
     }
 
     @Test func withoutConfiguredOriginsThereAreNoCORSHeaders() async throws {
-        try await TestServer.run { server in
+        try await TestRouter.run { server in
             let response = try await server.request(.GET, "/health/live", headers: [("Origin", Self.allowed)])
             #expect(response.status == 200)
             #expect(response.headers.first(name: "access-control-allow-origin") == nil)

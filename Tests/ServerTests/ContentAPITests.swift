@@ -5,14 +5,13 @@ import RedisClient
 import Server
 import Testing
 
-@Suite("Content API through a live server")
+@Suite("Content API")
 struct ContentAPITests {
     @Test func uploadReturnsThePendingItemAndTheNewVersion() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let child = try await server.token(family: family, user: "kid", role: .child)
+            let family = try await server.family()
             let body = #"{"title":"  Lego castle  ","description":"line one\nline two","durationSeconds":93.5,"videoUrl":"https://cdn.example/v/1.mp4"}"#
-            let response = try await server.request(.POST, "/api/content/upload", token: child, body: body)
+            let response = try await server.request(.POST, "/api/content/upload", token: family.child, body: body)
             #expect(response.status == 200)
             let json = try response.json()
             #expect(json["version"] as? Int == 1)
@@ -22,43 +21,40 @@ struct ContentAPITests {
             #expect(item["durationSeconds"] as? Double == 93.5)
             #expect(item["videoUrl"] as? String == "https://cdn.example/v/1.mp4")
             #expect(item["status"] as? String == "pending")
-            #expect(item["family"] as? String == family.rawValue)
+            #expect(item["family"] as? String == family.id.rawValue)
             #expect(item["childId"] as? String == "kid")
             #expect(item["decidedAt"] is NSNull)
         }
     }
 
     @Test func theFamilyComesFromTheTokenNeverFromTheBody() async throws {
-        try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
+        try await TestRouter.run(redis: .test) { server in
+            let family = try await server.family()
             let other = TestEnvironment.uniqueFamily()
-            let child = try await server.token(family: family, user: "kid", role: .child)
-            let response = try await server.request(.POST, "/api/content/upload", token: child, body: #"{"title":"x","family":"\#(other.rawValue)"}"#)
+            let response = try await server.request(.POST, "/api/content/upload", token: family.child, body: #"{"title":"x","family":"\#(other.rawValue)"}"#)
             // Unknown fields are refused outright, so a smuggled family never reaches the store.
             #expect(response.status == 400)
             #expect(response.errorCode == "unknown_field")
-            let redis = try TestEnvironment.makeRedisClient()
-            #expect(try await RedisSnapshot.take(redis, family: other).entries.isEmpty)
-            await redis.shutdown()
+            try await withTestRedis { redis throws in
+                #expect(try await RedisSnapshot.take(redis, family: other).entries.isEmpty)
+            }
         }
     }
 
     @Test func queueETagAnswers304WhenUnchanged() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
-            try await server.upload(token: child)
-            let first = try await server.request(.GET, "/api/content/queue", token: parent)
+            let family = try await server.family()
+            try await server.upload(token: family.child)
+            let first = try await server.request(.GET, "/api/content/queue", token: family.parent)
             let etag = try #require(first.headers.first(name: "etag"))
-            let unchanged = try await server.request(.GET, "/api/content/queue", token: parent, headers: [("If-None-Match", etag)])
+            let unchanged = try await server.request(.GET, "/api/content/queue", token: family.parent, headers: [("If-None-Match", etag)])
             #expect(unchanged.status == 304)
             #expect(unchanged.body.isEmpty)
             #expect(unchanged.headers.first(name: "etag") == etag)
-            let weakList = try await server.request(.GET, "/api/content/queue", token: parent, headers: [("If-None-Match", "\"other\", W/\(etag)")])
+            let weakList = try await server.request(.GET, "/api/content/queue", token: family.parent, headers: [("If-None-Match", "\"other\", W/\(etag)")])
             #expect(weakList.status == 304)
-            try await server.upload(token: child)
-            let changed = try await server.request(.GET, "/api/content/queue", token: parent, headers: [("If-None-Match", etag)])
+            try await server.upload(token: family.child)
+            let changed = try await server.request(.GET, "/api/content/queue", token: family.parent, headers: [("If-None-Match", etag)])
             #expect(changed.status == 200)
             #expect(changed.headers.first(name: "etag") != etag)
             #expect((try changed.json()["items"] as? [Any])?.count == 2)
@@ -67,16 +63,14 @@ struct ContentAPITests {
 
     @Test func aChildSeesItsOwnItemsNewestFirstWithStatusesAndETag() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
-            let sibling = try await server.token(family: family, user: "sis", role: .child)
-            let first = try await server.upload(token: child, title: "first")
-            let second = try await server.upload(token: child, title: "second")
+            let family = try await server.family()
+            let sibling = try await family.token(user: "sis", role: .child)
+            let first = try await server.upload(token: family.child, title: "first")
+            let second = try await server.upload(token: family.child, title: "second")
             _ = try await server.upload(token: sibling, title: "not yours")
-            #expect(try await server.request(.POST, "/api/content/\(first.id)/reject", token: parent, body: #"{"reason":"too long"}"#).status == 200)
+            #expect(try await server.request(.POST, "/api/content/\(first.id)/reject", token: family.parent, body: #"{"reason":"too long"}"#).status == 200)
 
-            let mine = try await server.request(.GET, "/api/content/mine", token: child)
+            let mine = try await server.request(.GET, "/api/content/mine", token: family.child)
             #expect(mine.status == 200, "\(mine.text)")
             let json = try mine.json()
             let items = try #require(json["items"] as? [[String: Any]])
@@ -88,16 +82,16 @@ struct ContentAPITests {
             let etag = try #require(mine.headers.first(name: "etag"))
             #expect(etag == "\"\(try #require(json["epoch"] as? String))-4\"")
 
-            let limited = try await server.request(.GET, "/api/content/mine?limit=1", token: child)
+            let limited = try await server.request(.GET, "/api/content/mine?limit=1", token: family.child)
             #expect((try limited.json()["items"] as? [[String: Any]])?.map { $0["id"] as? String } == [second.id])
             #expect(try limited.json()["total"] as? Int == 2)
 
-            let unchanged = try await server.request(.GET, "/api/content/mine", token: child, headers: [("If-None-Match", etag)])
+            let unchanged = try await server.request(.GET, "/api/content/mine", token: family.child, headers: [("If-None-Match", etag)])
             #expect(unchanged.status == 304)
             #expect(unchanged.body.isEmpty)
             // A decision on the child's item is a family mutation, so the tag moves and the new status shows.
-            #expect(try await server.request(.POST, "/api/content/\(second.id)/approve", token: parent).status == 200)
-            let changed = try await server.request(.GET, "/api/content/mine", token: child, headers: [("If-None-Match", etag)])
+            #expect(try await server.request(.POST, "/api/content/\(second.id)/approve", token: family.parent).status == 200)
+            let changed = try await server.request(.GET, "/api/content/mine", token: family.child, headers: [("If-None-Match", etag)])
             #expect(changed.status == 200)
             #expect((try changed.json()["items"] as? [[String: Any]])?.first?["status"] as? String == "approved")
 
@@ -108,12 +102,10 @@ struct ContentAPITests {
 
     @Test func itemIsVisibleToItsFamilysParentAndToTheChildWhoUploadedIt() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
-            let sibling = try await server.token(family: family, user: "sister", role: .child)
-            let upload = try await server.upload(token: child, title: "mine")
-            for token in [parent, child] {
+            let family = try await server.family()
+            let sibling = try await family.token(user: "sister", role: .child)
+            let upload = try await server.upload(token: family.child, title: "mine")
+            for token in [family.parent, family.child] {
                 let response = try await server.request(.GET, "/api/content/\(upload.id)", token: token)
                 #expect(response.status == 200)
                 #expect((try response.json()["item"] as? [String: Any])?["title"] as? String == "mine")
@@ -126,50 +118,46 @@ struct ContentAPITests {
 
     @Test func anotherFamilysItemAnswers404ForEveryRoute() async throws {
         try await TestServer.run { server in
-            let familyA = TestEnvironment.uniqueFamily()
-            let familyB = TestEnvironment.uniqueFamily()
-            let childA = try await server.token(family: familyA, user: "kid", role: .child)
-            let parentB = try await server.token(family: familyB, user: "dad", role: .parent)
-            let childB = try await server.token(family: familyB, user: "kid", role: .child)
-            let upload = try await server.upload(token: childA)
-            let redis = try TestEnvironment.makeRedisClient()
-            let before = try await RedisSnapshot.take(redis, family: familyA)
-            let attempts: [(String, String, String)] = [
-                ("GET", "/api/content/\(upload.id)", parentB),
-                ("GET", "/api/content/\(upload.id)", childB),
-                ("POST", "/api/content/\(upload.id)/approve", parentB),
-                ("POST", "/api/content/\(upload.id)/reject", parentB),
-            ]
-            for (method, path, token) in attempts {
-                let response = try await server.request(method == "GET" ? .GET : .POST, path, token: token)
-                #expect(response.status == 404, "\(method) \(path)")
-                #expect(response.errorCode == "not_found")
+            let familyA = try await server.family()
+            let familyB = try await server.family()
+            let (parentB, childB) = (familyB.parent, familyB.child)
+            let upload = try await server.upload(token: familyA.child)
+            try await withTestRedis { redis in
+                let before = try await RedisSnapshot.take(redis, family: familyA.id)
+                let attempts: [(String, String, String)] = [
+                    ("GET", "/api/content/\(upload.id)", parentB),
+                    ("GET", "/api/content/\(upload.id)", childB),
+                    ("POST", "/api/content/\(upload.id)/approve", parentB),
+                    ("POST", "/api/content/\(upload.id)/reject", parentB),
+                ]
+                for (method, path, token) in attempts {
+                    let response = try await server.request(method == "GET" ? .GET : .POST, path, token: token)
+                    #expect(response.status == 404, "\(method) \(path)")
+                    #expect(response.errorCode == "not_found")
+                }
+                let queueB = try await server.request(.GET, "/api/content/queue", token: parentB)
+                #expect((try queueB.json()["items"] as? [Any])?.isEmpty == true)
+                #expect(try await RedisSnapshot.take(redis, family: familyA.id) == before)
             }
-            let queueB = try await server.request(.GET, "/api/content/queue", token: parentB)
-            #expect((try queueB.json()["items"] as? [Any])?.isEmpty == true)
-            #expect(try await RedisSnapshot.take(redis, family: familyA) == before)
-            await redis.shutdown()
         }
     }
 
     @Test func ofTwentyConcurrentApprovalsExactlyOneSucceeds() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
-            let upload = try await server.upload(token: child)
+            let family = try await server.family()
+            let upload = try await server.upload(token: family.child)
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for index in 0..<20 {
                     group.addTask {
                         let action = index.isMultiple(of: 2) ? "approve" : "reject"
-                        return try await server.request(.POST, "/api/content/\(upload.id)/\(action)", token: parent).status
+                        return try await server.request(.POST, "/api/content/\(upload.id)/\(action)", token: family.parent).status
                     }
                 }
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
             }
             #expect(statuses.filter { $0 == 200 }.count == 1)
             #expect(statuses.filter { $0 == 409 }.count == 19)
-            let queue = try await server.request(.GET, "/api/content/queue", token: parent)
+            let queue = try await server.request(.GET, "/api/content/queue", token: family.parent)
             #expect(try queue.json()["version"] as? Int == 2)
         }
     }

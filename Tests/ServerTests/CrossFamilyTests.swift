@@ -8,26 +8,12 @@ import Testing
 /// one family ever reaches the other.
 @Suite("Cross-family isolation under load")
 struct CrossFamilyTests {
-    struct Family: Sendable {
-        let id: FamilyID
-        let parent: String
-        let child: String
-    }
-
     @Test func nothingOfOneFamilyReachesTheOther() async throws {
         try await TestServer.run { server in
-            var families: [Family] = []
-            for _ in 0..<2 {
-                let id = TestEnvironment.uniqueFamily()
-                families.append(Family(
-                    id: id,
-                    parent: try await server.token(family: id, user: "parent", role: .parent),
-                    child: try await server.token(family: id, user: "child", role: .child)
-                ))
-            }
-            let (a, b) = (families[0], families[1])
+            let a = try await server.family()
+            let b = try await server.family()
             // Streams for every role of both families, on the header and on the query parameter.
-            let streams: [(Family, SSETestStream)] = [
+            let streams: [(TestFamily, SSETestStream)] = [
                 (a, try await server.openStream(token: a.parent)),
                 (a, try await server.openStream(token: nil, query: "?access_token=\(a.child)")),
                 (b, try await server.openStream(token: b.parent)),

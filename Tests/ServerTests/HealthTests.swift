@@ -21,19 +21,17 @@ struct HealthTests {
     /// route with 503 `redis_unavailable` quickly instead of hanging.
     @Test func unreachableRedisGives503Fast() async throws {
         try await TestServer.run(configure: { $0.redis.port = 1 }, waitForSubscription: false) { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
+            let family = try await server.family()
             #expect(try await server.request(.GET, "/health/live").status == 200)
             let ready = try await server.request(.GET, "/health/ready")
             #expect(ready.status == 503)
             #expect(ready.errorCode == "not_ready")
             let calls: [(String, String, String?)] = [
-                ("POST", "/api/content/upload", child),
-                ("GET", "/api/content/queue", parent),
-                ("GET", "/api/content/0123456789abcdef0123456789abcdef", parent),
-                ("POST", "/api/content/0123456789abcdef0123456789abcdef/approve", parent),
-                ("GET", "/api/events", parent),
+                ("POST", "/api/content/upload", family.child),
+                ("GET", "/api/content/queue", family.parent),
+                ("GET", "/api/content/0123456789abcdef0123456789abcdef", family.parent),
+                ("POST", "/api/content/0123456789abcdef0123456789abcdef/approve", family.parent),
+                ("GET", "/api/events", family.parent),
             ]
             for (method, path, token) in calls {
                 let start = ContinuousClock.now
@@ -56,7 +54,7 @@ struct OpenAPITests {
     /// router lacks, apart from the web page's files. So there is no undocumented route,
     /// and in particular no demo or token-minting endpoint: tokens come from `flimmer-sync token`.
     @Test func theDocumentNamesExactlyTheRoutesServed() async throws {
-        try await TestServer.run { server in
+        try await TestRouter.run { server in
             let response = try await server.request(.GET, "/openapi.json")
             #expect(response.status == 200)
             let document = try response.json()
@@ -81,7 +79,7 @@ struct WebPageTests {
     /// The dashboard's files and the JavaScript client are served with their types and a CSP
     /// that allows this origin only; the page imports the client from the path it is served at.
     @Test func theDashboardAndItsClientAreServed() async throws {
-        try await TestServer.run { server in
+        try await TestRouter.run { server in
             let files = [
                 ("/", "text/html"), ("/app.js", "text/javascript"), ("/app.css", "text/css"),
                 ("/client/flimmer-sync.js", "text/javascript"),
@@ -103,7 +101,7 @@ struct WebPageTests {
 @Suite("Methods")
 struct MethodTests {
     @Test func aKnownPathWithAnotherMethodAnswers405WithAllow() async throws {
-        try await TestServer.run { server in
+        try await TestRouter.run { server in
             let cases: [(HTTPMethod, String, String)] = [
                 (.DELETE, "/api/content/queue", "GET"),
                 (.POST, "/api/content/mine", "GET"),

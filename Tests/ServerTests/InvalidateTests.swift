@@ -9,12 +9,12 @@ import Testing
 struct InvalidateTests {
     @Test func aServiceInvalidatesAKeyAndTheFamilysStreamsGetIt() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let other = TestEnvironment.uniqueFamily()
+            let family = try await server.family()
+            let other = try await server.family()
             let service = try await server.serviceToken(family: nil)
-            let stream = try await server.openStream(token: try await server.token(family: family, user: "mom", role: .parent))
+            let stream = try await server.openStream(token: family.parent)
             defer { stream.close() }
-            let otherStream = try await server.openStream(token: try await server.token(family: other, user: "mom", role: .parent))
+            let otherStream = try await server.openStream(token: other.parent)
             defer { otherStream.close() }
             try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
             let recorder = try await PublishRecorder.start()
@@ -27,12 +27,12 @@ struct InvalidateTests {
             #expect(try second.json()["version"] as? Int == 2)
 
             // The version and the event come from one MULTI/EXEC: what was published is what is stored.
-            let payloads = try await recorder.waitForMessages(family: family, count: 2).map { try JSONDecoder().decode(InvalidationPayload.self, from: Data($0.payload.utf8)) }
+            let payloads = try await recorder.waitForMessages(family: family.id, count: 2).map { try JSONDecoder().decode(InvalidationPayload.self, from: Data($0.payload.utf8)) }
             #expect(payloads.map(\.version) == [1, 2])
             #expect(payloads.allSatisfy { $0.key == "profile" })
-            let redis = try TestEnvironment.makeRedisClient()
-            #expect(try await redis.send(RedisCommand("GET", "profile:{\(family)}:version")).string == "2")
-            await redis.shutdown()
+            try await withTestRedis { redis throws in
+                #expect(try await redis.send(RedisCommand("GET", "profile:{\(family)}:version")).string == "2")
+            }
 
             try await stream.waitUntil("two profile events") { $0.events.filter { $0.data.contains(#""key":"profile""#) }.count == 2 }
             let event = stream.events.first { $0.data.contains(#""key":"profile""#) }
@@ -45,20 +45,18 @@ struct InvalidateTests {
 
     @Test func aStreamGetsOnlyTheKeysItAskedFor() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
-            let profileOnly = try await server.openStream(token: parent, query: "?keys=profile")
+            let family = try await server.family()
+            let profileOnly = try await server.openStream(token: family.parent, query: "?keys=profile")
             defer { profileOnly.close() }
-            let queueOnly = try await server.openStream(token: parent, query: "?keys=contentQueue")
+            let queueOnly = try await server.openStream(token: family.parent, query: "?keys=contentQueue")
             defer { queueOnly.close() }
-            let everything = try await server.openStream(token: parent)
+            let everything = try await server.openStream(token: family.parent)
             defer { everything.close() }
             for stream in [profileOnly, queueOnly, everything] {
                 try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
             }
-            try await server.upload(token: child)
-            let service = try await server.serviceToken(family: family)
+            try await server.upload(token: family.child)
+            let service = try await family.serviceToken()
             #expect(try await server.request(.POST, "/api/invalidate", token: service, body: #"{"family":"\#(family)","key":"profile"}"#).status == 200)
 
             try await everything.waitUntil("both events") { $0.events.count == 2 }
@@ -86,38 +84,33 @@ struct InvalidateTests {
         (#"{"family":"F","key":"profile","extra":1}"#, "extra"),
     ])
     func badBodiesAre400AndChangeNothing(template: String, field: String) async throws {
-        try await TestServer.run { server in
+        try await TestRouter.run(redis: .test) { router in
             let family = TestEnvironment.uniqueFamily()
             let body = template.replacingOccurrences(of: #""family":"F""#, with: #""family":"\#(family)""#)
-            let redis = try TestEnvironment.makeRedisClient()
-            let recorder = try await PublishRecorder.start()
-            defer { recorder.stop() }
-            let before = try await RedisSnapshot.take(redis, family: family)
-            let response = try await server.request(.POST, "/api/invalidate", token: try await server.serviceToken(family: nil), body: body)
+            let service = try await router.serviceToken(family: nil)
+            let response = try await expectingNoChange(to: family) {
+                try await router.request(.POST, "/api/invalidate", token: service, body: body)
+            }
             #expect(response.status == 400, "\(response.text)")
             let error = try response.json()["error"] as? [String: Any]
             #expect(error?["field"] as? String == field, "\(response.text)")
-            #expect(try await RedisSnapshot.take(redis, family: family) == before)
-            try await recorder.barrier()
-            #expect(recorder.messages(family: family).isEmpty)
-            await redis.shutdown()
         }
     }
 
     @Test func onlyServiceTokensForTheFamilyMayInvalidate() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
+            let family = try await server.family()
             let other = TestEnvironment.uniqueFamily()
             let body = #"{"family":"\#(family)","key":"profile"}"#
             #expect(try await server.request(.POST, "/api/invalidate", body: body).status == 401)
             for role in [Role.parent, .child] {
-                let response = try await server.request(.POST, "/api/invalidate", token: try await server.token(family: family, user: "u", role: role), body: body)
+                let response = try await server.request(.POST, "/api/invalidate", token: try await family.token(user: "u", role: role), body: body)
                 #expect(response.status == 403)
                 #expect(response.errorCode == "forbidden")
             }
             let scopedElsewhere = try await server.serviceToken(family: other)
             #expect(try await server.request(.POST, "/api/invalidate", token: scopedElsewhere, body: body).status == 403)
-            let scoped = try await server.serviceToken(family: family)
+            let scoped = try await family.serviceToken()
             #expect(try await server.request(.POST, "/api/invalidate", token: scoped, body: body).status == 200)
             // A service token opens nothing else.
             let service = try await server.serviceToken(family: nil)
@@ -129,7 +122,7 @@ struct InvalidateTests {
     @Test(arguments: ["", "profile,,x", "pro:file", "1abc"])
     func aStreamWithBadKeysIs400(keys: String) async throws {
         try await TestServer.run { server in
-            let parent = try await server.token(family: TestEnvironment.uniqueFamily(), user: "mom", role: .parent)
+            let parent = try await server.family().parent
             let response = try await server.request(.GET, "/api/events?keys=\(keys)", token: parent)
             #expect(response.status == 400)
             let error = try response.json()["error"] as? [String: Any]

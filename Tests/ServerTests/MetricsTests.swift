@@ -17,17 +17,15 @@ struct MetricsTests {
 
     @Test func aLiveServerReportsItsStreamsEventsDeliveriesLagAndRequests() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
-            let stream = try await server.openStream(token: parent)
+            let family = try await server.family()
+            let stream = try await server.openStream(token: family.parent)
             defer { stream.close() }
             try await stream.waitUntil("the opening frames") { $0.lastEventID != nil }
-            let upload = try await server.upload(token: child)
+            let upload = try await server.upload(token: family.child)
             let event = try await stream.nextEvent()
             #expect(event.id?.hasSuffix("-\(upload.version)") == true)
-            #expect(try await server.request(.GET, "/api/content/\(upload.id)", token: parent).status == 200)
-            #expect(try await server.request(.GET, "/api/content/nope", token: parent).status == 404)
+            #expect(try await server.request(.GET, "/api/content/\(upload.id)", token: family.parent).status == 200)
+            #expect(try await server.request(.GET, "/api/content/nope", token: family.parent).status == 404)
 
             let response = try await server.request(.GET, "/metrics")
             #expect(response.status == 200)
@@ -62,19 +60,15 @@ struct MetricsTests {
 
             // The stream leaves: the gauge follows.
             stream.close()
-            let deadline = ContinuousClock.now + .seconds(5)
-            var open = Self.value(of: "flimmer_streams_open", in: try await server.request(.GET, "/metrics").text)
-            while open != 0, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(20))
-                open = Self.value(of: "flimmer_streams_open", in: try await server.request(.GET, "/metrics").text)
+            try await eventually("flimmer_streams_open to be 0", poll: .milliseconds(20)) {
+                Self.value(of: "flimmer_streams_open", in: try await server.request(.GET, "/metrics").text) == 0
             }
-            #expect(open == 0)
         }
     }
 
     @Test func withAMetricsTokenMetricsNeedsIt() async throws {
         let token = "metrics-token-0123456789"
-        try await TestServer.run(configure: { $0.metricsToken = token }) { server in
+        try await TestRouter.run(configure: { $0.metricsToken = token }) { server in
             let anonymous = try await server.request(.GET, "/metrics")
             #expect(anonymous.status == 401)
             #expect(anonymous.errorCode == "unauthorized")
@@ -86,8 +80,8 @@ struct MetricsTests {
     }
 
     @Test func twoServersInOneProcessCountApart() async throws {
-        try await TestServer.run { first in
-            try await TestServer.run { second in
+        try await TestRouter.run { first in
+            try await TestRouter.run { second in
                 _ = try await first.request(.GET, "/health/live")
                 _ = try await first.request(.GET, "/health/live")
                 _ = try await second.request(.GET, "/health/live")

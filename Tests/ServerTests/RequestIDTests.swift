@@ -11,7 +11,7 @@ struct RequestIDTests {
     }
 
     @Test func everyResponseCarriesAnIdAndASaneClientIdIsEchoed() async throws {
-        try await TestServer.run { server in
+        try await TestRouter.run { server in
             let first = try await server.request(.GET, "/health/live")
             let second = try await server.request(.GET, "/health/live")
             let firstID = first.headers.first(name: "x-request-id")
@@ -39,7 +39,7 @@ struct RequestIDTests {
     }
 
     @Test func errorResponsesCarryTheIdToo() async throws {
-        try await TestServer.run { server in
+        try await TestRouter.run { server in
             let unauthorized = try await server.request(.POST, "/api/content/upload", headers: [("X-Request-Id", "err-401")], body: "{}")
             #expect(unauthorized.status == 401)
             #expect(unauthorized.headers.first(name: "x-request-id") == "err-401")
@@ -49,7 +49,12 @@ struct RequestIDTests {
             let notAllowed = try await server.request(.DELETE, "/api/events", headers: [("X-Request-Id", "err-405")])
             #expect(notAllowed.status == 405)
             #expect(notAllowed.headers.first(name: "x-request-id") == "err-405")
-            // A stream that fails to open is answered by Hummingbird, with an id.
+        }
+    }
+
+    /// A stream that fails to open on the connection's fast path is answered by Hummingbird, with an id.
+    @Test func aRefusedStreamCarriesTheId() async throws {
+        try await TestServer.run { server in
             let refused = try await server.request(.GET, "/api/events", headers: [("X-Request-Id", "stream-401")])
             #expect(refused.status == 401)
             #expect(refused.headers.first(name: "x-request-id") == "stream-401")
@@ -58,13 +63,12 @@ struct RequestIDTests {
 
     @Test func anEventStreamOnTheFastPathEchoesTheId() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let stream = try await server.openStream(token: parent, headers: [("X-Request-Id", "stream-ok-1")])
+            let family = try await server.family()
+            let stream = try await server.openStream(token: family.parent, headers: [("X-Request-Id", "stream-ok-1")])
             defer { stream.close() }
             #expect(stream.status == 200)
             #expect(stream.headers.first(name: "x-request-id") == "stream-ok-1")
-            let other = try await server.openStream(token: parent, headers: [("X-Request-Id", "bad id")])
+            let other = try await server.openStream(token: family.parent, headers: [("X-Request-Id", "bad id")])
             defer { other.close() }
             #expect(other.status == 200)
             #expect(Self.isSane(other.headers.first(name: "x-request-id")))

@@ -10,33 +10,24 @@ import Testing
 /// port of its own. Serialized: they time failures and must not starve each other of CPU.
 @Suite("Redis outages, dead subscriptions, slow clients", .serialized)
 struct ResilienceTests {
-    static func waitFor(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try await !condition() {
-            if ContinuousClock.now >= deadline { throw TestFailure("timed out waiting for \(what)") }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
     @Test func apiFailsFastWhileRedisIsDownAndRecoversByItself() async throws {
         let redis = try RedisProcess(persistent: true)
         try await TestServer.run(configure: { $0.redis = redis.configuration }) { server in
-            let family = TestEnvironment.uniqueFamily()
-            let child = try await server.token(family: family, user: "kid", role: .child)
-            let before = try await server.upload(token: child)
+            let family = try await server.family()
+            let before = try await server.upload(token: family.child)
             redis.kill9()
             let start = ContinuousClock.now
-            let down = try await server.request(.POST, "/api/content/upload", token: child, body: #"{"title":"x"}"#)
+            let down = try await server.request(.POST, "/api/content/upload", token: family.child, body: #"{"title":"x"}"#)
             #expect(down.status == 503)
             #expect(down.errorCode == "redis_unavailable")
             #expect(ContinuousClock.now - start < .seconds(2))
-            try await Self.waitFor("readiness to turn false") { try await server.request(.GET, "/health/ready").status == 503 }
+            try await eventually("readiness to turn false", timeout: .seconds(10)) { try await server.request(.GET, "/health/ready").status == 503 }
             try redis.start()
             // The pooled connections died with the server; the first call after the restart
             // is retried once on a fresh connection, so it succeeds.
-            let after = try await server.upload(token: child)
+            let after = try await server.upload(token: family.child)
             #expect(after.version == before.version + 1)
-            try await Self.waitFor("readiness to come back") { try await server.request(.GET, "/health/ready").status == 200 }
+            try await eventually("readiness to come back", timeout: .seconds(10)) { try await server.request(.GET, "/health/ready").status == 200 }
         }
     }
 
@@ -44,12 +35,12 @@ struct ResilienceTests {
         let redis = try RedisProcess(persistent: false)
         var configuration = redis.configuration
         configuration.poolSize = 1
-        let client = RedisClient(configuration: configuration, logger: TestEnvironment.logger)
-        #expect(try await client.send(RedisCommand("PING")) == .simpleString("PONG"))
-        try redis.restart()
-        #expect(try await client.send(RedisCommand("PING")) == .simpleString("PONG"))
-        #expect(client.connectionsMade == 2)
-        await client.shutdown()
+        try await withTestRedis(configuration: configuration) { client in
+            #expect(try await client.send(RedisCommand("PING")) == .simpleString("PONG"))
+            try redis.restart()
+            #expect(try await client.send(RedisCommand("PING")) == .simpleString("PONG"))
+            #expect(client.connectionsMade == 2)
+        }
     }
 
     /// Events published while the gateway had no subscription are lost to pub/sub; after it
@@ -61,18 +52,17 @@ struct ResilienceTests {
             // A long first backoff leaves a window in which Redis is back but the gateway is not.
             $0.subscriber.initialBackoff = .seconds(2)
         }) { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
+            let family = try await server.family()
             // Puts a connection in the API pool, which the restart then breaks.
-            try await server.upload(token: child, title: "before")
-            let stream = try await server.openStream(token: parent)
+            try await server.upload(token: family.child, title: "before")
+            let stream = try await server.openStream(token: family.parent)
             defer { stream.close() }
             try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
             let subscriptions = server.server.subscriber.subscriptionCount
             try redis.restart()
-            let store = ContentQueueStore(redis: RedisClient(configuration: redis.configuration, logger: TestEnvironment.logger), logger: TestEnvironment.logger)
-            let missed = try await store.upload(family: family, child: UserID("kid")!, draft: ContentDraft(title: "while away"))
+            let missed = try await withTestStore(configuration: redis.configuration) { store, _ in
+                try await store.upload(family: family.id, child: UserID("kid")!, draft: ContentDraft(title: "while away"))
+            }
             #expect(server.server.subscriber.subscriptionCount == subscriptions)
             let event = try await stream.nextEvent(timeout: .seconds(10))
             #expect(event.event == "invalidate")
@@ -80,7 +70,7 @@ struct ResilienceTests {
             #expect(event.id == "\(missed.epoch)-\(missed.version)")
             #expect(server.server.subscriber.subscriptionCount == subscriptions + 1)
             // The pool finds its connection broken on the next use and replaces it.
-            try await server.upload(token: child, title: "after")
+            try await server.upload(token: family.child, title: "after")
             // As Prometheus scrapes it, over HTTP.
             let metrics = try await server.request(.GET, "/metrics").text
             #expect(MetricsTests.value(of: #"flimmer_redis_reconnects_total{connection="subscriber"}"#, in: metrics) == 1)
@@ -91,11 +81,9 @@ struct ResilienceTests {
     @Test func whenRedisLosesItsDataEveryStreamGetsReset() async throws {
         let redis = try RedisProcess(persistent: false)
         try await TestServer.run(configure: { $0.redis = redis.configuration }) { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
-            try await server.upload(token: child)
-            let streams = [try await server.openStream(token: parent), try await server.openStream(token: child)]
+            let family = try await server.family()
+            try await server.upload(token: family.child)
+            let streams = [try await server.openStream(token: family.parent), try await server.openStream(token: family.child)]
             defer { streams.forEach { $0.close() } }
             for stream in streams { try await stream.waitUntil("the opening id") { $0.lastEventID != nil } }
             let oldEpoch = try #require(streams[0].lastEventID?.split(separator: "-").first)
@@ -118,21 +106,19 @@ struct ResilienceTests {
             $0.subscriber.probeInterval = .milliseconds(200)
             $0.subscriber.probeTimeout = .milliseconds(600)
         }) { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
+            let family = try await server.family()
             redis.pause()
-            try await Self.waitFor("readiness to turn false") {
+            try await eventually("readiness to turn false", timeout: .seconds(10)) {
                 !server.server.subscriber.isSubscribed
             }
             #expect(server.server.subscriber.probesLost >= 1)
             #expect(try await server.request(.GET, "/health/ready").status == 503)
             redis.resume()
-            try await Self.waitFor("the subscription to come back") { server.server.subscriber.isSubscribed }
-            let stream = try await server.openStream(token: parent)
+            try await eventually("the subscription to come back", timeout: .seconds(10)) { server.server.subscriber.isSubscribed }
+            let stream = try await server.openStream(token: family.parent)
             defer { stream.close() }
             try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
-            let upload = try await server.upload(token: child)
+            let upload = try await server.upload(token: family.child)
             #expect(try await stream.nextEvent().data.contains(#""version":\#(upload.version)"#))
         }
     }
@@ -141,14 +127,13 @@ struct ResilienceTests {
     /// message) reaches streams at the next periodic re-check.
     @Test func thePeriodicRecheckCatchesAVersionThatWasNeverPublished() async throws {
         try await TestServer.run(configure: { $0.hub.recheckInterval = .milliseconds(200) }) { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let stream = try await server.openStream(token: parent)
+            let family = try await server.family()
+            let stream = try await server.openStream(token: family.parent)
             defer { stream.close() }
             try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
-            let redis = try TestEnvironment.makeRedisClient()
-            try await redis.send(RedisCommand("SET", ContentKeys(family: family).version, 7))
-            await redis.shutdown()
+            try await withTestRedis { redis in
+                try await redis.send(RedisCommand("SET", ContentKeys(family: family.id).version, 7))
+            }
             let event = try await stream.nextEvent()
             #expect(event.data.contains(#""version":7"#))
             #expect(event.data.contains(#""reason":"resync""#))
@@ -159,23 +144,22 @@ struct ResilienceTests {
     /// never grows the gateway's memory meanwhile; other streams of the family go on.
     @Test func aClientThatStopsReadingIsClosedAndOthersGoOn() async throws {
         try await TestServer.run(configure: { $0.hub.maxWriteStall = .milliseconds(400) }) { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let healthy = try await server.openStream(token: parent)
+            let family = try await server.family()
+            let healthy = try await server.openStream(token: family.parent)
             defer { healthy.close() }
             try await healthy.waitUntil("the opening id") { $0.lastEventID != nil }
             let baseline = server.server.hub.streamCount
-            let stalled = try RawConnection.stalledStream(port: server.port, token: parent)
-            try await Self.waitFor("the stalled stream to register") { server.server.hub.streamCount == baseline + 1 }
+            let stalled = try RawConnection.stalledStream(port: server.port, token: family.parent)
+            try await eventually("the stalled stream to register", timeout: .seconds(10)) { server.server.hub.streamCount == baseline + 1 }
             // Other publishers may add fields: 64 KiB of padding per event fills any socket buffer quickly.
             let padding = String(repeating: "x", count: 64 * 1024)
-            let redis = try TestEnvironment.makeRedisClient()
-            for version in 1...200 {
-                let payload = #"{"key":"contentQueue","family":"\#(family.rawValue)","version":\#(version),"pad":"\#(padding)"}"#
-                try await redis.send(RedisCommand("PUBLISH", "invalidate:contentQueue", payload))
+            try await withTestRedis { redis in
+                for version in 1...200 {
+                    let payload = #"{"key":"contentQueue","family":"\#(family.id.rawValue)","version":\#(version),"pad":"\#(padding)"}"#
+                    try await redis.send(RedisCommand("PUBLISH", "invalidate:contentQueue", payload))
+                }
             }
-            await redis.shutdown()
-            try await Self.waitFor("the stalled stream to be closed") { server.server.hub.streamCount == baseline }
+            try await eventually("the stalled stream to be closed", timeout: .seconds(10)) { server.server.hub.streamCount == baseline }
             #expect(server.server.hub.counters.slowClientCloses >= 1)
             let closed = MetricsTests.value(of: "flimmer_slow_client_closes_total", in: try await server.request(.GET, "/metrics").text)
             #expect((closed ?? 0) >= 1)
@@ -190,34 +174,31 @@ struct ResilienceTests {
     /// before Redis replies, so it survives SIGKILL of redis-server.
     @Test func acknowledgedUploadsSurviveKill9OfRedis() async throws {
         let redis = try RedisProcess(persistent: true)
-        let client = RedisClient(configuration: redis.configuration, logger: TestEnvironment.logger)
-        let store = ContentQueueStore(redis: client, logger: TestEnvironment.logger)
-        let family = TestEnvironment.uniqueFamily()
-        var ids: [String] = []
-        for index in 0..<50 {
-            ids.append(try await store.upload(family: family, child: UserID("kid")!, draft: ContentDraft(title: "v\(index)")).item.id)
+        try await withTestStore(configuration: redis.configuration) { store, _ in
+            let family = TestEnvironment.uniqueFamily()
+            var ids: [String] = []
+            for index in 0..<50 {
+                ids.append(try await store.upload(family: family, child: UserID("kid")!, draft: ContentDraft(title: "v\(index)")).item.id)
+            }
+            redis.kill9()
+            try redis.start()
+            let snapshot = try await store.queue(family: family)
+            #expect(snapshot.items.map(\.id) == ids)
+            #expect(snapshot.version == 50)
         }
-        redis.kill9()
-        try redis.start()
-        let snapshot = try await store.queue(family: family)
-        #expect(snapshot.items.map(\.id) == ids)
-        #expect(snapshot.version == 50)
-        await client.shutdown()
     }
 
     /// A client that reconnects to another gateway with its Last-Event-ID is caught up there.
     @Test func reconnectingToAnotherGatewayCatchesUp() async throws {
         try await TestServer.run { gatewayA in
             try await TestServer.run { gatewayB in
-                let family = TestEnvironment.uniqueFamily()
-                let parent = try await gatewayA.token(family: family, user: "mom", role: .parent)
-                let child = try await gatewayA.token(family: family, user: "kid", role: .child)
-                let first = try await gatewayA.openStream(token: parent)
+                let family = try await gatewayA.family()
+                let first = try await gatewayA.openStream(token: family.parent)
                 try await first.waitUntil("the opening id") { $0.lastEventID != nil }
                 let seen = try #require(first.lastEventID)
                 first.close()
-                let missed = try await gatewayA.upload(token: child)
-                let second = try await gatewayB.openStream(token: parent, lastEventID: seen)
+                let missed = try await gatewayA.upload(token: family.child)
+                let second = try await gatewayB.openStream(token: family.parent, lastEventID: seen)
                 defer { second.close() }
                 let event = try await second.nextEvent()
                 #expect(event.data.contains(#""reason":"catchup""#))
@@ -248,8 +229,8 @@ struct GracefulShutdownTests {
             return try await upload.value
         }
         #expect(outcome.status == 200)
-        let client = RedisClient(configuration: redis.configuration, logger: TestEnvironment.logger)
-        #expect(try await client.send(RedisCommand("GET", ContentKeys(family: family).version)).int == 2)
-        await client.shutdown()
+        try await withTestRedis(configuration: redis.configuration) { client throws in
+            #expect(try await client.send(RedisCommand("GET", ContentKeys(family: family).version)).int == 2)
+        }
     }
 }

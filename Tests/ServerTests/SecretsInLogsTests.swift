@@ -15,19 +15,17 @@ struct SecretsInLogsTests {
         logger.logLevel = .debug
         let redis = try TestEnvironment.redisConfiguration()
         let tokens = try await TestServer.run(logger: logger) { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
-            let expired = try await server.token(family: family, user: "mom", role: .parent, ttl: -600)
-            try await server.upload(token: child)
+            let family = try await server.family()
+            let expired = try await family.token(user: "mom", role: .parent, ttl: -600)
+            try await server.upload(token: family.child)
             _ = try await server.request(.GET, "/api/content/queue", token: expired)
-            _ = try await server.request(.GET, "/api/content/queue", token: child)
-            _ = try await server.request(.GET, "/api/content/queue", token: parent + "x")
-            let stream = try await server.openStream(token: nil, query: "?access_token=\(parent)")
+            _ = try await server.request(.GET, "/api/content/queue", token: family.child)
+            _ = try await server.request(.GET, "/api/content/queue", token: family.parent + "x")
+            let stream = try await server.openStream(token: nil, query: "?access_token=\(family.parent)")
             try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
             stream.close()
             _ = try await server.request(.GET, "/api/events?access_token=\(expired)")
-            return [parent, child, expired]
+            return [family.parent, family.child, expired]
         }
         let lines = handler.entries.map { "\($0.message) \($0.metadata)" }
         #expect(!lines.isEmpty)

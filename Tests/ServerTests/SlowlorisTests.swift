@@ -29,18 +29,16 @@ struct SlowlorisTests {
     @Test func anOpenStreamOutlivesTheIdleTimeout() async throws {
         // Long enough that a loaded machine still gets the stream's request head in within it.
         try await TestServer.run(configure: { $0.idleTimeout = .seconds(1) }) { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let stream = try await server.openStream(token: parent)
+            let family = try await server.family()
+            let stream = try await server.openStream(token: family.parent)
             defer { stream.close() }
             try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
             try await Task.sleep(for: .milliseconds(2500))
             #expect(!stream.ended)
             // Straight into Redis: a new HTTP connection would itself race the short idle timeout.
-            let redis = try TestEnvironment.makeRedisClient()
-            let upload = try await ContentQueueStore(redis: redis, logger: TestEnvironment.logger)
-                .upload(family: family, child: UserID("kid")!, draft: ContentDraft(title: "after the timeout"))
-            await redis.shutdown()
+            let upload = try await withTestStore { store, _ in
+                try await store.upload(family: family.id, child: UserID("kid")!, draft: ContentDraft(title: "after the timeout"))
+            }
             #expect(try await stream.nextEvent().data.contains(#""version":\#(upload.version)"#))
         }
     }

@@ -23,11 +23,9 @@ struct StreamFastPathTests {
 
     @Test func aStreamOpenedByTheFirstRequestIsCloseDelimitedAndRelaysEvents() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
+            let family = try await server.family()
             let connection = try RawConnection(port: server.port)
-            #expect(connection.send(Self.streamRequest(token: parent)))
+            #expect(connection.send(Self.streamRequest(token: family.parent)))
             let opening = await connection.receive(until: "\n\n")
             #expect(opening.hasPrefix("HTTP/1.1 200 OK\r\n"))
             let head = opening.components(separatedBy: "\r\n\r\n").first?.lowercased() ?? ""
@@ -35,7 +33,7 @@ struct StreamFastPathTests {
             #expect(head.contains("connection: close"))
             #expect(!head.contains("transfer-encoding"))
             #expect(opening.components(separatedBy: "\r\n\r\n").dropFirst().first?.hasPrefix("retry: 2000\nid: ") == true)
-            let upload = try await server.upload(token: child, title: "Raw")
+            let upload = try await server.upload(token: family.child, title: "Raw")
             let text = await connection.receive(until: "contentId\":\"\(upload.id)")
             // No chunk sizes between the frames: the body is the event stream itself.
             #expect(text.contains("-\(upload.version)\nevent: invalidate\ndata: {"))
@@ -46,18 +44,16 @@ struct StreamFastPathTests {
 
     @Test func aStreamAfterAnotherRequestOnTheConnectionIsServedByHummingbirdChunked() async throws {
         try await TestServer.run { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
+            let family = try await server.family()
             let connection = try RawConnection(port: server.port)
             #expect(connection.send("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
             #expect(await connection.receive(until: "}").contains("HTTP/1.1 200"))
-            #expect(connection.send(Self.streamRequest(token: parent)))
+            #expect(connection.send(Self.streamRequest(token: family.parent)))
             let opening = await connection.receive(until: "retry: 2000")
             let secondHead = opening.components(separatedBy: "HTTP/1.1 ").last?.lowercased() ?? ""
             #expect(secondHead.hasPrefix("200 ok"))
             #expect(secondHead.contains("transfer-encoding: chunked"))
-            let upload = try await server.upload(token: child, title: "Chunked")
+            let upload = try await server.upload(token: family.child, title: "Chunked")
             #expect(await connection.receive(until: "contentId\":\"\(upload.id)").contains("event: invalidate"))
             #expect(server.server.hub.streamCount == 1)
         }
@@ -80,13 +76,12 @@ struct StreamFastPathTests {
 
     @Test func aStreamOverTheCapGets429FromTheFirstRequestToo() async throws {
         try await TestServer.run(configure: { $0.hub.maxStreamsPerUser = 1 }) { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let family = try await server.family()
             let first = try RawConnection(port: server.port)
-            #expect(first.send(Self.streamRequest(token: parent)))
+            #expect(first.send(Self.streamRequest(token: family.parent)))
             #expect(await first.receive(until: "id: ").contains("200 OK"))
             let second = try RawConnection(port: server.port)
-            #expect(second.send(Self.streamRequest(token: parent)))
+            #expect(second.send(Self.streamRequest(token: family.parent)))
             let refused = await second.receive(until: "}}")
             #expect(refused.hasPrefix("HTTP/1.1 429"))
             #expect(refused.lowercased().contains("retry-after: 5"))
@@ -97,15 +92,14 @@ struct StreamFastPathTests {
     @Test func aStreamFromAnAllowedOriginCarriesCORSHeadersAndAForeignOneDoesNot() async throws {
         let allowed = "https://app.example"
         try await TestServer.run(configure: { $0.corsAllowedOrigins = [allowed] }) { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
+            let family = try await server.family()
             let friendly = try RawConnection(port: server.port)
-            #expect(friendly.send(Self.streamRequest(token: parent, extra: "Origin: \(allowed)\r\n")))
+            #expect(friendly.send(Self.streamRequest(token: family.parent, extra: "Origin: \(allowed)\r\n")))
             let friendlyHead = await friendly.receive(until: "\r\n\r\n").lowercased()
             #expect(friendlyHead.contains("access-control-allow-origin: \(allowed)"))
             #expect(friendlyHead.contains("vary: origin"))
             let foreign = try RawConnection(port: server.port)
-            #expect(foreign.send(Self.streamRequest(token: parent, extra: "Origin: https://evil.example\r\n")))
+            #expect(foreign.send(Self.streamRequest(token: family.parent, extra: "Origin: https://evil.example\r\n")))
             let foreignHead = await foreign.receive(until: "\r\n\r\n").lowercased()
             #expect(foreignHead.hasPrefix("http/1.1 200"))
             #expect(!foreignHead.contains("access-control-allow-origin"))
@@ -114,17 +108,13 @@ struct StreamFastPathTests {
 
     @Test func aClientThatLeavesAFastPathStreamIsReleased() async throws {
         try await TestServer.run { server in
-            let parent = try await server.token(family: TestEnvironment.uniqueFamily(), user: "mom", role: .parent)
+            let parent = try await server.family().parent
             var connection: RawConnection? = try RawConnection(port: server.port)
             #expect(connection?.send(Self.streamRequest(token: parent)) == true)
             #expect(await connection?.receive(until: "id: ").contains("200 OK") == true)
             #expect(server.server.hub.streamCount == 1)
             connection = nil
-            let deadline = ContinuousClock.now + .seconds(3)
-            while server.server.hub.streamCount > 0, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            #expect(server.server.hub.streamCount == 0)
+            try await eventually("the stream to be released", timeout: .seconds(3)) { server.server.hub.streamCount == 0 }
         }
     }
 }

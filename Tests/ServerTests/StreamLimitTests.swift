@@ -8,15 +8,14 @@ import Testing
 struct StreamLimitTests {
     @Test func aUserOverTheStreamCapGets429AndOthersDoNot() async throws {
         try await TestServer.run(configure: { $0.hub.maxStreamsPerUser = 2 }) { server in
-            let family = TestEnvironment.uniqueFamily()
-            let mom = try await server.token(family: family, user: "mom", role: .parent)
-            let dad = try await server.token(family: family, user: "dad", role: .parent)
-            let first = try await server.openStream(token: mom)
-            let second = try await server.openStream(token: mom)
+            let family = try await server.family()
+            let dad = try await family.token(user: "dad", role: .parent)
+            let first = try await server.openStream(token: family.parent)
+            let second = try await server.openStream(token: family.parent)
             defer { second.close() }
             #expect(first.status == 200)
             #expect(second.status == 200)
-            let third = try await server.request(.GET, "/api/events", token: mom)
+            let third = try await server.request(.GET, "/api/events", token: family.parent)
             #expect(third.status == 429)
             #expect(third.errorCode == "too_many_streams")
             #expect(third.headers.first(name: "retry-after") == "5")
@@ -26,29 +25,22 @@ struct StreamLimitTests {
             #expect(other.status == 200)
             // A closed stream frees its place at once.
             first.close()
-            let deadline = ContinuousClock.now + .seconds(3)
-            var reopened = 0
-            while ContinuousClock.now < deadline {
-                let again = try await server.openStream(token: mom)
-                reopened = again.status
+            try await eventually("a stream of mom's to open again", timeout: .seconds(3), poll: .milliseconds(20)) {
+                let again = try await server.openStream(token: family.parent)
                 again.close()
-                if reopened == 200 { break }
-                try await Task.sleep(for: .milliseconds(20))
+                return again.status == 200
             }
-            #expect(reopened == 200)
         }
     }
 
     @Test func theProcessCapApplies() async throws {
         try await TestServer.run(configure: { $0.hub.maxStreams = 2 }) { server in
-            let streams = try await (0..<2).asyncMap { index in
-                try await server.openStream(token: try await server.token(family: TestEnvironment.uniqueFamily(), user: "u\(index)", role: .child))
+            let streams = try await (0..<2).asyncMap { _ in
+                try await server.openStream(token: try await server.family().child)
             }
             defer { streams.forEach { $0.close() } }
             #expect(streams.allSatisfy { $0.status == 200 })
-            let refused = try await server.request(
-                .GET, "/api/events", token: try await server.token(family: TestEnvironment.uniqueFamily(), user: "x", role: .child)
-            )
+            let refused = try await server.request(.GET, "/api/events", token: try await server.family().child)
             #expect(refused.status == 429)
             #expect(refused.errorCode == "too_many_streams")
         }
@@ -59,10 +51,10 @@ struct StreamLimitTests {
     @Test func aStreamEndsWhenItsTokenIsNoLongerAccepted() async throws {
         // The sweep runs every quarter of the stall limit: a short one makes it run often.
         try await TestServer.run(configure: { $0.hub.maxWriteStall = .seconds(1) }) { server in
-            let family = TestEnvironment.uniqueFamily()
+            let family = try await server.family()
             // Expired 28 s ago: inside the skew, so accepted for about 2 s more.
-            let expiring = try await server.token(family: family, user: "mom", role: .parent, ttl: -28)
-            let fresh = try await server.token(family: family, user: "dad", role: .parent)
+            let expiring = try await family.token(user: "mom", role: .parent, ttl: -28)
+            let fresh = try await family.token(user: "dad", role: .parent)
             let stream = try await server.openStream(token: expiring)
             let other = try await server.openStream(token: fresh)
             defer { other.close() }
@@ -77,16 +69,14 @@ struct StreamLimitTests {
 
     @Test func aStreamEndsAtItsLifetimeAndTheClientCatchesUpOnReconnect() async throws {
         try await TestServer.run(configure: { $0.hub.maxStreamLifetime = .milliseconds(400) }) { server in
-            let family = TestEnvironment.uniqueFamily()
-            let parent = try await server.token(family: family, user: "mom", role: .parent)
-            let child = try await server.token(family: family, user: "kid", role: .child)
-            let stream = try await server.openStream(token: parent)
+            let family = try await server.family()
+            let stream = try await server.openStream(token: family.parent)
             try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
             let seen = try #require(stream.lastEventID)
             try await stream.waitUntil(timeout: .seconds(5), "the end of the stream") { $0.ended }
             #expect(stream.items.last == .comment("stream lifetime reached; reconnect with Last-Event-ID"))
-            let upload = try await server.upload(token: child)
-            let again = try await server.openStream(token: parent, lastEventID: seen)
+            let upload = try await server.upload(token: family.child)
+            let again = try await server.openStream(token: family.parent, lastEventID: seen)
             defer { again.close() }
             let event = try await again.nextEvent()
             #expect(event.data.contains(#""reason":"catchup""#))
