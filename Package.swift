@@ -167,6 +167,7 @@ let package = Package(
         .target(
             name: "FlimmerTestSupport",
             dependencies: [
+                "FlimmerClient",
                 "Server",
                 "Gateway",
                 "ContentQueue",
@@ -195,7 +196,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "ContentQueue", "FlimmerTestSupport",
+                "Gateway", "ContentQueue", "FlimmerClient", "FlimmerTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FlimmerClient
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -6,7 +7,7 @@ import NIOHTTP1
 /// An open `text/event-stream` response, read in the background and parsed as it arrives.
 public final class SSETestStream: Sendable {
     private struct State {
-        var items: [SSEItem] = []
+        var items: [EventStreamItem] = []
         var raw: [UInt8] = []
         var ended = false
         var lastEventID: String?
@@ -22,12 +23,12 @@ public final class SSETestStream: Sendable {
         self.status = Int(response.status.code)
         self.headers = response.headers
         let task = Task { [state] in
-            var parser = SSEParser()
+            var parser = EventStreamParser()
             do {
                 for try await buffer in response.body {
                     let bytes = Array(buffer.readableBytesView)
-                    let items = parser.feed(bytes)
-                    let id = parser.lastEventID
+                    let items = parser.items(bytes)
+                    let id = parser.lastEventID.isEmpty ? nil : parser.lastEventID
                     state.withLockedValue {
                         $0.raw += bytes
                         $0.items += items
@@ -41,9 +42,9 @@ public final class SSETestStream: Sendable {
     }
 
     /// Everything read so far, parsed.
-    public var items: [SSEItem] { state.withLockedValue { $0.items } }
+    public var items: [EventStreamItem] { state.withLockedValue { $0.items } }
     /// Only the dispatched events read so far.
-    public var events: [SSEEvent] { items.compactMap(\.event) }
+    public var events: [ServerSentEvent] { items.compactMap(\.event) }
     /// The raw bytes read so far, as text.
     public var rawText: String { state.withLockedValue { String(decoding: $0.raw, as: UTF8.self) } }
     /// Whether the server ended the response.
@@ -52,9 +53,9 @@ public final class SSETestStream: Sendable {
     public var lastEventID: String? { state.withLockedValue { $0.lastEventID } }
 
     /// The next dispatched event after those already returned by `nextEvent`.
-    public func nextEvent(timeout: Duration = .seconds(5)) async throws -> SSEEvent {
+    public func nextEvent(timeout: Duration = .seconds(5)) async throws -> ServerSentEvent {
         try await eventuallyValue("an event within \(timeout); read so far:\n\(rawText)", timeout: timeout, poll: .milliseconds(2)) {
-            let found = state.withLockedValue { state -> SSEEvent? in
+            let found = state.withLockedValue { state -> ServerSentEvent? in
                 let events = state.items.compactMap(\.event)
                 return cursor.withLockedValue { index in
                     guard index < events.count else { return nil }

@@ -1,4 +1,5 @@
 import ContentQueue
+import FlimmerClient
 import FlimmerTestSupport
 import Gateway
 import NIOCore
@@ -62,10 +63,10 @@ struct EventHubTests {
         let family = TestEnvironment.uniqueFamily()
         let stream = try await TestStream.open(hub, family: family)
         let text = String(buffer: hub.openingFrames(for: stream.ticket, current: FamilyVersion(epoch: "e1", version: 5), lastEventID: "e1-2"))
-        var parser = SSEParser()
-        let events = parser.feed(Array(text.utf8)).compactMap(\.event)
+        var parser = EventStreamParser()
+        let events = parser.feed(Array(text.utf8))
         #expect(events.count == 1)
-        #expect(events.first?.event == "invalidate")
+        #expect(events.first?.type == "invalidate")
         #expect(events.first?.id == "e1-5")
         #expect(events.first?.data.contains(#""version":5"#) == true)
         #expect(events.first?.data.contains(#""reason":"catchup""#) == true)
@@ -81,9 +82,9 @@ struct EventHubTests {
     func openingFromAnotherEpochOrAnUnparseableIdResets(lastEventID: String) async throws {
         let stream = try await TestStream.open(hub, family: TestEnvironment.uniqueFamily())
         let text = String(buffer: hub.openingFrames(for: stream.ticket, current: FamilyVersion(epoch: "e1", version: 5), lastEventID: lastEventID))
-        var parser = SSEParser()
-        let events = parser.feed(Array(text.utf8)).compactMap(\.event)
-        #expect(events.map(\.event) == ["reset"])
+        var parser = EventStreamParser()
+        let events = parser.feed(Array(text.utf8))
+        #expect(events.map(\.type) == ["reset"])
         #expect(events.first?.id == "e1-5")
     }
 

@@ -1,3 +1,4 @@
+import FlimmerClient
 import FlimmerTestSupport
 import Gateway
 import NIOCore
@@ -14,8 +15,8 @@ struct SSEFrameTests {
     func multiLineDataBecomesSeveralDataLines(data: String) {
         let frame = SSEFrame.event(id: nil, event: nil, data: data)
         #expect(String(buffer: frame) == "data: a\ndata: b\n\n")
-        var parser = SSEParser()
-        #expect(parser.feed(Array(String(buffer: frame).utf8)) == [.event(SSEEvent(id: nil, event: "message", data: "a\nb"))])
+        var parser = EventStreamParser()
+        #expect(parser.feed(Array(String(buffer: frame).utf8)) == [ServerSentEvent(type: "message", data: "a\nb")])
     }
 
     @Test func idAndEventCannotInjectLines() {
@@ -27,8 +28,8 @@ struct SSEFrameTests {
         #expect(String(buffer: SSEFrame.comment("heartbeat")) == ": heartbeat\n\n")
         #expect(String(buffer: SSEFrame.retry(milliseconds: 2000)) == "retry: 2000\n")
         #expect(String(buffer: SSEFrame.idOnly("e-3")) == "id: e-3\n\n")
-        var parser = SSEParser()
-        let items = parser.feed(Array((String(buffer: SSEFrame.retry(milliseconds: 5)) + String(buffer: SSEFrame.idOnly("e-3"))).utf8))
+        var parser = EventStreamParser()
+        let items = parser.items(Array((String(buffer: SSEFrame.retry(milliseconds: 5)) + String(buffer: SSEFrame.idOnly("e-3"))).utf8))
         #expect(items == [.retry(5)])
         #expect(parser.lastEventID == "e-3")
     }

@@ -36,7 +36,7 @@ struct InvalidateTests {
 
             try await stream.waitUntil("two profile events") { $0.events.filter { $0.data.contains(#""key":"profile""#) }.count == 2 }
             let event = stream.events.first { $0.data.contains(#""key":"profile""#) }
-            #expect(event?.event == "invalidate")
+            #expect(event?.type == "invalidate")
             #expect(event?.data.contains(#""reason":"renamed""#) == true)
             try await recorder.barrier()
             #expect(!otherStream.rawText.contains("profile"))

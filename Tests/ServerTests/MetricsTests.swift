@@ -23,7 +23,7 @@ struct MetricsTests {
             try await stream.waitUntil("the opening frames") { $0.lastEventID != nil }
             let upload = try await server.upload(token: family.child)
             let event = try await stream.nextEvent()
-            #expect(event.id?.hasSuffix("-\(upload.version)") == true)
+            #expect(event.id.hasSuffix("-\(upload.version)"))
             #expect(try await server.request(.GET, "/api/content/\(upload.id)", token: family.parent).status == 200)
             #expect(try await server.request(.GET, "/api/content/nope", token: family.parent).status == 404)
 

@@ -19,7 +19,7 @@ struct RedisACLTests {
             let family = try await server.family()
             let stream = try await server.openStream(token: family.parent, lastEventID: "garbage")
             defer { stream.close() }
-            #expect(try await stream.nextEvent().event == "reset")
+            #expect(try await stream.nextEvent().type == "reset")
             let first = try await server.upload(token: family.child)
             let second = try await server.upload(token: family.child)
             #expect(try await server.request(.POST, "/api/content/\(first.id)/approve", token: family.parent).status == 200)

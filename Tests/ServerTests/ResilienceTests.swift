@@ -65,7 +65,7 @@ struct ResilienceTests {
             }
             #expect(server.server.subscriber.subscriptionCount == subscriptions)
             let event = try await stream.nextEvent(timeout: .seconds(10))
-            #expect(event.event == "invalidate")
+            #expect(event.type == "invalidate")
             #expect(event.data.contains(#""reason":"resync""#))
             #expect(event.id == "\(missed.epoch)-\(missed.version)")
             #expect(server.server.subscriber.subscriptionCount == subscriptions + 1)
@@ -90,9 +90,9 @@ struct ResilienceTests {
             try redis.restart()
             for stream in streams {
                 let event = try await stream.nextEvent(timeout: .seconds(10))
-                #expect(event.event == "reset")
-                #expect(event.id?.hasPrefix(String(oldEpoch)) == false)
-                #expect(event.id?.hasSuffix("-0") == true)
+                #expect(event.type == "reset")
+                #expect(!event.id.hasPrefix(String(oldEpoch)))
+                #expect(event.id.hasSuffix("-0"))
             }
         }
     }
@@ -202,7 +202,7 @@ struct ResilienceTests {
                 defer { second.close() }
                 let event = try await second.nextEvent()
                 #expect(event.data.contains(#""reason":"catchup""#))
-                #expect(event.id?.hasSuffix("-\(missed.version)") == true)
+                #expect(event.id.hasSuffix("-\(missed.version)"))
             }
         }
     }

@@ -80,7 +80,7 @@ struct StreamLimitTests {
             defer { again.close() }
             let event = try await again.nextEvent()
             #expect(event.data.contains(#""reason":"catchup""#))
-            #expect(event.id?.hasSuffix("-\(upload.version)") == true)
+            #expect(event.id.hasSuffix("-\(upload.version)"))
         }
     }
 }

@@ -21,7 +21,7 @@ struct StreamRelayTests {
 
             let upload = try await server.upload(token: family.child, title: "Skateboard trick")
             let event = try await stream.nextEvent()
-            #expect(event.event == "invalidate")
+            #expect(event.type == "invalidate")
             let payload = try JSONDecoder().decode(InvalidationPayload.self, from: Data(event.data.utf8))
             #expect(payload.key == "contentQueue")
             #expect(payload.family == family.id.rawValue)
@@ -36,7 +36,7 @@ struct StreamRelayTests {
             let json = try queue.json()
             #expect(json["version"] as? Int == upload.version)
             #expect((json["items"] as? [[String: Any]])?.map { $0["id"] as? String } == [upload.id])
-            #expect(queue.headers.first(name: "etag") == "\"\(event.id!)\"")
+            #expect(queue.headers.first(name: "etag") == "\"\(event.id)\"")
         }
     }
 
@@ -75,10 +75,10 @@ struct StreamRelayTests {
             let again = try await server.openStream(token: family.parent, lastEventID: seen)
             defer { again.close() }
             let event = try await again.nextEvent()
-            #expect(event.event == "invalidate")
+            #expect(event.type == "invalidate")
             #expect(event.data.contains(#""version":\#(last.version)"#))
             #expect(event.data.contains(#""reason":"catchup""#))
-            #expect(event.id?.hasSuffix("-\(last.version)") == true)
+            #expect(event.id.hasSuffix("-\(last.version)"))
 
             // The same through the query parameter, for clients that cannot set headers.
             let viaQuery = try await server.openStream(token: nil, query: "?access_token=\(family.parent)&lastEventId=\(seen)")
@@ -113,7 +113,7 @@ struct StreamRelayTests {
             let stream = try await server.openStream(token: family.parent, lastEventID: lastEventID)
             defer { stream.close() }
             let event = try await stream.nextEvent()
-            #expect(event.event == "reset")
+            #expect(event.type == "reset")
             #expect(event.data.contains(#""family":"\#(family.id.rawValue)""#))
         }
     }
@@ -195,7 +195,7 @@ struct MultiGatewayTests {
                 let upload = try await gatewayA.upload(token: family.child)
                 let event = try await stream.nextEvent()
                 #expect(event.data.contains(#""contentId":"\#(upload.id)""#))
-                #expect(event.id?.hasSuffix("-\(upload.version)") == true)
+                #expect(event.id.hasSuffix("-\(upload.version)"))
             }
         }
     }
