@@ -16,10 +16,10 @@ enum InvalidationLine {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(data.utf8))) as? [String: Any] else { return nil }
         var fields: [String] = []
         for key in leadingFields {
-            if let value = object[key] { fields.append("\(key)=\(LogfmtLogHandler.quote(text(value)))") }
+            if let value = object[key] { fields.append("\(key)=\(LogfmtLine.quote(text(value)))") }
         }
         for key in object.keys.sorted() where !leadingFields.contains(key) && key != "ts" {
-            fields.append("\(LogfmtLogHandler.sanitizeKey(key))=\(LogfmtLogHandler.quote(text(object[key]!)))")
+            fields.append("\(LogfmtLine.sanitizeKey(key))=\(LogfmtLine.quote(text(object[key]!)))")
         }
         if let ts = (object["ts"] as? NSNumber)?.int64Value {
             fields.append("lag=\(max(0, nowMilliseconds - ts))ms")

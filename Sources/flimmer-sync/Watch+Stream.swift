@@ -23,7 +23,7 @@ extension Watch {
                         event: event.type, data: event.data, receivedAt: LogRecord.now(),
                         nowMilliseconds: InvalidationLine.nowMilliseconds()
                     )
-                    Watch.emit(line ?? "\(LogRecord.now())  \(event.type)  data=\(LogfmtLogHandler.quote(event.data))")
+                    Watch.emit(line ?? "\(LogRecord.now())  \(event.type)  data=\(LogfmtLine.quote(event.data))")
                 }
             }
         } catch let error as EventStreamError {

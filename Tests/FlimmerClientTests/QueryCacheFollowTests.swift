@@ -22,16 +22,44 @@ struct QueryCacheFollowTests {
         await recorder.elements.filter(isFresh).count
     }
 
+    /// Both queries followed through `cache`, each fresh once: the recorders and where their
+    /// first fresh state is.
+    private struct BothFresh {
+        let queue: Recorder<QueryState<QueueBody>>
+        let profile: Recorder<QueryState<QueueBody>>
+        let queueFirst: Int
+        let profileFirst: Int
+
+        static func start(_ cache: QueryCache, _ server: TestServer) async throws -> BothFresh {
+            let (queue, profile) = QueryCacheFollowTests.queries(server)
+            let queueStates = await Recorder.start(await cache.states(for: queue))
+            let profileStates = await Recorder.start(await cache.states(for: profile))
+            return BothFresh(
+                queue: queueStates, profile: profileStates,
+                queueFirst: try await queueStates.waitFor("the queue", QueryCacheFollowTests.isFresh),
+                profileFirst: try await profileStates.waitFor("the profile", QueryCacheFollowTests.isFresh)
+            )
+        }
+
+        /// Waits for a second fresh state of each query.
+        func bothRefetched() async throws {
+            try await queue.waitFor("the queue again", from: queueFirst + 1, QueryCacheFollowTests.isFresh)
+            try await profile.waitFor("the profile again", from: profileFirst + 1, QueryCacheFollowTests.isFresh)
+        }
+
+        func stop() async {
+            await queue.stop()
+            await profile.stop()
+        }
+    }
+
     @Test func anInvalidateRefetchesOnlyTheQueryItNames() async throws {
         try await TestServer.run { server in
             let family = try await server.family()
             let service = try await family.serviceToken()
             let cache = QueryCache(token: family.parent, httpClient: TestHTTP.client)
-            let (queue, profile) = Self.queries(server)
-            let queueStates = await Recorder.start(await cache.states(for: queue))
-            let profileStates = await Recorder.start(await cache.states(for: profile))
-            try await queueStates.waitFor("the queue", Self.isFresh)
-            let first = try await profileStates.waitFor("the profile", Self.isFresh)
+            let both = try await BothFresh.start(cache, server)
+            let (queueStates, profileStates, first) = (both.queue, both.profile, both.profileFirst)
 
             let stream = EventStream(url: server.baseURL + "/api/events", token: family.parent, httpClient: TestHTTP.client)
             let following = cache.follow(stream)
@@ -47,8 +75,7 @@ struct QueryCacheFollowTests {
             try await profileStates.waitFor("the profile again", from: first + 1, Self.isFresh)
             #expect(await Self.freshCount(queueStates) == 1, "an invalidate of profile does not refetch the queue")
             following.cancel()
-            await queueStates.stop()
-            await profileStates.stop()
+            await both.stop()
         }
     }
 
@@ -56,11 +83,7 @@ struct QueryCacheFollowTests {
         try await TestServer.run { server in
             let family = try await server.family()
             let cache = QueryCache(token: family.parent, httpClient: TestHTTP.client)
-            let (queue, profile) = Self.queries(server)
-            let queueStates = await Recorder.start(await cache.states(for: queue))
-            let profileStates = await Recorder.start(await cache.states(for: profile))
-            let queueFirst = try await queueStates.waitFor("the queue", Self.isFresh)
-            let profileFirst = try await profileStates.waitFor("the profile", Self.isFresh)
+            let both = try await BothFresh.start(cache, server)
             let before = await cache.statistics.requests
 
             // A Last-Event-ID of another epoch: the gateway answers with event: reset.
@@ -69,12 +92,10 @@ struct QueryCacheFollowTests {
                 configuration: .init(lastEventID: "0000000000000000-0"), httpClient: TestHTTP.client
             )
             let following = cache.follow(stream)
-            try await queueStates.waitFor("the queue again", from: queueFirst + 1, Self.isFresh)
-            try await profileStates.waitFor("the profile again", from: profileFirst + 1, Self.isFresh)
+            try await both.bothRefetched()
             #expect(await cache.statistics.requests == before + 2)
             following.cancel()
-            await queueStates.stop()
-            await profileStates.stop()
+            await both.stop()
         }
     }
 
@@ -85,11 +106,7 @@ struct QueryCacheFollowTests {
         }) { server in
             let family = try await server.family()
             let cache = QueryCache(token: family.parent, httpClient: TestHTTP.client)
-            let (queue, profile) = Self.queries(server)
-            let queueStates = await Recorder.start(await cache.states(for: queue))
-            let profileStates = await Recorder.start(await cache.states(for: profile))
-            let queueFirst = try await queueStates.waitFor("the queue", Self.isFresh)
-            let profileFirst = try await profileStates.waitFor("the profile", Self.isFresh)
+            let both = try await BothFresh.start(cache, server)
 
             // Nothing is published; the only cause of a refetch is the idle drop and its reconnect.
             let stream = EventStream(
@@ -97,12 +114,10 @@ struct QueryCacheFollowTests {
                 configuration: .init(idleTimeout: .milliseconds(500)), httpClient: TestHTTP.client
             )
             let following = cache.follow(stream)
-            try await queueStates.waitFor("the queue after the reconnect", from: queueFirst + 1, Self.isFresh)
-            try await profileStates.waitFor("the profile after the reconnect", from: profileFirst + 1, Self.isFresh)
+            try await both.bothRefetched()
             #expect(await cache.statistics.notModified >= 2, "revalidations of unchanged data are 304s")
             following.cancel()
-            await queueStates.stop()
-            await profileStates.stop()
+            await both.stop()
         }
     }
 }

@@ -25,20 +25,20 @@ struct LogFormatTests {
     )
 
     @Test func logfmtQuotesOnlyWhatNeedsIt() {
-        #expect(LogfmtLogHandler.quote("plain") == "plain")
-        #expect(LogfmtLogHandler.quote("/api/content/{id}") == "/api/content/{id}")
-        #expect(LogfmtLogHandler.quote("") == #""""#)
-        #expect(LogfmtLogHandler.quote("two words") == #""two words""#)
-        #expect(LogfmtLogHandler.quote("a=b") == #""a=b""#)
-        #expect(LogfmtLogHandler.quote(#"say "hi""#) == #""say \"hi\"""#)
-        #expect(LogfmtLogHandler.quote(#"back\slash"#) == #""back\\slash""#)
-        #expect(LogfmtLogHandler.quote("line\nbreak") == #""line\nbreak""#)
-        #expect(LogfmtLogHandler.quote("bell\u{07}") == #""bell\u0007""#)
-        #expect(LogfmtLogHandler.quote("grüße") == "grüße")
+        #expect(LogfmtLine.quote("plain") == "plain")
+        #expect(LogfmtLine.quote("/api/content/{id}") == "/api/content/{id}")
+        #expect(LogfmtLine.quote("") == #""""#)
+        #expect(LogfmtLine.quote("two words") == #""two words""#)
+        #expect(LogfmtLine.quote("a=b") == #""a=b""#)
+        #expect(LogfmtLine.quote(#"say "hi""#) == #""say \"hi\"""#)
+        #expect(LogfmtLine.quote(#"back\slash"#) == #""back\\slash""#)
+        #expect(LogfmtLine.quote("line\nbreak") == #""line\nbreak""#)
+        #expect(LogfmtLine.quote("bell\u{07}") == #""bell\u0007""#)
+        #expect(LogfmtLine.quote("grüße") == "grüße")
     }
 
     @Test func logfmtLineHasTheFixedFieldsThenSortedMetadataOnOneLine() {
-        let line = LogfmtLogHandler.format(Self.record)
+        let line = LogfmtLine.format(Self.record)
         #expect(
             line == #"ts=2026-11-25T05:30:01.123Z level=warning logger=flimmer-sync msg="lost the \"Redis\" subscription\nreconnecting" error="connection reset by peer" port=8080 request_id=abc-123"#
         )
@@ -55,13 +55,13 @@ struct LogFormatTests {
             ]
         )
         #expect(
-            LogfmtLogHandler.format(record)
+            LogfmtLine.format(record)
                 == #"ts=t level=info logger=l msg=m bad_key_x=v redis.db=0 redis.host=127.0.0.1 tags="[a,b c]""#
         )
     }
 
     @Test func jsonEscapesStringsAndIsValidJSON() throws {
-        let line = JSONLogHandler.format(Self.record)
+        let line = JSONLogLine.format(Self.record)
         #expect(!line.contains("\n"))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(object["ts"] as? String == "2026-11-25T05:30:01.123Z")
@@ -78,7 +78,7 @@ struct LogFormatTests {
             timestamp: "t", level: .error, label: "l", message: "real",
             metadata: [(key: "msg", value: .string("forged")), (key: "redis", value: .dictionary(["db": "0", "tags": .array(["x"])]))]
         )
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(JSONLogHandler.format(record).utf8)) as? [String: Any])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(JSONLogLine.format(record).utf8)) as? [String: Any])
         #expect(object["msg"] as? String == "real")
         #expect(object["meta.msg"] as? String == "forged")
         let redis = try #require(object["redis"] as? [String: Any])

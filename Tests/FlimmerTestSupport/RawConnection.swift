@@ -40,6 +40,16 @@ public final class RawConnection: @unchecked Sendable {
         text.withCString { Glibc.send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) } >= 0 && !isClosedByServer()
     }
 
+    /// Sends `text` one byte at a time, `interval` apart, as a slowloris client does; returns
+    /// whether the server closed the connection before all of it was sent.
+    public func trickle(_ text: String, every interval: Duration) async throws -> Bool {
+        for byte in text {
+            guard send(String(byte)) else { return true }
+            try await Task.sleep(for: interval)
+        }
+        return false
+    }
+
     /// Opens the event stream with `token` and then never reads: the server's writes block
     /// once the buffers fill.
     public static func stalledStream(port: Int, token: String) throws -> RawConnection {

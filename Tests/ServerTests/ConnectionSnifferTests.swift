@@ -54,15 +54,7 @@ struct ConnectionSnifferTests {
         try await TestServer.run(configure: { $0.idleTimeout = .milliseconds(500) }) { server in
             let connection = try RawConnection(port: server.port)
             let start = ContinuousClock.now
-            var dropped = false
-            for byte in "GET /api/events?keys=" + String(repeating: "a", count: 200) {
-                if !connection.send(String(byte)) {
-                    dropped = true
-                    break
-                }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            #expect(dropped)
+            #expect(try await connection.trickle("GET /api/events?keys=" + String(repeating: "a", count: 200), every: .milliseconds(20)))
             #expect(ContinuousClock.now - start < .seconds(3))
             #expect(server.server.hub.streamCount == 0)
         }

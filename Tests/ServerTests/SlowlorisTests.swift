@@ -12,15 +12,7 @@ struct SlowlorisTests {
             let connection = try RawConnection(port: server.port)
             let start = ContinuousClock.now
             connection.send("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-            var dropped = false
-            for byte in String(repeating: "X-Slow: aaaaaaaaaa\r\n", count: 20) {
-                if !connection.send(String(byte)) {
-                    dropped = true
-                    break
-                }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            #expect(dropped)
+            #expect(try await connection.trickle(String(repeating: "X-Slow: aaaaaaaaaa\r\n", count: 20), every: .milliseconds(50)))
             #expect(ContinuousClock.now - start < .seconds(3))
         }
     }

@@ -1,28 +1,15 @@
 import FlimmerFormats
 import Logging
 
-/// A swift-log handler that writes logfmt: `ts=… level=info logger=… msg="…" key=value …`.
+/// A swift-log handler that writes logfmt lines (``LogfmtLine``).
+public typealias LogfmtLogHandler = LineLogHandler<LogfmtLine>
+
+/// One logfmt line per log entry: `ts=… level=info logger=… msg="…" key=value …`.
 ///
 /// Values with a space, `"`, `=` or a control character are quoted, with `"` and `\` escaped
 /// and newlines written as `\n`, so one entry is always one line and a value can never forge
 /// another field. Nested metadata is flattened to `parent.child=value`.
-public struct LogfmtLogHandler: LineLogHandler {
-    public var logLevel: Logger.Level = .info
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
-    let label: String
-    let output: @Sendable (String) -> Void
-
-    /// - Parameter output: receives each finished line (without its newline); standard error by default.
-    public init(
-        label: String, metadataProvider: Logger.MetadataProvider? = nil,
-        output: @escaping @Sendable (String) -> Void = LogRecord.writeToStandardError
-    ) {
-        self.label = label
-        self.metadataProvider = metadataProvider
-        self.output = output
-    }
-
+public enum LogfmtLine: LogLineFormat {
     /// The record as one logfmt line.
     public static func format(_ record: LogRecord) -> String {
         var fields = [

@@ -1,31 +1,18 @@
 import FlimmerFormats
 import Logging
 
-/// A swift-log handler that writes one JSON object per line:
+/// A swift-log handler that writes one JSON object per line (``JSONLogLine``).
+public typealias JSONLogHandler = LineLogHandler<JSONLogLine>
+
+/// One JSON object per log entry:
 /// `{"ts":"…","level":"info","logger":"…","msg":"…","key":"value",…}`.
 ///
 /// Strings are escaped per RFC 8259 (quote, backslash, every control character), so one entry
 /// is always one line of valid JSON. Nested metadata stays nested (objects and arrays). A
 /// metadata key equal to one of the fixed fields is written as `meta.<key>` so it cannot
 /// shadow them.
-public struct JSONLogHandler: LineLogHandler {
-    public var logLevel: Logger.Level = .info
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
-    let label: String
-    let output: @Sendable (String) -> Void
-
+public enum JSONLogLine: LogLineFormat {
     static let fixedKeys: Set<String> = ["ts", "level", "logger", "msg"]
-
-    /// - Parameter output: receives each finished line (without its newline); standard error by default.
-    public init(
-        label: String, metadataProvider: Logger.MetadataProvider? = nil,
-        output: @escaping @Sendable (String) -> Void = LogRecord.writeToStandardError
-    ) {
-        self.label = label
-        self.metadataProvider = metadataProvider
-        self.output = output
-    }
 
     /// The record as one line of JSON.
     public static func format(_ record: LogRecord) -> String {
