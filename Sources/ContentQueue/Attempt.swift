@@ -12,17 +12,17 @@ extension ContentQueueStore {
     /// Runs `attempt` until it commits, fails, or `maxAttempts` conflicts have happened.
     static func retrying<Value>(
         maxAttempts: Int,
-        _ attempt: () throws -> Attempt<Value>
-    ) throws -> Result<Value, ContentQueueError> {
+        _ attempt: () async throws -> Attempt<Value>
+    ) async throws -> Result<Value, ContentQueueError> {
         for round in 0..<max(1, maxAttempts) {
-            switch try attempt() {
+            switch try await attempt() {
             case .committed(let value):
                 return .success(value)
             case .failed(let error):
                 return .failure(error)
             case .conflict:
                 // A short random pause keeps writers of one family from retrying in lockstep.
-                if round > 2 { Self.pause(microseconds: UInt32.random(in: 50...UInt32(min(round, 20) * 100))) }
+                if round > 2 { try await Task.sleep(for: .microseconds(Int.random(in: 50...min(round, 20) * 100))) }
             }
         }
         return .failure(ContentQueueError(.contention, "too many concurrent writers; gave up after \(maxAttempts) attempts"))

@@ -14,30 +14,30 @@ extension ContentQueueStore {
         }
         let maxAttempts = configuration.maxAttempts
         let result = try await redis.withConnection { connection in
-            try Self.retrying(maxAttempts: maxAttempts) {
-                try Self.invalidateAttempt(connection, family: family, key: key, reason: reason, now: .now())
+            try await Self.retrying(maxAttempts: maxAttempts) {
+                try await Self.invalidateAttempt(connection, family: family, key: key, reason: reason, now: .now())
             }
         }
         return try result.get()
     }
 
     static func invalidateAttempt(
-        _ connection: RedisConnection, family: FamilyID, key: QueryKey, reason: String?, now: UTCTime
-    ) throws -> Attempt<Int> {
+        _ connection: some RedisPipeline, family: FamilyID, key: QueryKey, reason: String?, now: UTCTime
+    ) async throws -> Attempt<Int> {
         let versionKey = key.versionKey(family: family)
-        let reads = try connection.pipeline([RedisCommand("WATCH", versionKey), RedisCommand("GET", versionKey)])
+        let reads = try await connection.pipeline([RedisCommand("WATCH", versionKey), RedisCommand("GET", versionKey)])
         try reads[0].throwingServerError()
         let version: Int
         do {
             version = try parseVersion(reads[1], key: versionKey)
         } catch let error as ContentQueueError {
-            try connection.send(RedisCommand("UNWATCH"))
+            try await connection.send(RedisCommand("UNWATCH"))
             return .failed(error)
         }
         let payload = InvalidationPayload(
             key: key.rawValue, family: family.rawValue, version: version + 1, reason: reason, ts: now.millisecondsSince1970
         )
-        guard try commit(connection, versionKey: versionKey, writes: [], payload: payload) else { return .conflict }
+        guard try await commit(connection, versionKey: versionKey, writes: [], payload: payload) else { return .conflict }
         return .committed(version + 1)
     }
 }

@@ -3,18 +3,18 @@ import RedisClient
 extension ContentQueueStore {
     /// Reads the queue optimistically: version and ids, then the items and the version again.
     /// If the version moved in between, the read is repeated, so the items match the version.
-    static func readQueue(_ connection: RedisConnection, family: FamilyID) throws -> Result<QueueSnapshot, ContentQueueError> {
+    static func readQueue(_ connection: some RedisPipeline, family: FamilyID) async throws -> Result<QueueSnapshot, ContentQueueError> {
         let keys = ContentKeys(family: family)
-        return try readItems(connection, keys: keys, list: keys.queue, newest: nil).map(\.snapshot)
+        return try await readItems(connection, keys: keys, list: keys.queue, newest: nil).map(\.snapshot)
     }
 
     /// Reads the newest `limit` items of `child`, newest first, with the list's full length,
     /// consistently with the version reported, like ``readQueue(_:family:)``.
     static func readChildItems(
-        _ connection: RedisConnection, family: FamilyID, child: UserID, limit: Int
-    ) throws -> Result<ChildItems, ContentQueueError> {
+        _ connection: some RedisPipeline, family: FamilyID, child: UserID, limit: Int
+    ) async throws -> Result<ChildItems, ContentQueueError> {
         let keys = ContentKeys(family: family)
-        return try readItems(connection, keys: keys, list: keys.child(child), newest: limit).map { read in
+        return try await readItems(connection, keys: keys, list: keys.child(child), newest: limit).map { read in
             ChildItems(snapshot: QueueSnapshot(
                 family: family, epoch: read.snapshot.epoch, version: read.snapshot.version,
                 items: read.snapshot.items.reversed()
@@ -27,11 +27,11 @@ extension ContentQueueStore {
     /// Every mutation of a family advances its version, so an unchanged version before and after
     /// the item reads proves that ids and items belong together; otherwise the read is repeated.
     private static func readItems(
-        _ connection: RedisConnection, keys: ContentKeys, list: String, newest: Int?
-    ) throws -> Result<(snapshot: QueueSnapshot, length: Int), ContentQueueError> {
+        _ connection: some RedisPipeline, keys: ContentKeys, list: String, newest: Int?
+    ) async throws -> Result<(snapshot: QueueSnapshot, length: Int), ContentQueueError> {
         var lastError = ContentQueueError(.contention, "the family kept changing while it was read")
         for _ in 0..<8 {
-            let head = try connection.pipeline([
+            let head = try await connection.pipeline([
                 RedisCommand("GET", keys.version),
                 RedisCommand("GET", keys.epoch),
                 RedisCommand("LRANGE", list, newest.map { -$0 } ?? 0, -1),
@@ -46,13 +46,13 @@ extension ContentQueueStore {
                 let contentIDs = ids.compactMap { $0.string.flatMap(ContentID.init) }
                 guard let epoch = head[1].string else {
                     // A family never written to (or lost): make its epoch, then read again.
-                    _ = try readVersion(connection, keys: keys)
+                    _ = try await readVersion(connection, keys: keys)
                     continue
                 }
                 var commands = contentIDs.map { RedisCommand("HGETALL", keys.item($0)) }
                 commands.append(RedisCommand("GET", keys.version))
                 commands.append(RedisCommand("GET", keys.epoch))
-                let replies = try connection.pipeline(commands)
+                let replies = try await connection.pipeline(commands)
                 let versionAfter = try parseVersion(replies[contentIDs.count], key: keys.version)
                 guard versionAfter == version, replies[contentIDs.count + 1].string == epoch else { continue }
                 var items: [ContentItem] = []
@@ -75,8 +75,8 @@ extension ContentQueueStore {
 
     /// The family's epoch and version. A missing epoch is created with SET NX, so that two
     /// gateways reading at once agree on it.
-    static func readVersion(_ connection: RedisConnection, keys: ContentKeys) throws -> FamilyVersion {
-        let replies = try connection.pipeline([
+    static func readVersion(_ connection: some RedisPipeline, keys: ContentKeys) async throws -> FamilyVersion {
+        let replies = try await connection.pipeline([
             RedisCommand("SET", keys.epoch, Epoch.random(), "NX"),
             RedisCommand("GET", keys.epoch),
             RedisCommand("GET", keys.version),

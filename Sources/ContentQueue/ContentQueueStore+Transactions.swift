@@ -1,13 +1,6 @@
 import FlimmerFormats
 import RedisClient
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 extension ContentQueueStore {
     /// One optimistic upload: WATCH, read, then MULTI ... PUBLISH ... EXEC in one round trip.
@@ -15,13 +8,13 @@ extension ContentQueueStore {
     /// The types of every key the transaction writes are checked while they are WATCHed,
     /// so EXEC cannot meet a WRONGTYPE half-way and leave a partial write behind.
     static func uploadAttempt(
-        _ connection: RedisConnection, family: FamilyID, child: UserID, draft: ContentDraft, now: UTCTime
-    ) throws -> Attempt<MutationResult> {
+        _ connection: some RedisPipeline, family: FamilyID, child: UserID, draft: ContentDraft, now: UTCTime
+    ) async throws -> Attempt<MutationResult> {
         let keys = ContentKeys(family: family)
         let id = ContentID.random()
         let itemKey = keys.item(id)
         let childKey = keys.child(child)
-        let reads = try connection.pipeline([
+        let reads = try await connection.pipeline([
             RedisCommand("WATCH", keys.version, keys.epoch, keys.queue, itemKey, childKey),
             RedisCommand("GET", keys.version),
             RedisCommand("GET", keys.epoch),
@@ -36,12 +29,12 @@ extension ContentQueueStore {
             try expectType(reads[3], ["list", "none"], key: keys.queue)
             try expectType(reads[5], ["list", "none"], key: childKey)
         } catch let error as ContentQueueError {
-            try connection.send(RedisCommand("UNWATCH"))
+            try await connection.send(RedisCommand("UNWATCH"))
             return .failed(error)
         }
         // 128 random bits make a collision unthinkable, but a retry with a new id costs nothing.
         if reads[4].int != 0 {
-            try connection.send(RedisCommand("UNWATCH"))
+            try await connection.send(RedisCommand("UNWATCH"))
             return .conflict
         }
         let (epoch, epochIsNew) = reads[2].string.map { ($0, false) } ?? (Epoch.random(), true)
@@ -60,19 +53,19 @@ extension ContentQueueStore {
             RedisCommand("RPUSH", keys.queue, id.rawValue),
             RedisCommand("RPUSH", childKey, id.rawValue),
         ]
-        guard try commit(connection, keys: keys, writes: writes, payload: payload, epochIsNew: epochIsNew) else { return .conflict }
+        guard try await commit(connection, keys: keys, writes: writes, payload: payload, epochIsNew: epochIsNew) else { return .conflict }
         return .committed(MutationResult(item: item, version: newVersion, epoch: epoch))
     }
 
     /// One optimistic decision: the item's status is read under WATCH, so a concurrent
     /// decision that commits first makes this EXEC abort, and the retry then sees `not_pending`.
     static func decideAttempt(
-        _ connection: RedisConnection, family: FamilyID, id: ContentID, parent: UserID, decision: Decision, now: UTCTime
-    ) throws -> Attempt<MutationResult> {
+        _ connection: some RedisPipeline, family: FamilyID, id: ContentID, parent: UserID, decision: Decision, now: UTCTime
+    ) async throws -> Attempt<MutationResult> {
         let keys = ContentKeys(family: family)
         let itemKey = keys.item(id)
         let target = keys.list(for: decision.status)
-        let reads = try connection.pipeline([
+        let reads = try await connection.pipeline([
             RedisCommand("WATCH", itemKey, keys.version, keys.epoch, keys.queue, target),
             RedisCommand("HGETALL", itemKey),
             RedisCommand("GET", keys.version),
@@ -101,7 +94,7 @@ extension ContentQueueStore {
             try expectType(reads[5], ["list", "none"], key: target)
             item = stored
         } catch let error as ContentQueueError {
-            try connection.send(RedisCommand("UNWATCH"))
+            try await connection.send(RedisCommand("UNWATCH"))
             return .failed(error)
         }
         let (epoch, epochIsNew) = reads[3].string.map { ($0, false) } ?? (Epoch.random(), true)
@@ -123,7 +116,7 @@ extension ContentQueueStore {
             RedisCommand("LREM", keys.queue, 0, id.rawValue),
             RedisCommand("RPUSH", target, id.rawValue),
         ]
-        guard try commit(connection, keys: keys, writes: writes, payload: payload, epochIsNew: epochIsNew) else { return .conflict }
+        guard try await commit(connection, keys: keys, writes: writes, payload: payload, epochIsNew: epochIsNew) else { return .conflict }
         return .committed(MutationResult(item: item, version: newVersion, epoch: epoch))
     }
 
@@ -133,24 +126,24 @@ extension ContentQueueStore {
     /// Returns `false` when a WATCHed key changed (EXEC answered null: nothing was written,
     /// nothing published).
     static func commit(
-        _ connection: RedisConnection, keys: ContentKeys, writes: [RedisCommand], payload: InvalidationPayload, epochIsNew: Bool
-    ) throws -> Bool {
+        _ connection: some RedisPipeline, keys: ContentKeys, writes: [RedisCommand], payload: InvalidationPayload, epochIsNew: Bool
+    ) async throws -> Bool {
         var writes = writes
         if epochIsNew, let epoch = payload.epoch { writes.append(RedisCommand("SET", keys.epoch, epoch)) }
-        return try commit(connection, versionKey: keys.version, writes: writes, payload: payload)
+        return try await commit(connection, versionKey: keys.version, writes: writes, payload: payload)
     }
 
     /// MULTI, `writes`, SET `versionKey` to the payload's version, PUBLISH the payload, EXEC, in
     /// one round trip: the write and its event commit together or not at all. Returns false
     /// when a WATCHed key changed (nothing was written).
     static func commit(
-        _ connection: RedisConnection, versionKey: String, writes: [RedisCommand], payload: InvalidationPayload
-    ) throws -> Bool {
+        _ connection: some RedisPipeline, versionKey: String, writes: [RedisCommand], payload: InvalidationPayload
+    ) async throws -> Bool {
         var commands = [RedisCommand("MULTI")] + writes
         commands.append(RedisCommand("SET", versionKey, payload.version))
         commands.append(RedisCommand("PUBLISH", InvalidationPayload.channel(for: payload.key), payload.json))
         commands.append(RedisCommand("EXEC"))
-        let replies = try connection.pipeline(commands)
+        let replies = try await connection.pipeline(commands)
         switch replies.last {
         case .null?:
             return false
@@ -190,9 +183,5 @@ extension ContentQueueStore {
         guard let type = reply.string, allowed.contains(type) else {
             throw ContentQueueError(.corruptState, "\(key) has type \(reply.string ?? "?")")
         }
-    }
-
-    static func pause(microseconds: UInt32) {
-        usleep(microseconds)
     }
 }

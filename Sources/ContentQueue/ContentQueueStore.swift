@@ -39,8 +39,8 @@ public struct ContentQueueStore: Sendable {
     public func upload(family: FamilyID, child: UserID, draft: ContentDraft) async throws -> MutationResult {
         let maxAttempts = configuration.maxAttempts
         return try await redis.withConnection { connection in
-            try Self.retrying(maxAttempts: maxAttempts) {
-                try Self.uploadAttempt(connection, family: family, child: child, draft: draft, now: .now())
+            try await Self.retrying(maxAttempts: maxAttempts) {
+                try await Self.uploadAttempt(connection, family: family, child: child, draft: draft, now: .now())
             }
         }.get()
     }
@@ -50,26 +50,22 @@ public struct ContentQueueStore: Sendable {
     public func decide(family: FamilyID, id: ContentID, parent: UserID, decision: Decision) async throws -> MutationResult {
         let maxAttempts = configuration.maxAttempts
         return try await redis.withConnection { connection in
-            try Self.retrying(maxAttempts: maxAttempts) {
-                try Self.decideAttempt(connection, family: family, id: id, parent: parent, decision: decision, now: .now())
+            try await Self.retrying(maxAttempts: maxAttempts) {
+                try await Self.decideAttempt(connection, family: family, id: id, parent: parent, decision: decision, now: .now())
             }
         }.get()
     }
 
     /// The pending queue, oldest first, read consistently with the version it reports.
     public func queue(family: FamilyID) async throws -> QueueSnapshot {
-        try await redis.withConnection { connection in
-            try Self.readQueue(connection, family: family)
-        }.get()
+        try await Self.readQueue(redis, family: family).get()
     }
 
     /// The newest `limit` items `child` uploaded, newest first and whatever their status, read
     /// consistently with the family version it reports. `limit` must be at least 1.
     public func childItems(family: FamilyID, child: UserID, limit: Int) async throws -> ChildItems {
         precondition(limit >= 1, "limit must be at least 1")
-        return try await redis.withConnection { connection in
-            try Self.readChildItems(connection, family: family, child: child, limit: limit)
-        }.get()
+        return try await Self.readChildItems(redis, family: family, child: child, limit: limit).get()
     }
 
     /// One item of the family, whatever its status; `nil` when the family has no such item.
@@ -86,31 +82,27 @@ public struct ContentQueueStore: Sendable {
 
     /// The family's current epoch and queue version; creates the epoch if the family has none yet.
     public func currentVersion(family: FamilyID) async throws -> FamilyVersion {
-        try await redis.withConnection { connection in
-            try Self.readVersion(connection, keys: ContentKeys(family: family))
-        }
+        try await Self.readVersion(redis, keys: ContentKeys(family: family))
     }
 
     /// Epoch and version of several families, in one round trip for those that already have an epoch.
     public func currentVersions(families: [FamilyID]) async throws -> [FamilyID: FamilyVersion] {
-        try await redis.withConnection { connection in
-            var commands: [RedisCommand] = []
-            for family in families {
-                let keys = ContentKeys(family: family)
-                commands += [RedisCommand("GET", keys.version), RedisCommand("GET", keys.epoch)]
-            }
-            let replies = try connection.pipeline(commands)
-            var result: [FamilyID: FamilyVersion] = [:]
-            for (index, family) in families.enumerated() {
-                let keys = ContentKeys(family: family)
-                let version = try Self.parseVersion(replies[index * 2], key: keys.version)
-                if let epoch = replies[index * 2 + 1].string {
-                    result[family] = FamilyVersion(epoch: epoch, version: version)
-                } else {
-                    result[family] = try Self.readVersion(connection, keys: keys)
-                }
-            }
-            return result
+        var commands: [RedisCommand] = []
+        for family in families {
+            let keys = ContentKeys(family: family)
+            commands += [RedisCommand("GET", keys.version), RedisCommand("GET", keys.epoch)]
         }
+        let replies = try await redis.pipeline(commands)
+        var result: [FamilyID: FamilyVersion] = [:]
+        for (index, family) in families.enumerated() {
+            let keys = ContentKeys(family: family)
+            let version = try Self.parseVersion(replies[index * 2], key: keys.version)
+            if let epoch = replies[index * 2 + 1].string {
+                result[family] = FamilyVersion(epoch: epoch, version: version)
+            } else {
+                result[family] = try await Self.readVersion(redis, keys: keys)
+            }
+        }
+        return result
     }
 }

@@ -1,4 +1,4 @@
-/// Tuning of the gateway's Redis subscription. Each default is the one in ``init(pattern:initialBackoff:maxBackoff:pollInterval:probeInterval:probeTimeout:)``.
+/// Tuning of the gateway's Redis subscription. Each default is the one in ``init(pattern:initialBackoff:maxBackoff:probeInterval:probeTimeout:)``.
 public struct SubscriberConfiguration: Sendable {
     /// The pattern subscribed to.
     public var pattern: String
@@ -6,8 +6,6 @@ public struct SubscriberConfiguration: Sendable {
     public var initialBackoff: Duration
     /// Longest wait between reconnection attempts.
     public var maxBackoff: Duration
-    /// How long one read waits before checking for shutdown.
-    public var pollInterval: Duration
     /// How often a probe is published on this gateway's own service channel
     /// (`flimmer:probe:<instance>`) to prove that the subscription still delivers.
     public var probeInterval: Duration
@@ -19,14 +17,12 @@ public struct SubscriberConfiguration: Sendable {
         pattern: String = "invalidate:*",
         initialBackoff: Duration = .milliseconds(100),
         maxBackoff: Duration = .seconds(5),
-        pollInterval: Duration = .milliseconds(250),
         probeInterval: Duration = .seconds(5),
         probeTimeout: Duration = .seconds(3)
     ) {
         self.pattern = pattern
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff
-        self.pollInterval = pollInterval
         self.probeInterval = probeInterval
         self.probeTimeout = probeTimeout
     }
@@ -35,7 +31,7 @@ public struct SubscriberConfiguration: Sendable {
     public func validate() throws(ConfigurationError) {
         guard pattern.hasPrefix("invalidate:") else { throw ConfigurationError(setting: "pattern", "must start with invalidate:") }
         for (value, setting) in [
-            (initialBackoff, "initialBackoff"), (maxBackoff, "maxBackoff"), (pollInterval, "pollInterval"),
+            (initialBackoff, "initialBackoff"), (maxBackoff, "maxBackoff"),
             (probeInterval, "probeInterval"), (probeTimeout, "probeTimeout"),
         ] {
             try ConfigurationError.requirePositive(value, setting)

@@ -1,5 +1,5 @@
 /// How to reach Redis and how long to wait for it. Each default is the one in
-/// ``init(host:port:database:username:password:connectTimeout:commandTimeout:poolSize:)``.
+/// ``init(host:port:database:username:password:connectTimeout:commandTimeout:poolSize:poolWaitTimeout:)``.
 public struct RedisConfiguration: Sendable, Equatable {
     /// Host name or address.
     public var host: String
@@ -15,8 +15,12 @@ public struct RedisConfiguration: Sendable, Equatable {
     public var connectTimeout: Duration
     /// Longest wait for one command's reply; past it the call fails with ``RedisError/Code/timeout``.
     public var commandTimeout: Duration
-    /// Connections (and dedicated threads) in the pool: the most commands in flight at once.
+    /// Connections lent to callers for optimistic transactions (WATCH … EXEC): the most such
+    /// transactions in flight at once. Every other command pipelines on one shared connection.
     public var poolSize: Int
+    /// How long a caller waits for a connection of its own when all ``poolSize`` are lent; past it
+    /// the call fails with ``RedisError/Code/busy``.
+    public var poolWaitTimeout: Duration
 
     public init(
         host: String = "127.0.0.1",
@@ -26,7 +30,8 @@ public struct RedisConfiguration: Sendable, Equatable {
         password: String? = nil,
         connectTimeout: Duration = .seconds(2),
         commandTimeout: Duration = .seconds(2),
-        poolSize: Int = 8
+        poolSize: Int = 8,
+        poolWaitTimeout: Duration = .seconds(5)
     ) {
         self.host = host
         self.port = port
@@ -36,6 +41,7 @@ public struct RedisConfiguration: Sendable, Equatable {
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.poolSize = poolSize
+        self.poolWaitTimeout = poolWaitTimeout
     }
 
     /// Throws ``RedisError/Code/invalidConfiguration`` for a value that cannot work.
@@ -46,6 +52,7 @@ public struct RedisConfiguration: Sendable, Equatable {
             throw RedisError(.invalidConfiguration, "connectTimeout and commandTimeout must be positive")
         }
         guard (1...1024).contains(poolSize) else { throw RedisError(.invalidConfiguration, "poolSize must be 1-1024") }
+        guard poolWaitTimeout > .zero else { throw RedisError(.invalidConfiguration, "poolWaitTimeout must be positive") }
     }
 
     /// Parses `redis://[[user]:password@]host[:port][/db]`.

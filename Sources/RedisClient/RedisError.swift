@@ -13,6 +13,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
             case invalidURL = "invalid_url"
             case invalidConfiguration = "invalid_configuration"
             case shutdown
+            case busy
         }
 
         private let base: Base
@@ -39,6 +40,8 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         public static let invalidConfiguration = Code(.invalidConfiguration)
         /// The client has been shut down.
         public static let shutdown = Code(.shutdown)
+        /// Every connection a caller may hold for itself (for WATCH) was in use past the wait allowed.
+        public static let busy = Code(.busy)
 
         public var description: String { base.rawValue }
     }
@@ -48,9 +51,19 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
     /// Details for logs. Never contains a password.
     public let message: String
 
-    public init(_ code: Code, _ message: String) {
+    /// Whether the commands surely never reached Redis (the connection failed before they were
+    /// written), so that running them again elsewhere cannot run them twice.
+    public let isRetryable: Bool
+
+    public init(_ code: Code, _ message: String, retryable: Bool = false) {
         self.code = code
         self.message = message
+        self.isRetryable = retryable
+    }
+
+    /// The same error, marked safe to retry.
+    func retryable() -> RedisError {
+        RedisError(code, message, retryable: true)
     }
 
     /// Whether the connection that raised this error can no longer be used.
@@ -60,7 +73,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
 
     /// Whether Redis could not be reached, did not answer, or answered that it cannot serve yet.
     public var isUnavailable: Bool {
-        code == .io || code == .timeout || code == .connectionFailed || code == .shutdown || code == .serverUnavailable
+        code == .io || code == .timeout || code == .connectionFailed || code == .shutdown || code == .serverUnavailable || code == .busy
     }
 
     /// The error for an error reply, classified by its prefix.

@@ -30,6 +30,11 @@ extension APIError {
             return APIError(
                 .tooManyRequests, code: "too_many_streams", message: "\(whose) \(error.limit) open streams", headers: [.retryAfter: "5"]
             )
+        case let error as RedisError where error.code == .busy:
+            return APIError(
+                .serviceUnavailable, code: "redis_busy", message: "every Redis connection for writes is in use; retry shortly",
+                headers: [.retryAfter: "1"]
+            )
         case let error as RedisError where error.isUnavailable:
             return .redisUnavailable
         case is RedisError:

@@ -56,7 +56,7 @@ public struct FlimmerSyncServer: Sendable {
         let hub = EventHub(configuration: configuration.hub, metrics: gatewayMetrics, logger: logger)
         let maintenance = StreamMaintenance(hub: hub, store: store, logger: logger)
         let subscriber = InvalidationSubscriber(
-            redis: configuration.redis, configuration: configuration.subscriber, hub: hub, logger: logger,
+            redis: redis, configuration: configuration.subscriber, hub: hub, logger: logger,
             onResubscribe: { await maintenance.recheck() }
         )
         let tokens = try await TokenAuthority(secret: configuration.jwtSecret)

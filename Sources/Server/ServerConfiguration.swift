@@ -39,8 +39,8 @@ public struct ServerConfiguration: Sendable {
     /// reaches the port (it shows counts only, no ids; keep the port private or set a token).
     public var metricsToken: String?
 
-    /// The Redis connections a server uses unless told otherwise: the most mutations in flight at
-    /// once. With `appendfsync always`, Redis fsyncs once for all the transactions it received
+    /// The Redis connections a server lends to mutations unless told otherwise: the most in flight
+    /// at once. With `appendfsync always`, Redis fsyncs once for all the transactions it received
     /// together, so more connections mean more uploads per fsync.
     public static let defaultRedisPoolSize = 64
 

@@ -35,7 +35,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         name: .customLong("redis-pool-size"),
-        help: "Redis connections (each on its own thread) for API requests: the most mutations in flight at once. Default \(ServerConfiguration.defaultRedisPoolSize)."
+        help: "Redis connections lent to mutations (WATCH … EXEC): the most in flight at once; every other request pipelines on one shared connection. Default \(ServerConfiguration.defaultRedisPoolSize)."
     )
     var redisPoolSize: Int?
 

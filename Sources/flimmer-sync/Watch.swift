@@ -64,7 +64,7 @@ struct Watch: AsyncParsableCommand {
         case .value(let token)?:
             try await followStream { token }
         case nil:
-            try watchRedis(configuration: try RedisURLOption.configuration(flag: redisURL), family: family!)
+            try await watchRedis(configuration: try RedisURLOption.configuration(flag: redisURL), family: family!)
         }
     }
 

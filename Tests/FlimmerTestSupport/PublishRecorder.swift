@@ -3,35 +3,31 @@ import Foundation
 import NIOConcurrencyHelpers
 import RedisClient
 
-/// Records every message published on `invalidate:*` while it runs, on its own thread and
-/// its own connection, so tests can check exactly what a transaction published.
+/// Records every message published on `invalidate:*` while it runs, on a subscription of its
+/// own, so tests can check exactly what a transaction published.
 public final class PublishRecorder: Sendable {
     public struct Message: Sendable, Equatable {
         public let channel: String
         public let payload: String
     }
 
-    private struct State {
-        var messages: [Message] = []
-        var stopped = false
-        var subscribed = false
-        var failure: String?
-    }
+    private let messagesSoFar = NIOLockedValueBox<[Message]>([])
+    private let redis: RedisClient
+    private let subscription = NIOLockedValueBox<RedisSubscription?>(nil)
 
-    private let state = NIOLockedValueBox(State())
+    private init(redis: RedisClient) {
+        self.redis = redis
+    }
 
     /// Starts recording and returns once the subscription is confirmed.
     public static func start(pattern: String = "invalidate:*") async throws -> PublishRecorder {
-        let recorder = PublishRecorder()
-        let configuration = try TestEnvironment.redisConfiguration()
-        let thread = Thread { recorder.loop(configuration, pattern: pattern) }
-        thread.start()
+        let recorder = PublishRecorder(redis: RedisClient(configuration: try TestEnvironment.redisConfiguration(), logger: TestEnvironment.logger))
         do {
-            try await eventually("the recorder to subscribe", poll: .milliseconds(5)) {
-                let (subscribed, failure) = recorder.state.withLockedValue { ($0.subscribed, $0.failure) }
-                if let failure { throw RedisError(.connectionFailed, failure) }
-                return subscribed
+            let subscription = try await recorder.redis.subscribe(patterns: [pattern, Self.barrierChannel]) { message in
+                let recorded = Message(channel: message.channel, payload: String(decoding: message.payload, as: UTF8.self))
+                recorder.messagesSoFar.withLockedValue { $0.append(recorded) }
             }
+            recorder.subscription.withLockedValue { $0 = subscription }
         } catch {
             recorder.stop()
             throw error
@@ -39,22 +35,11 @@ public final class PublishRecorder: Sendable {
         return recorder
     }
 
-    private func loop(_ configuration: RedisConfiguration, pattern: String) {
-        do {
-            let connection = try RedisConnection(configuration: configuration)
-            defer { connection.close() }
-            try connection.write([RedisCommand("PSUBSCRIBE", pattern, Self.barrierChannel)])
-            while !state.withLockedValue({ $0.stopped }) {
-                guard let reply = try connection.readReply(timeout: .milliseconds(50)), let parts = reply.array else { continue }
-                if parts.first?.string == "psubscribe" {
-                    if parts.count == 3, parts[2].int == 2 { state.withLockedValue { $0.subscribed = true } }
-                } else if parts.count == 4, parts[0].string == "pmessage", let channel = parts[2].string, let payload = parts[3].string {
-                    state.withLockedValue { $0.messages.append(Message(channel: channel, payload: payload)) }
-                }
-            }
-        } catch {
-            state.withLockedValue { $0.failure = "\(error)" }
-        }
+    /// Stops recording: closes the subscription and the client.
+    public func stop() {
+        subscription.withLockedValue { $0?.close() }
+        let redis = self.redis
+        Task { await redis.shutdown() }
     }
 
     /// A channel outside `invalidate:*`, so that gateways under test never relay the barrier.
@@ -69,18 +54,14 @@ public final class PublishRecorder: Sendable {
             try await redis.send(RedisCommand("PUBLISH", Self.barrierChannel, marker))
         }
         try await eventually("the barrier message to come back", poll: .milliseconds(2)) {
-            state.withLockedValue { $0.messages.contains { $0.channel == Self.barrierChannel && $0.payload == marker } }
+            messagesSoFar.withLockedValue { $0.contains { $0.channel == Self.barrierChannel && $0.payload == marker } }
         }
-    }
-
-    public func stop() {
-        state.withLockedValue { $0.stopped = true }
     }
 
     /// Messages so far whose payload names `family`.
     public func messages(family: FamilyID) -> [Message] {
         let needle = "\"family\":\"\(family.rawValue)\""
-        return state.withLockedValue { $0.messages.filter { $0.payload.contains(needle) } }
+        return messagesSoFar.withLockedValue { $0.filter { $0.payload.contains(needle) } }
     }
 
     /// Waits until at least `count` messages of `family` arrived, then returns them all.

@@ -20,8 +20,8 @@ public final class RedisProcess: @unchecked Sendable {
     /// - Parameter persistent: use the shipped `redis/redis.conf` (AOF, appendfsync always), whose data
     ///   survives a kill; otherwise no persistence at all, so a restart loses everything.
     public init(persistent: Bool) throws {
-        guard let server = Self.which("redis-server") else {
-            throw Failure(description: "redis-server is not installed: run the tests with scripts/test")
+        guard let server = Self.which("redis-server"), Self.which("redis-cli") != nil else {
+            throw Failure(description: "redis-server or redis-cli is not installed: run the tests with scripts/test")
         }
         self.port = try Self.freePort()
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("flimmer-redis-\(UUID().uuidString)").path
@@ -58,14 +58,27 @@ public final class RedisProcess: @unchecked Sendable {
         self.process = process
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
-            if let connection = try? RedisConnection(configuration: configuration) {
-                defer { connection.close() }
-                // Loading the AOF answers -LOADING; wait for a real PONG.
-                if (try? connection.send(RedisCommand("PING")))?.string == "PONG" { return }
-            }
+            // Loading the AOF answers -LOADING; wait for a real PONG.
+            if ping() == "PONG" { return }
             usleep(20_000)
         }
         throw Failure(description: "redis-server on port \(port) did not answer; log: \(directory)/redis.log")
+    }
+
+    /// What `redis-cli PING` prints for this server, from a process of its own: the check must
+    /// not depend on the client under test, nor on an event loop the caller may be blocking.
+    private func ping() -> String? {
+        guard let cli = Self.which("redis-cli") else { return nil }
+        let process = Process()
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: cli)
+        process.arguments = ["-h", "127.0.0.1", "-p", "\(port)", "PING"]
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        process.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// SIGKILL, as a crash: no shutdown save, no goodbye to clients.

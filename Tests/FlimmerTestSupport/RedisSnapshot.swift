@@ -6,11 +6,12 @@ public struct RedisSnapshot: Equatable, Sendable, CustomStringConvertible {
     public let entries: [String: String]
 
     public static func take(_ redis: RedisClient, family: FamilyID) async throws -> RedisSnapshot {
-        try await redis.withConnection { connection in
+        let connection = redis
+        do {
             var keys: [String] = []
             var cursor = "0"
             repeat {
-                let reply = try connection.send(RedisCommand("SCAN", cursor, "MATCH", "*{\(family.rawValue)}*", "COUNT", 1000))
+                let reply = try await connection.send(RedisCommand("SCAN", cursor, "MATCH", "*{\(family.rawValue)}*", "COUNT", 1000))
                 guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let batch = parts[1].array else {
                     throw RedisError(.unexpectedReply, "SCAN answered \(reply)")
                 }
@@ -19,12 +20,12 @@ public struct RedisSnapshot: Equatable, Sendable, CustomStringConvertible {
             } while cursor != "0"
             var entries: [String: String] = [:]
             for key in keys {
-                let type = try connection.send(RedisCommand("TYPE", key)).string ?? "?"
+                let type = try await connection.send(RedisCommand("TYPE", key)).string ?? "?"
                 let value: RedisValue
                 switch type {
-                case "string": value = try connection.send(RedisCommand("GET", key))
-                case "list": value = try connection.send(RedisCommand("LRANGE", key, 0, -1))
-                case "hash": value = try connection.send(RedisCommand("HGETALL", key))
+                case "string": value = try await connection.send(RedisCommand("GET", key))
+                case "list": value = try await connection.send(RedisCommand("LRANGE", key, 0, -1))
+                case "hash": value = try await connection.send(RedisCommand("HGETALL", key))
                 default: value = .simpleString(type)
                 }
                 var text = "\(type): \(value)"

@@ -40,19 +40,19 @@ struct RedisACLTests {
         ["FLUSHALL"], ["KEYS", "*"], ["CONFIG", "GET", "maxmemory"], ["GET", "other:key"], ["SET", "session:x", "1"],
         ["DEL", "contentQueue:{x}"], ["PUBLISH", "other-channel", "x"], ["EVAL", "return 1", "0"], ["SHUTDOWN"],
     ])
-    func theGatewayUserCannot(_ command: [String]) throws {
-        let connection = try RedisConnection(configuration: try TestEnvironment.gatewayRedisConfiguration())
-        defer { connection.close() }
-        let reply = try connection.send(RedisCommand(arguments: command.map { Array($0.utf8) }))
-        #expect(reply.errorMessage?.hasPrefix("NOPERM") == true, "\(command) answered \(reply)")
+    func theGatewayUserCannot(_ command: [String]) async throws {
+        try await withTestRedis(configuration: try TestEnvironment.gatewayRedisConfiguration()) { redis in
+            let reply = try await redis.send(RedisCommand(arguments: command.map { Array($0.utf8) }))
+            #expect(reply.errorMessage?.hasPrefix("NOPERM") == true, "\(command) answered \(reply)")
+        }
     }
 
-    @Test func theDefaultUserIsDisabled() throws {
+    @Test func theDefaultUserIsDisabled() async throws {
         var anonymous = try TestEnvironment.gatewayRedisConfiguration()
         anonymous.username = nil
         anonymous.password = nil
-        let connection = try RedisConnection(configuration: anonymous)
-        defer { connection.close() }
-        #expect(try connection.send(RedisCommand("GET", "contentQueue:{x}")).errorMessage?.hasPrefix("NOAUTH") == true)
+        try await withTestRedis(configuration: anonymous) { redis throws in
+            #expect(try await redis.send(RedisCommand("GET", "contentQueue:{x}")).errorMessage?.hasPrefix("NOAUTH") == true)
+        }
     }
 }

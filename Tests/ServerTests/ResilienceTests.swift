@@ -31,6 +31,30 @@ struct ResilienceTests {
         }
     }
 
+    /// The server drops the subscription's connection (CLIENT KILL TYPE pubsub, as an operator or
+    /// a proxy may): the gateway subscribes again by itself and catches up what it missed.
+    @Test func aKilledSubscriptionIsMadeAgainAndCatchesUp() async throws {
+        let redis = try RedisProcess(persistent: false)
+        try await TestServer.run(configure: {
+            $0.redis = redis.configuration
+            $0.subscriber.initialBackoff = .milliseconds(500)
+        }) { server in
+            let family = try await server.family()
+            let stream = try await server.openStream(token: family.parent)
+            defer { stream.close() }
+            try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
+            let subscriptions = server.server.subscriber.subscriptionCount
+            let missed = try await withTestStore(configuration: redis.configuration) { store, client in
+                #expect(try await client.send(RedisCommand("CLIENT", "KILL", "TYPE", "pubsub")).int == 1)
+                return try await store.upload(family: family.id, child: UserID("kid")!, draft: ContentDraft(title: "while away"))
+            }
+            let event = try await stream.nextEvent(timeout: .seconds(10))
+            #expect(event.id == "\(missed.epoch)-\(missed.version)")
+            try await eventually("the subscription to be made again") { server.server.subscriber.subscriptionCount == subscriptions + 1 }
+            #expect(server.server.subscriber.isSubscribed)
+        }
+    }
+
     @Test func aStalePooledConnectionIsRetriedOnceAfterARestart() async throws {
         let redis = try RedisProcess(persistent: false)
         var configuration = redis.configuration

@@ -1,0 +1,22 @@
+import NIOConcurrencyHelpers
+
+/// A connection held by one caller for a few round trips: what an optimistic transaction needs,
+/// since WATCH holds only on the connection it was sent on. See ``RedisClient/withConnection(_:)``.
+public final class RedisLease: RedisPipeline {
+    let connection: RedisNodeConnection
+    private let replies = NIOLockedValueBox(0)
+
+    init(connection: RedisNodeConnection) {
+        self.connection = connection
+    }
+
+    /// Replies received on this lease so far: none means nothing the caller sent has run.
+    var repliesRead: Int { replies.withLockedValue { $0 } }
+
+    /// Sends `commands` as one unit and returns their replies in order.
+    public func pipeline(_ commands: [RedisCommand]) async throws -> [RedisValue] {
+        let result = try await connection.send(commands)
+        replies.withLockedValue { $0 += result.count }
+        return result
+    }
+}

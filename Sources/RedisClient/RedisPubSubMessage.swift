@@ -1,0 +1,30 @@
+/// A message Redis pushed to a subscription: `message`, `pmessage` or `smessage`.
+public struct RedisPubSubMessage: Sendable, Hashable {
+    /// The channel it was published on.
+    public let channel: String
+    /// The pattern that matched, for a message received through PSUBSCRIBE.
+    public let pattern: String?
+    /// The payload, as published.
+    public let payload: [UInt8]
+
+    public init(channel: String, pattern: String? = nil, payload: [UInt8]) {
+        self.channel = channel
+        self.pattern = pattern
+        self.payload = payload
+    }
+
+    /// The message a pushed reply carries; nil for anything else (confirmations, replies).
+    init?(_ reply: RedisValue) {
+        guard case .array(let parts) = reply, let kind = parts.first?.string else { return nil }
+        switch (kind, parts.count) {
+        case ("message", 3), ("smessage", 3):
+            guard let channel = parts[1].string, case .bulkString(let payload) = parts[2] else { return nil }
+            self.init(channel: channel, payload: payload)
+        case ("pmessage", 4):
+            guard let pattern = parts[1].string, let channel = parts[2].string, case .bulkString(let payload) = parts[3] else { return nil }
+            self.init(channel: channel, pattern: pattern, payload: payload)
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,10 @@
+import NIOCore
+
+/// Commands on their way to one connection, encoded, with the promise of their replies.
+struct RedisRequest {
+    /// The commands, encoded one after the other: written as one unit.
+    let bytes: ByteBuffer
+    /// How many replies complete the request: one per command.
+    let replyCount: Int
+    let promise: EventLoopPromise<[RedisValue]>
+}
