@@ -16,7 +16,6 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "flimmer-sync", targets: ["flimmer-sync"]),
-        .executable(name: "flimmer-bench", targets: ["flimmer-bench"]),
         .library(name: "RedisClient", targets: ["RedisClient"]),
         .library(name: "ContentQueue", targets: ["ContentQueue"]),
         .library(name: "FlimmerClient", targets: ["FlimmerClient"]),
@@ -40,8 +39,6 @@ let package = Package(
             name: "CHiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
-        // <sys/epoll.h> for flimmer-bench's receiver thread (Swift's Glibc module leaves it out).
-        .systemLibrary(name: "CEpoll"),
         // A safe Swift wrapper over hiredis. Knows nothing of HTTP.
         .target(
             name: "RedisClient",
@@ -141,22 +138,6 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Load and latency measurements against a running gateway (see README, Benchmarks).
-        .executableTarget(
-            name: "flimmer-bench",
-            dependencies: [
-                "CEpoll",
-                "Server",
-                "ContentQueue",
-                "RedisClient",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ],
-            swiftSettings: testSwiftSettings
-        ),
         // Shared by the test targets: the test Redis, a live server on port 0, an SSE reader.
         .target(
             name: "FlimmerTestSupport",
@@ -194,12 +175,6 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: testSwiftSettings
-        ),
-        // The load tool's parsing and receiver, against a local socket (no servers needed).
-        .testTarget(
-            name: "FlimmerBenchTests",
-            dependencies: ["flimmer-bench"],
             swiftSettings: testSwiftSettings
         ),
         // The client library: its parser and backoff alone, its stream and cache against a live gateway.
@@ -243,3 +218,38 @@ let package = Package(
         ),
     ]
 )
+
+// The load tool (flimmer-bench: fanout, storm, uploads) and its tests, only when
+// FLIMMER_BENCHMARKS is set (scripts/bench and scripts/test set it), as Hummingbird
+// does with its benchmarks: an app that depends on this package for FlimmerClient never resolves,
+// builds or sees them. The tool is Linux-only (epoll, /proc, Glibc).
+if Context.environment["FLIMMER_BENCHMARKS"] != nil {
+    package.products.append(.executable(name: "flimmer-bench", targets: ["flimmer-bench"]))
+    package.targets += [
+        // <sys/epoll.h> for flimmer-bench's receiver thread (Swift's Glibc module leaves it out).
+        .systemLibrary(name: "CEpoll", path: "Benchmarks/CEpoll"),
+        .executableTarget(
+            name: "flimmer-bench",
+            dependencies: [
+                "CEpoll",
+                "Server",
+                "ContentQueue",
+                "RedisClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Benchmarks/flimmer-bench",
+            swiftSettings: testSwiftSettings
+        ),
+        // The load tool's parsing and receiver, against a local socket (no servers needed).
+        .testTarget(
+            name: "FlimmerBenchTests",
+            dependencies: ["flimmer-bench"],
+            path: "Benchmarks/FlimmerBenchTests",
+            swiftSettings: testSwiftSettings
+        ),
+    ]
+}
