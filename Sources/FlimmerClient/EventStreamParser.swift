@@ -30,7 +30,13 @@ public struct EventStreamParser: Sendable {
 
     /// Consumes `bytes` and returns the events they complete, in order.
     public mutating func feed(_ bytes: some Sequence<UInt8>) -> [ServerSentEvent] {
-        var events: [ServerSentEvent] = []
+        items(bytes).compactMap(\.event)
+    }
+
+    /// Consumes `bytes` and returns everything they complete, in order: events, comments and
+    /// `retry:` fields.
+    public mutating func items(_ bytes: some Sequence<UInt8>) -> [EventStreamItem] {
+        var items: [EventStreamItem] = []
         for byte in bytes {
             if skipNextLF {
                 skipNextLF = false
@@ -38,14 +44,14 @@ public struct EventStreamParser: Sendable {
             }
             if byte == Self.cr {
                 skipNextLF = true
-                if let event = endLine() { events.append(event) }
+                if let item = endLine() { items.append(item) }
             } else if byte == Self.lf {
-                if let event = endLine() { events.append(event) }
+                if let item = endLine() { items.append(item) }
             } else {
                 line.append(byte)
             }
         }
-        return events
+        return items
     }
 
     /// Starts over for a new connection: drops a partial line and an undispatched event, but
@@ -60,15 +66,19 @@ public struct EventStreamParser: Sendable {
         lastEventIDBuffer = lastEventID
     }
 
-    private mutating func endLine() -> ServerSentEvent? {
+    private mutating func endLine() -> EventStreamItem? {
         var bytes = line[...]
         line.removeAll(keepingCapacity: true)
         if atStreamStart {
             atStreamStart = false
             if bytes.starts(with: Self.bom) { bytes = bytes.dropFirst(Self.bom.count) }
         }
-        if bytes.isEmpty { return dispatch() }
-        if bytes.first == UInt8(ascii: ":") { return nil }
+        if bytes.isEmpty { return dispatch().map(EventStreamItem.event) }
+        if bytes.first == UInt8(ascii: ":") {
+            var text = bytes.dropFirst()
+            if text.first == UInt8(ascii: " ") { text = text.dropFirst() }
+            return .comment(String(decoding: text, as: UTF8.self))
+        }
         let name: String
         let value: String
         if let colon = bytes.firstIndex(of: UInt8(ascii: ":")) {
@@ -80,11 +90,10 @@ public struct EventStreamParser: Sendable {
             name = String(decoding: bytes, as: UTF8.self)
             value = ""
         }
-        process(field: name, value: value)
-        return nil
+        return process(field: name, value: value)
     }
 
-    private mutating func process(field: String, value: String) {
+    private mutating func process(field: String, value: String) -> EventStreamItem? {
         switch field {
         case "event":
             eventType = value
@@ -95,12 +104,14 @@ public struct EventStreamParser: Sendable {
         case "id":
             if !value.unicodeScalars.contains("\u{0}") { lastEventIDBuffer = value }
         case "retry":
-            if !value.isEmpty, value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
-                retryMilliseconds = Int(value) ?? retryMilliseconds
+            if !value.isEmpty, value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), let milliseconds = Int(value) {
+                retryMilliseconds = milliseconds
+                return .retry(milliseconds)
             }
         default:
             break
         }
+        return nil
     }
 
     private mutating func dispatch() -> ServerSentEvent? {

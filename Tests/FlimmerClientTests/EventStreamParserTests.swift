@@ -144,4 +144,26 @@ struct EventStreamParserTests {
         #expect(parser.lastEventID == "abc-3")
         #expect(parser.feed(Array("data: x\n\n".utf8)) == [ServerSentEvent(data: "x", id: "abc-3")])
     }
+
+    /// A reader that wants more than events gets comments and valid retry fields too, in order,
+    /// however the bytes are split; a comment neither dispatches nor disturbs the event around it.
+    @Test func itemsCarryCommentsAndRetryFieldsInOrder() {
+        let text = ": hello\nretry: 250\nretry: x\nid: e-1\ndata: a\n:heartbeat\ndata: b\n\n: bye; reconnect\n\n"
+        let expected: [EventStreamItem] = [
+            .comment("hello"), .retry(250), .comment("heartbeat"), .event(ServerSentEvent(data: "a\nb", id: "e-1")),
+            .comment("bye; reconnect"),
+        ]
+        let bytes = Array(text.utf8)
+        for size in 1...bytes.count {
+            var parser = EventStreamParser()
+            var items: [EventStreamItem] = []
+            var index = 0
+            while index < bytes.count {
+                items += parser.items(bytes[index..<min(index + size, bytes.count)])
+                index += size
+            }
+            #expect(items == expected, "chunk size \(size)")
+            #expect(parser.retryMilliseconds == 250)
+        }
+    }
 }
