@@ -219,8 +219,8 @@ let package = Package(
     ]
 )
 
-// The load tool (flimmer-bench: fanout, storm, uploads) and its tests, only when
-// FLIMMER_BENCHMARKS is set (scripts/bench and scripts/test set it), as Hummingbird
+// The load and fault tool (flimmer-bench: fanout, storm, uploads, chaos) and its tests, only when
+// FLIMMER_BENCHMARKS is set (scripts/bench, scripts/chaos and scripts/test set it), as Hummingbird
 // does with its benchmarks: an app that depends on this package for FlimmerClient never resolves,
 // builds or sees them. The tool is Linux-only (epoll, /proc, Glibc).
 if Context.environment["FLIMMER_BENCHMARKS"] != nil {
@@ -235,6 +235,7 @@ if Context.environment["FLIMMER_BENCHMARKS"] != nil {
                 "Server",
                 "ContentQueue",
                 "RedisClient",
+                "FlimmerClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -244,10 +245,11 @@ if Context.environment["FLIMMER_BENCHMARKS"] != nil {
             path: "Benchmarks/flimmer-bench",
             swiftSettings: testSwiftSettings
         ),
-        // The load tool's parsing and receiver, against a local socket (no servers needed).
+        // The load tool's parsing and receiver, the chaos run's checks, schedule, client and
+        // child processes: against local sockets and processes, no gateway or Redis needed.
         .testTarget(
             name: "FlimmerBenchTests",
-            dependencies: ["flimmer-bench"],
+            dependencies: ["flimmer-bench", "FlimmerTestSupport"],
             path: "Benchmarks/FlimmerBenchTests",
             swiftSettings: testSwiftSettings
         ),
