@@ -114,7 +114,7 @@ struct FanoutResult: Codable, Sendable {
         encoder.outputFormatting = [.sortedKeys]
         var line = try encoder.encode(self)
         line.append(10)
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: path) else { throw BlockingSocket.Failure(description: "cannot open \(path)") }
         defer { try? handle.close() }
         try handle.seekToEnd()
