@@ -221,8 +221,8 @@ let package = Package(
 
 // The load and fault tool (flimmer-bench: fanout, storm, uploads, chaos) and its tests, only when
 // FLIMMER_BENCHMARKS is set (scripts/bench, scripts/chaos and scripts/test set it), as Hummingbird
-// does with its benchmarks: an app that depends on this package for FlimmerClient never resolves,
-// builds or sees them. The tool is Linux-only (epoll, /proc, Glibc).
+// does with its benchmarks: an app that depends on this package for FlimmerClient never builds
+// or sees them (they add no package dependency). The tool is Linux-only (epoll, /proc, Glibc).
 if Context.environment["FLIMMER_BENCHMARKS"] != nil {
     package.products.append(.executable(name: "flimmer-bench", targets: ["flimmer-bench"]))
     package.targets += [
