@@ -16,7 +16,6 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "flimmer-sync", targets: ["flimmer-sync"]),
-        .executable(name: "flimmer-bench", targets: ["flimmer-bench"]),
         .library(name: "RedisClient", targets: ["RedisClient"]),
         .library(name: "ContentQueue", targets: ["ContentQueue"]),
         .library(name: "FlimmerClient", targets: ["FlimmerClient"]),
@@ -40,8 +39,6 @@ let package = Package(
             name: "CHiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
-        // <sys/epoll.h> for flimmer-bench's receiver thread (Swift's Glibc module leaves it out).
-        .systemLibrary(name: "CEpoll"),
         // The small text formats every module writes: JSON string literals, zero-padded hex,
         // UTC ISO 8601 times. Depends on nothing.
         .target(name: "FlimmerFormats", swiftSettings: swiftSettings),
@@ -146,22 +143,6 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Load and latency measurements against a running gateway (see README, Benchmarks).
-        .executableTarget(
-            name: "flimmer-bench",
-            dependencies: [
-                "CEpoll",
-                "Server",
-                "ContentQueue",
-                "RedisClient",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ],
-            swiftSettings: testSwiftSettings
-        ),
         // Shared by the test targets: the test Redis, a live server on port 0 or the router
         // in-process, families with their tokens, an SSE reader, the built flimmer-sync as a process.
         .target(
@@ -202,12 +183,6 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: testSwiftSettings
-        ),
-        // The load tool's parsing and receiver, against a local socket (no servers needed).
-        .testTarget(
-            name: "FlimmerBenchTests",
-            dependencies: ["flimmer-bench"],
             swiftSettings: testSwiftSettings
         ),
         // The client library: its parser and backoff alone, its stream and cache against a live gateway.
@@ -270,3 +245,40 @@ let package = Package(
         ),
     ]
 )
+
+// The load and fault tool (flimmer-bench: fanout, storm, uploads, chaos) and its tests, only when
+// FLIMMER_BENCHMARKS is set (scripts/bench, scripts/chaos and scripts/test set it), as Hummingbird
+// does with its benchmarks: an app that depends on this package for FlimmerClient never builds
+// or sees them (they add no package dependency). The tool is Linux-only (epoll, /proc, Glibc).
+if Context.environment["FLIMMER_BENCHMARKS"] != nil {
+    package.products.append(.executable(name: "flimmer-bench", targets: ["flimmer-bench"]))
+    package.targets += [
+        // <sys/epoll.h> for flimmer-bench's receiver thread (Swift's Glibc module leaves it out).
+        .systemLibrary(name: "CEpoll", path: "Benchmarks/CEpoll"),
+        .executableTarget(
+            name: "flimmer-bench",
+            dependencies: [
+                "CEpoll",
+                "Server",
+                "ContentQueue",
+                "RedisClient",
+                "FlimmerClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Benchmarks/flimmer-bench",
+            swiftSettings: testSwiftSettings
+        ),
+        // The load tool's parsing and receiver, the chaos run's checks, schedule, client and
+        // child processes: against local sockets and processes, no gateway or Redis needed.
+        .testTarget(
+            name: "FlimmerBenchTests",
+            dependencies: ["flimmer-bench", "FlimmerTestSupport"],
+            path: "Benchmarks/FlimmerBenchTests",
+            swiftSettings: testSwiftSettings
+        ),
+    ]
+}

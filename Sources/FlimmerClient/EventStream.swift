@@ -11,6 +11,8 @@ import NIOHTTP1
 /// doubled per failed attempt with jitter and capped. A connection silent for longer than
 /// `configuration.idleTimeout` is dropped and replaced. The sequence ends only when the
 /// consumer stops or the server refuses the stream for good (an `EventStreamError` with code `.rejected`).
+/// The connection is read only as fast as the elements are taken (see `AsyncIterator`);
+/// `configuration.observer` sees comments, id changes and why each connection ended.
 ///
 /// ```swift
 /// for try await element in EventStream(url: "https://sync.example/api/events", token: token) {
@@ -62,11 +64,12 @@ public final class EventStream: AsyncSequence, Sendable {
     }
 
     /// Opens the connection; it closes when the iterator is dropped or its task cancelled.
-    public func makeAsyncIterator() -> AsyncThrowingStream<EventStreamElement, any Error>.Iterator {
+    public func makeAsyncIterator() -> AsyncIterator {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: EventStreamElement.self)
-        let task = Task { await self.run(continuation) }
+        let output = ElementDemand(continuation)
+        let task = Task { await self.run(output) }
         continuation.onTermination = { _ in task.cancel() }
-        return stream.makeAsyncIterator()
+        return AsyncIterator(base: stream.makeAsyncIterator(), demand: output)
     }
 
     // The parser outlives connections (it keeps the last id and the retry time); the
@@ -76,14 +79,16 @@ public final class EventStream: AsyncSequence, Sendable {
         var lastActivity: ContinuousClock.Instant
         // Whether the current attempt got a 200 event stream (which resets the backoff).
         var opened = false
+        // The reader waits for the consumer: not silence of the server's (the watchdog pauses).
+        var awaitingConsumer = false
     }
 
-    private func run(_ continuation: AsyncThrowingStream<EventStreamElement, any Error>.Continuation) async {
+    private func run(_ output: ElementDemand) async {
         let shared = NIOLockedValueBox(
             Shared(parser: EventStreamParser(lastEventID: configuration.lastEventID ?? ""), lastActivity: .now)
         )
         var failedAttempts = 0
-        continuation.yield(.state(.connecting))
+        output.yield(.state(.connecting))
         while !Task.isCancelled {
             let token: String
             do {
@@ -91,36 +96,39 @@ public final class EventStream: AsyncSequence, Sendable {
             } catch {
                 if Task.isCancelled { break }
                 logger.warning("no token for the event stream, not reconnecting", metadata: ["error": "\(error)"])
-                continuation.finish(throwing: error)
+                output.finish(throwing: error)
                 return
             }
             do {
-                try await connectOnce(token: token, shared: shared, continuation: continuation)
+                try await connectOnce(token: token, shared: shared, output: output)
                 logger.debug("event stream ended by the server")
+                configuration.observer?(.connectionEnded(nil))
             } catch let error as EventStreamError where error.isFatal {
                 logger.warning("event stream refused, not reconnecting", metadata: ["error": "\(error)"])
-                continuation.finish(throwing: error)
+                configuration.observer?(.connectionEnded(error))
+                output.finish(throwing: error)
                 return
             } catch {
                 if Task.isCancelled { break }
                 logger.debug("event stream dropped", metadata: ["error": "\(error)"])
+                configuration.observer?(.connectionEnded(error))
             }
             let (retry, opened) = shared.withLockedValue { ($0.parser.retryMilliseconds, $0.opened) }
             if opened { failedAttempts = 0 }
             let backoff = ReconnectBackoff(base: retry.map { .milliseconds($0) } ?? configuration.defaultRetry, cap: configuration.maximumRetry)
             let delay = backoff.delay(attempt: failedAttempts)
             failedAttempts += 1
-            continuation.yield(.state(.reconnecting(after: delay)))
+            output.yield(.state(.reconnecting(after: delay)))
             do { try await Task.sleep(for: delay) } catch { break }
             shared.withLockedValue { $0.parser.reset() }
         }
-        continuation.finish()
+        output.finish()
     }
 
     private func connectOnce(
         token: String,
         shared: NIOLockedValueBox<Shared>,
-        continuation: AsyncThrowingStream<EventStreamElement, any Error>.Continuation
+        output: ElementDemand
     ) async throws {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
@@ -133,7 +141,7 @@ public final class EventStream: AsyncSequence, Sendable {
         }
         if !lastEventID.isEmpty { request.headers.add(name: "Last-Event-ID", value: lastEventID) }
 
-        let idleTimeout = configuration.idleTimeout
+        let (idleTimeout, observer) = (configuration.idleTimeout, configuration.observer)
         let (httpClient, logger, prepared) = (self.httpClient, self.logger, request)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -157,20 +165,39 @@ public final class EventStream: AsyncSequence, Sendable {
                     shared.lastActivity = .now
                     shared.opened = true
                 }
-                continuation.yield(.state(.open(resumedFrom: lastEventID.isEmpty ? nil : lastEventID)))
+                output.yield(.state(.open(resumedFrom: lastEventID.isEmpty ? nil : lastEventID)))
                 for try await chunk in response.body {
-                    let events = shared.withLockedValue { shared in
+                    let (items, previousID, lastID) = shared.withLockedValue { shared in
                         shared.lastActivity = .now
-                        return shared.parser.feed(chunk.readableBytesView)
+                        let previous = shared.parser.lastEventID
+                        return (shared.parser.items(chunk.readableBytesView), previous, shared.parser.lastEventID)
                     }
-                    for event in events { continuation.yield(.event(event)) }
+                    // Outside the lock: the observer is the app's code.
+                    if let observer {
+                        for observation in EventStreamObservation.of(items, previousID: previousID, lastID: lastID) { observer(observation) }
+                    }
+                    let events = items.compactMap(\.event)
+                    guard !events.isEmpty else { continue }
+                    // The last read's events must be taken before these are handed over: the
+                    // consumer works on one read while the next is read, and no further.
+                    shared.withLockedValue { $0.awaitingConsumer = true }
+                    await output.waitUntilTaken()
+                    shared.withLockedValue { shared in
+                        shared.awaitingConsumer = false
+                        shared.lastActivity = .now
+                    }
+                    for event in events { output.yield(.event(event)) }
                 }
             }
             // Covers the wait for the response head too: a server that accepts the connection
             // and then says nothing is as dead as one that goes silent later.
             group.addTask {
                 while true {
-                    let deadline = shared.withLockedValue { $0.lastActivity } + idleTimeout
+                    let (deadline, waiting) = shared.withLockedValue { ($0.lastActivity + idleTimeout, $0.awaitingConsumer) }
+                    if waiting {
+                        try await Task.sleep(for: idleTimeout / 4)
+                        continue
+                    }
                     if ContinuousClock.now >= deadline { throw EventStreamError(.idleTimeout) }
                     try await Task.sleep(until: deadline, clock: .continuous)
                 }

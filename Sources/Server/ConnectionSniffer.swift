@@ -68,7 +68,15 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         idleTimer?.cancel()
+        // The pipeline went away (the channel closed before it was ever active, say) without a
+        // decision: the connection's task must still end.
+        if case .sniffing = state { decide(.done) } else if case .candidate = state { decide(.done) }
         self.context = nil
+    }
+
+    private func decide(_ decision: Decision) {
+        state = .decided
+        self.decision.succeed(decision)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -111,10 +119,7 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if !isDecided {
-            state = .decided
-            decision.succeed(.done)
-        }
+        if !isDecided { decide(.done) }
         context.fireChannelInactive()
     }
 

@@ -180,10 +180,12 @@ struct EventStreamLiveTests {
     @Test func aServerThatNeverAnswersTheRequestCountsAsDead() async throws {
         let listener = try SilentListener()
         defer { listener.stop() }
+        let log = ObservationLog()
         // TestHTTP.client's own read timeout is 30 s; only the stream's idle timeout can act within the wait below.
         let stream = EventStream(
             url: "http://127.0.0.1:\(listener.port)/api/events", token: "any",
-            configuration: .init(idleTimeout: .milliseconds(300), defaultRetry: .milliseconds(100)), httpClient: TestHTTP.client
+            configuration: .init(idleTimeout: .milliseconds(300), defaultRetry: .milliseconds(100), observer: log.observer),
+            httpClient: TestHTTP.client
         )
         let recorder = await Recorder.start(stream)
         try await recorder.waitFor("reconnecting", timeout: .seconds(3), Self.isReconnecting)
@@ -191,5 +193,9 @@ struct EventStreamLiveTests {
         let elements = await recorder.elements
         #expect(elements.first == .state(.connecting))
         #expect(!elements.contains(where: Self.isOpen))
+        // The observer is told why the attempt ended.
+        let ended = try await log.waitFor("the end of the attempt") { if case .connectionEnded = $0 { true } else { false } }
+        guard case .connectionEnded(let error) = log.all[ended] else { throw TestFailure("not an end") }
+        #expect((error as? EventStreamError)?.code == .idleTimeout)
     }
 }

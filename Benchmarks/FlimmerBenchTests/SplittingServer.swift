@@ -1,3 +1,4 @@
+import FlimmerTestSupport
 import Foundation
 import Glibc
 
@@ -14,22 +15,9 @@ final class SplittingServer: @unchecked Sendable {
     init(streams: Int, events: Int) throws {
         self.streams = streams
         self.events = events
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.listener = listener
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(listener, pointer, length) == 0 && listen(listener, 16) == 0 && getsockname(listener, pointer, &length) == 0
-            }
-        }
-        guard bound else {
-            close(listener)
-            throw BlockingSocket.Failure(description: "listen failed")
-        }
-        port = UInt16(bigEndian: address.sin_port)
+        let listener = try LoopbackListener()
+        self.listener = listener.descriptor
+        port = UInt16(listener.port)
     }
 
     func start() {

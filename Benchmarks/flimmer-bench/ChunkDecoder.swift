@@ -2,9 +2,12 @@ import Glibc
 
 /// Strips `Transfer-Encoding: chunked` framing from a response body, in place, across reads.
 ///
-/// The gateway (Hummingbird) sends its event stream chunked. Removing the size lines before
-/// the marker search means a chunk boundary can never split a `"version":` marker in a way the
-/// search cannot see; framing errors are counted, not fatal.
+/// Used only when a response head says chunked. The gateway's fast path sends a close-delimited
+/// body (no framing: the body ends with the connection), and so does nginx + Nchan; the gateway
+/// chunks a stream only when it was not the connection's first request (Hummingbird answers
+/// those), which this tool's streams (one request per connection) never are. Removing the size
+/// lines before the marker search means a chunk boundary can never split a `"version":` marker
+/// in a way the search cannot see; framing errors are counted, not fatal.
 struct ChunkDecoder {
     private enum State: UInt8 { case size, sizeLine, data, dataEnd, trailer }
 

@@ -1,11 +1,11 @@
-/// The side-by-side table of all targets of one invocation, and each target's ratios to nchan and redis.
+/// The side-by-side table of all targets of one invocation, each with its own result, and each target's ratios to nchan and redis.
 struct ComparisonTable {
     let results: [FanoutResult]
 
     func print() {
         let header = [
             "target", "connects (failed)", "missing", "PSS/stream", "RSS/stream", "CPU/delivery", "p50", "p99", "max",
-            "all-streams p50", "all-streams p99", "publish rate",
+            "all-streams p50", "all-streams p99", "publish rate", "result",
         ]
         var rows = [header]
         for result in results {
@@ -22,6 +22,7 @@ struct ComparisonTable {
                 Self.value(result.allStreamsP50, " ms"),
                 Self.value(result.allStreamsP99, " ms"),
                 Self.value(result.publishRateAchieved, "/s"),
+                result.failed ? "FAILED" + (result.isPeer ? " (peer)" : "") : "ok",
             ])
         }
         Self.printAligned(rows)

@@ -30,7 +30,7 @@ struct FanoutRun: Sendable {
         } catch {
             result.publishError = "setup: \(error)"
             result.missing = result.expected
-            result.failed = true
+            result.failures = ["setup: \(error)"]
             return result
         }
         let sendTimes = SendTimes(last: events)
@@ -122,7 +122,7 @@ struct FanoutRun: Sendable {
         result.untimestamped = receiver.counters.untimestamped
     }
 
-    /// Fails the run on any missing event or failed connect, and warns when the load tool may be the bottleneck.
+    /// Fails the target's run on any missing event or failed connect, and warns when the load tool may be the bottleneck.
     private func judge(_ result: inout FanoutResult, outcome: Publisher.Outcome) {
         let scheduledSpan = Double(Swift.max(events - 1, 1)) / rate
         if let share = result.receiverCPUShare, share > 0.85 {
@@ -142,7 +142,8 @@ struct FanoutRun: Sendable {
                 "a listen queue overflowed \(overflows) times while the streams connected (SYNs retried after 1 s; machine-wide, so other processes count too): lower --max-connecting or raise the server's backlog")
         }
         if result.untimestamped > 0 { result.warnings.append("some deliveries had no kernel timestamp; their latency uses the time of the read") }
-        result.failed = result.missing > 0 || result.failedConnects > 0 || result.notConnected > 0 || outcome.error != nil
+        let counts = [("missing", result.missing), ("failed connects", result.failedConnects), ("unanswered connects", result.notConnected)]
+        result.failures = counts.filter { $0.1 > 0 }.map { "\($0.0) \($0.1)" } + (outcome.error != nil ? ["publish error"] : [])
     }
 
     /// Polls `condition` every 10 ms until it holds or `seconds` pass.

@@ -1,0 +1,15 @@
+import AsyncHTTPClient
+
+/// What faults act on: the processes scripts/chaos started, the clients, and the run's log,
+/// ledger and own child processes.
+struct FaultContext: Sendable {
+    var redis: RedisNode
+    /// The gateways, A first.
+    var gateways: [GatewayNode]
+    var clients: [ChaosClient]
+    var log: ChaosLog
+    var ledger: FaultLedger
+    var children: ChildProcesses
+    /// For health checks of restarted processes.
+    var http: HTTPClient
+}
