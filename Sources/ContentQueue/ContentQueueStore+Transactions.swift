@@ -1,14 +1,17 @@
 import FlimmerFormats
 import RedisClient
 
-
 extension ContentQueueStore {
     /// One optimistic upload: WATCH, read, then MULTI ... PUBLISH ... EXEC in one round trip.
     ///
     /// The types of every key the transaction writes are checked while they are WATCHed,
     /// so EXEC cannot meet a WRONGTYPE half-way and leave a partial write behind.
     static func uploadAttempt(
-        _ connection: some RedisPipeline, family: FamilyID, child: UserID, draft: ContentDraft, now: UTCTime
+        _ connection: some RedisPipeline,
+        family: FamilyID,
+        child: UserID,
+        draft: ContentDraft,
+        now: UTCTime
     ) async throws -> Attempt<MutationResult> {
         let keys = ContentKeys(family: family)
         let id = ContentID.random()
@@ -40,13 +43,24 @@ extension ContentQueueStore {
         let (epoch, epochIsNew) = reads[2].string.map { ($0, false) } ?? (Epoch.random(), true)
         let newVersion = version + 1
         let item = ContentItem(
-            id: id.rawValue, family: family.rawValue, childId: child.rawValue, title: draft.title,
-            description: draft.description, durationSeconds: draft.durationSeconds, videoUrl: draft.videoUrl,
-            status: .pending, createdAt: now.iso8601
+            id: id.rawValue,
+            family: family.rawValue,
+            childId: child.rawValue,
+            title: draft.title,
+            description: draft.description,
+            durationSeconds: draft.durationSeconds,
+            videoUrl: draft.videoUrl,
+            status: .pending,
+            createdAt: now.iso8601
         )
         let payload = InvalidationPayload(
-            key: invalidationKey, family: family.rawValue, version: newVersion, reason: InvalidationReason.uploaded.rawValue,
-            contentId: id.rawValue, epoch: epoch, ts: now.millisecondsSince1970
+            key: invalidationKey,
+            family: family.rawValue,
+            version: newVersion,
+            reason: InvalidationReason.uploaded.rawValue,
+            contentId: id.rawValue,
+            epoch: epoch,
+            ts: now.millisecondsSince1970
         )
         let writes = [
             RedisCommand("HSET", [itemKey] + item.hashFields),
@@ -60,7 +74,12 @@ extension ContentQueueStore {
     /// One optimistic decision: the item's status is read under WATCH, so a concurrent
     /// decision that commits first makes this EXEC abort, and the retry then sees `not_pending`.
     static func decideAttempt(
-        _ connection: some RedisPipeline, family: FamilyID, id: ContentID, parent: UserID, decision: Decision, now: UTCTime
+        _ connection: some RedisPipeline,
+        family: FamilyID,
+        id: ContentID,
+        parent: UserID,
+        decision: Decision,
+        now: UTCTime
     ) async throws -> Attempt<MutationResult> {
         let keys = ContentKeys(family: family)
         let itemKey = keys.item(id)
@@ -108,8 +127,13 @@ extension ContentQueueStore {
             update += ["rejectReason", reason]
         }
         let payload = InvalidationPayload(
-            key: invalidationKey, family: family.rawValue, version: newVersion,
-            reason: decision.invalidationReason.rawValue, contentId: id.rawValue, epoch: epoch, ts: now.millisecondsSince1970
+            key: invalidationKey,
+            family: family.rawValue,
+            version: newVersion,
+            reason: decision.invalidationReason.rawValue,
+            contentId: id.rawValue,
+            epoch: epoch,
+            ts: now.millisecondsSince1970
         )
         let writes = [
             RedisCommand("HSET", update),
@@ -126,7 +150,11 @@ extension ContentQueueStore {
     /// Returns `false` when a WATCHed key changed (EXEC answered null: nothing was written,
     /// nothing published).
     static func commit(
-        _ connection: some RedisPipeline, keys: ContentKeys, writes: [RedisCommand], payload: InvalidationPayload, epochIsNew: Bool
+        _ connection: some RedisPipeline,
+        keys: ContentKeys,
+        writes: [RedisCommand],
+        payload: InvalidationPayload,
+        epochIsNew: Bool
     ) async throws -> Bool {
         var writes = writes
         if epochIsNew, let epoch = payload.epoch { writes.append(RedisCommand("SET", keys.epoch, epoch)) }
@@ -137,7 +165,10 @@ extension ContentQueueStore {
     /// one round trip: the write and its event commit together or not at all. Returns false
     /// when a WATCHed key changed (nothing was written).
     static func commit(
-        _ connection: some RedisPipeline, versionKey: String, writes: [RedisCommand], payload: InvalidationPayload
+        _ connection: some RedisPipeline,
+        versionKey: String,
+        writes: [RedisCommand],
+        payload: InvalidationPayload
     ) async throws -> Bool {
         var commands = [RedisCommand("MULTI")] + writes
         commands.append(RedisCommand("SET", versionKey, payload.version))

@@ -29,15 +29,20 @@ public final class RedisClient: Service, RedisPipeline {
     ///   - onReconnect: called each time a connection lost to a failure is replaced (a metric;
     ///     the client itself depends on no metrics library).
     public init(
-        configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger, onReconnect: @escaping @Sendable () -> Void = {}
+        configuration: RedisConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger,
+        onReconnect: @escaping @Sendable () -> Void = {}
     ) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         let node = RedisNode(
-            address: RedisNodeAddress(host: configuration.host, port: configuration.port), configuration: configuration,
-            group: eventLoopGroup, logger: logger, onReconnect: onReconnect
+            address: RedisNodeAddress(host: configuration.host, port: configuration.port),
+            configuration: configuration,
+            group: eventLoopGroup,
+            logger: logger,
+            onReconnect: onReconnect
         )
         self.topology = StandaloneTopology(node: node)
     }
@@ -68,11 +73,16 @@ public final class RedisClient: Service, RedisPipeline {
     /// it short: the loop waits for it). The caller closes the subscription; a lost connection is
     /// not remade (see ``RedisSubscription/closed()``).
     public func subscribe(
-        patterns: [String] = [], channels: [String] = [], onMessage: @escaping @Sendable (RedisPubSubMessage) -> Void
+        patterns: [String] = [],
+        channels: [String] = [],
+        onMessage: @escaping @Sendable (RedisPubSubMessage) -> Void
     ) async throws -> RedisSubscription {
         let node = try await topology.primary()
         let connection = try await RedisNodeConnection.connect(
-            to: node.address, configuration: configuration, group: eventLoopGroup, onPush: onMessage
+            to: node.address,
+            configuration: configuration,
+            group: eventLoopGroup,
+            onPush: onMessage
         )
         let subscription = RedisSubscription(connection: connection, address: node.address)
         do {

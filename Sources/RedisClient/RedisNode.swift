@@ -42,7 +42,10 @@ final class RedisNode: Sendable {
     }
 
     init(
-        address: RedisNodeAddress, configuration: RedisConfiguration, group: any EventLoopGroup, logger: Logger,
+        address: RedisNodeAddress,
+        configuration: RedisConfiguration,
+        group: any EventLoopGroup,
+        logger: Logger,
         onReconnect: @escaping @Sendable () -> Void
     ) {
         self.address = address
@@ -138,7 +141,11 @@ final class RedisNode: Sendable {
     private func lease(reusing: Bool = true) async throws -> (RedisNodeConnection, reused: Bool) {
         let deadline = ContinuousClock.now + configuration.poolWaitTimeout
         while true {
-            enum Next { case idle(RedisNodeConnection), make, wait(UInt64) }
+            enum Next {
+                case idle(RedisNodeConnection)
+                case make
+                case wait(UInt64)
+            }
             let next = try state.withLockedValue { state -> Next in
                 if state.isShutdown { throw RedisError(.shutdown, "the Redis client has been shut down") }
                 while reusing, let connection = state.idle.popLast() {

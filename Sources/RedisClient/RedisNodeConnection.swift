@@ -22,7 +22,9 @@ final class RedisNodeConnection: Sendable {
     /// command timeout for the handshake).
     /// - Parameter onPush: for a subscription connection: where pushed messages go, on the event loop.
     static func connect(
-        to address: RedisNodeAddress, configuration: RedisConfiguration, group: any EventLoopGroup,
+        to address: RedisNodeAddress,
+        configuration: RedisConfiguration,
+        group: any EventLoopGroup,
         onPush: (@Sendable (RedisPubSubMessage) -> Void)? = nil
     ) async throws -> RedisNodeConnection {
         let commandTimeout = TimeAmount(configuration.commandTimeout)
@@ -95,7 +97,9 @@ final class RedisNodeConnection: Sendable {
         let promise = eventLoop.makePromise(of: [RedisValue].self)
         do {
             let request = RedisRequest(
-                bytes: try RESPWriter.encode(commands, allocator: channel.allocator), replyCount: commands.count, promise: promise
+                bytes: try RESPWriter.encode(commands, allocator: channel.allocator),
+                replyCount: commands.count,
+                promise: promise
             )
             if eventLoop.inEventLoop {
                 handler.value.enqueue(request)

@@ -1,5 +1,5 @@
-import Foundation
 import ContentQueue
+import Foundation
 import Gateway
 import HTTPTypes
 import Hummingbird
@@ -28,11 +28,16 @@ extension APIError {
         case let error as StreamLimitExceeded:
             let whose = error.scope == .user ? "this user already has" : "the server already holds"
             return APIError(
-                .tooManyRequests, code: "too_many_streams", message: "\(whose) \(error.limit) open streams", headers: [.retryAfter: "5"]
+                .tooManyRequests,
+                code: "too_many_streams",
+                message: "\(whose) \(error.limit) open streams",
+                headers: [.retryAfter: "5"]
             )
         case let error as RedisError where error.code == .busy:
             return APIError(
-                .serviceUnavailable, code: "redis_busy", message: "every Redis connection for writes is in use; retry shortly",
+                .serviceUnavailable,
+                code: "redis_busy",
+                message: "every Redis connection for writes is in use; retry shortly",
                 headers: [.retryAfter: "1"]
             )
         case let error as RedisError where error.isUnavailable:

@@ -15,7 +15,10 @@ extension Watch {
                     guard InvalidationLine.family(of: message.payload) == family else { return }
                     let text = String(decoding: message.payload, as: UTF8.self)
                     let line = InvalidationLine.make(
-                        event: "invalidate", data: text, receivedAt: LogRecord.now(), nowMilliseconds: InvalidationLine.nowMilliseconds()
+                        event: "invalidate",
+                        data: text,
+                        receivedAt: LogRecord.now(),
+                        nowMilliseconds: InvalidationLine.nowMilliseconds()
                     )
                     Watch.emit(line ?? "\(LogRecord.now())  invalidate  channel=\(message.channel) (not a JSON object)")
                 }

@@ -8,7 +8,8 @@ import Testing
 @Suite("RESP through hiredis: writer and reader")
 struct RESPCodecTests {
     /// Every kind of reply, nested, with binary and empty strings and CR LF inside a bulk string.
-    static let wire = "+OK\r\n-ERR wrong\r\n:42\r\n:-7\r\n$5\r\nhe\r\nl\r\n$0\r\n\r\n$-1\r\n*-1\r\n*0\r\n"
+    static let wire =
+        "+OK\r\n-ERR wrong\r\n:42\r\n:-7\r\n$5\r\nhe\r\nl\r\n$0\r\n\r\n$-1\r\n*-1\r\n*0\r\n"
         + "*3\r\n$1\r\na\r\n*2\r\n:1\r\n$3\r\n\u{0}\u{1}\u{2}\r\n+QUEUED\r\n"
     static let values: [RedisValue] = [
         .simpleString("OK"), .error("ERR wrong"), .integer(42), .integer(-7), .bulkString(Array("he\r\nl".utf8)), .bulkString([]),

@@ -22,7 +22,9 @@ struct RedisClientTests {
         try await withTestRedis { redis throws in
             let key = Self.key("list")
             #expect(try await redis.send(RedisCommand("RPUSH", key, "", "b", [UInt8]())) == .integer(3))
-            #expect(try await redis.send(RedisCommand("LRANGE", key, 0, -1)) == .array([.bulkString([]), .bulkString(Array("b".utf8)), .bulkString([])]))
+            #expect(
+                try await redis.send(RedisCommand("LRANGE", key, 0, -1)) == .array([.bulkString([]), .bulkString(Array("b".utf8)), .bulkString([])])
+            )
             try await redis.send(RedisCommand("DEL", key))
         }
     }

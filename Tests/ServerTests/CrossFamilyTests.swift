@@ -1,6 +1,7 @@
 import ContentQueue
 import FlimmerTestSupport
 import Foundation
+import NIOHTTP1
 import Server
 import Testing
 
@@ -84,5 +85,3 @@ enum HTTPMethodName: String, Sendable, CustomStringConvertible {
     var description: String { rawValue }
     var nio: NIOHTTP1.HTTPMethod { self == .get ? .GET : .POST }
 }
-
-import NIOHTTP1
