@@ -1,3 +1,4 @@
+import FlimmerFormats
 import ContentQueue
 import Foundation
 import NIOConcurrencyHelpers
@@ -64,7 +65,7 @@ public final class PublishRecorder: Sendable {
     /// the publishes, so once the marker is back every earlier publish has been recorded:
     /// "nothing was published" becomes a finite check instead of a sleep.
     public func barrier() async throws {
-        let marker = UInt64.random(in: 0...UInt64.max).hexPadded
+        let marker = HexText.padded(UInt64.random(in: 0...UInt64.max))
         try await withTestRedis { redis in
             try await redis.send(RedisCommand("PUBLISH", Self.barrierChannel, marker))
         }
