@@ -8,7 +8,7 @@ let swiftSettings: [SwiftSetting] = [
 
 // Tests import less precisely than the library code; MemberImportVisibility would only add noise there.
 let testSwiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(

@@ -8,13 +8,25 @@ import Testing
 struct ChaosChecksTests {
     private static let epoch = "00000000000000e1"
 
-    private static func ack(_ id: String, _ status: String = "pending", version: Int?, sent: Double, answered: Double, family: String = "chaos-1") -> Ack {
+    private static func ack(
+        _ id: String,
+        _ status: String = "pending",
+        version: Int?,
+        sent: Double,
+        answered: Double,
+        family: String = "chaos-1"
+    ) -> Ack {
         Ack(family: family, id: id, status: status, version: version, sent: sent, answered: answered, gateway: "A")
     }
 
     private static func client(_ index: Int, family: String = "chaos-1", at version: Int?, error: String = "") -> ClientSnapshot {
         ClientSnapshot(
-            index: index, family: family, role: "parent", gateway: "B", seen: version.map { FamilyVersion(epoch: epoch, version: $0) }, lastError: error
+            index: index,
+            family: family,
+            role: "parent",
+            gateway: "B",
+            seen: version.map { FamilyVersion(epoch: epoch, version: $0) },
+            lastError: error
         )
     }
 
@@ -26,7 +38,9 @@ struct ChaosChecksTests {
         var checks = ChaosChecks(
             uploads: [Self.ack("u1", version: 1, sent: 1, answered: 1.1), Self.ack("u2", version: 2, sent: 2, answered: 2.1)],
             decisions: [Self.ack("u1", "approved", version: 3, sent: 3, answered: 3.1)],
-            clients: [Self.client(0, at: 3), Self.client(1, at: 3)], redisKilledAt: 2.5, faultProblems: []
+            clients: [Self.client(0, at: 3), Self.client(1, at: 3)],
+            redisKilledAt: 2.5,
+            faultProblems: []
         )
         checks.judge(.success(.init(uploads: [true, true], statuses: ["approved"], finals: Self.finals(3)))) { _ in "" }
         #expect(checks.failures.isEmpty)
@@ -38,19 +52,29 @@ struct ChaosChecksTests {
     @Test func aLostUploadFailsWithItsStoryAndTheAOFNote() {
         var checks = ChaosChecks(
             uploads: [Self.ack("u1", version: 1, sent: 1, answered: 1.1), Self.ack("u2", version: 2, sent: 4, answered: 4.1)],
-            decisions: [], clients: [Self.client(0, at: 2)], redisKilledAt: 2.0, faultProblems: []
+            decisions: [],
+            clients: [Self.client(0, at: 2)],
+            redisKilledAt: 2.0,
+            faultProblems: []
         )
         checks.judge(.success(.init(uploads: [true, false], statuses: [], finals: Self.finals(2)))) { "AOF says \($0)" }
         #expect(checks.uploadsFound == 1)
         #expect(checks.failures.count == 2)
         // Sent after the kill: no durability window explains it.
         #expect(checks.failures[0].contains("1 of them do NOT fit"))
-        #expect(checks.failures[1] == "upload u2 of chaos-1 acknowledged with version 2 (sent at 4.00 s, answered at 4.10 s by gateway A; Redis killed at 2.00 s) is not in Redis; AOF says u2")
+        #expect(
+            checks.failures[1]
+                == "upload u2 of chaos-1 acknowledged with version 2 (sent at 4.00 s, answered at 4.10 s by gateway A; Redis killed at 2.00 s) is not in Redis; AOF says u2"
+        )
     }
 
     @Test func aDecisionRedisDoesNotShowFails() {
         var checks = ChaosChecks(
-            uploads: [], decisions: [Self.ack("u1", "rejected", version: 5, sent: 1, answered: 1.2)], clients: [], redisKilledAt: nil, faultProblems: []
+            uploads: [],
+            decisions: [Self.ack("u1", "rejected", version: 5, sent: 1, answered: 1.2)],
+            clients: [],
+            redisKilledAt: nil,
+            faultProblems: []
         )
         checks.judge(.success(.init(uploads: [], statuses: ["pending"], finals: Self.finals(5)))) { _ in "" }
         #expect(checks.decisionsFound == 0)
@@ -61,7 +85,10 @@ struct ChaosChecksTests {
     @Test func aFinalVersionBelowAnAcknowledgedOneFailsOnce() {
         var checks = ChaosChecks(
             uploads: [Self.ack("u1", version: 4, sent: 1, answered: 1.1), Self.ack("u2", version: 5, sent: 2, answered: 2.1)],
-            decisions: [], clients: [], redisKilledAt: nil, faultProblems: []
+            decisions: [],
+            clients: [],
+            redisKilledAt: nil,
+            faultProblems: []
         )
         checks.judge(.success(.init(uploads: [true, true], statuses: [], finals: Self.finals(3)))) { _ in "" }
         #expect(checks.failures.count == 1)
@@ -70,17 +97,21 @@ struct ChaosChecksTests {
 
     @Test func clientsBehindTheirFamilysFinalVersionOrEpochFailWithTheirLastError() {
         var checks = ChaosChecks(
-            uploads: [], decisions: [],
+            uploads: [],
+            decisions: [],
             clients: [Self.client(0, at: 7), Self.client(1, at: 6, error: "no byte from B for 10 s"), Self.client(2, at: nil)],
-            redisKilledAt: nil, faultProblems: ["gateway B was not running at 50% of the load"]
+            redisKilledAt: nil,
+            faultProblems: ["gateway B was not running at 50% of the load"]
         )
         checks.judge(.success(.init(uploads: [], statuses: [], finals: Self.finals(7)))) { _ in "" }
         #expect(checks.behind?.map(\.index) == [1, 2])
-        #expect(checks.failures == [
-            "client 1 (chaos-1, parent, last on gateway B) last saw \(Self.epoch)-6, final is \(Self.epoch)-7; last error: no byte from B for 10 s",
-            "client 2 (chaos-1, parent, last on gateway B) last saw nothing, final is \(Self.epoch)-7",
-            "gateway B was not running at 50% of the load",
-        ])
+        #expect(
+            checks.failures == [
+                "client 1 (chaos-1, parent, last on gateway B) last saw \(Self.epoch)-6, final is \(Self.epoch)-7; last error: no byte from B for 10 s",
+                "client 2 (chaos-1, parent, last on gateway B) last saw nothing, final is \(Self.epoch)-7",
+                "gateway B was not running at 50% of the load",
+            ]
+        )
         let otherEpoch = ["chaos-1": FamilyVersion(epoch: "ffff", version: 7)]
         #expect(ChaosChecks.lagging([Self.client(0, at: 7)], finals: otherEpoch).count == 1, "the same version of another epoch is behind")
     }

@@ -17,8 +17,12 @@ struct FanoutReceiverTests {
             plan: .init(
                 endpoint: try Endpoint(url: "http://127.0.0.1:\(server.port)", defaultPort: 80),
                 requests: Array(repeating: Array("GET /sub/x HTTP/1.1\r\nHost: x\r\n\r\n".utf8), count: streams),
-                http: true, finalSeq: events, recordIDs: true),
-            sendTimes: SendTimes(last: events))
+                http: true,
+                finalSeq: events,
+                recordIDs: true
+            ),
+            sendTimes: SendTimes(last: events)
+        )
         receiver.start()
         server.start()
         await FanoutRun.wait(seconds: 20) { receiver.settled.load(ordering: .relaxed) >= streams }

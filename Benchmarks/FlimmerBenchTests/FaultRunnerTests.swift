@@ -9,8 +9,13 @@ import Testing
 struct FaultRunnerTests {
     private static func context(_ ledger: FaultLedger) -> FaultContext {
         FaultContext(
-            redis: RedisNode(port: 1, directory: "/nonexistent", library: "/nonexistent"), gateways: [], clients: [],
-            log: ChaosLog(), ledger: ledger, children: ChildProcesses(), http: HTTPClient.shared
+            redis: RedisNode(port: 1, directory: "/nonexistent", library: "/nonexistent"),
+            gateways: [],
+            clients: [],
+            log: ChaosLog(),
+            ledger: ledger,
+            children: ChildProcesses(),
+            http: HTTPClient.shared
         )
     }
 

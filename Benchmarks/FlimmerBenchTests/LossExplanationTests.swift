@@ -11,7 +11,10 @@ struct LossExplanationTests {
     }
 
     @Test func aSuffixLostJustBeforeTheKillFitsTheWindow() {
-        let text = LossExplanation.explain([Self.write(1, 1.1, kept: true), Self.write(4.2, 4.3, kept: false), Self.write(4.4, 4.5, kept: false)], killedAt: 5)
+        let text = LossExplanation.explain(
+            [Self.write(1, 1.1, kept: true), Self.write(4.2, 4.3, kept: false), Self.write(4.4, 4.5, kept: false)],
+            killedAt: 5
+        )
         #expect(text.hasPrefix("2 acknowledged writes lost, all answered in the last 0.70 s before the kill -9 at 5.00 s"))
     }
 
@@ -27,6 +30,9 @@ struct LossExplanationTests {
     }
 
     @Test func aLossWithoutAKillIsSaidSo() {
-        #expect(LossExplanation.explain([Self.write(1.0, 1.1, kept: false)], killedAt: nil) == "1 acknowledged writes lost although Redis was never killed")
+        #expect(
+            LossExplanation.explain([Self.write(1.0, 1.1, kept: false)], killedAt: nil)
+                == "1 acknowledged writes lost although Redis was never killed"
+        )
     }
 }

@@ -16,7 +16,9 @@ enum ClosedLoop {
     }
 
     static func run(
-        concurrency: Int, count: Int, _ operation: @escaping @Sendable (Int) async throws -> Bool
+        concurrency: Int,
+        count: Int,
+        _ operation: @escaping @Sendable (Int) async throws -> Bool
     ) async throws -> Result {
         let next = NIOLockedValueBox(0)
         let start = ContinuousClock.now

@@ -67,7 +67,14 @@ struct FanoutBench: AsyncParsableCommand {
         let limit = FileLimit.raiseToHard()
         if limit < streams + 64 { print("WARNING: the open-file limit is \(limit); \(streams) streams need more (ulimit -n)") }
         var results: [FanoutResult] = []
-        let run = FanoutRun(streams: streams, events: events, rate: rate, payloadBytes: payloadBytes, settleTimeout: timeout, maxInFlight: maxConnecting)
+        let run = FanoutRun(
+            streams: streams,
+            events: events,
+            rate: rate,
+            payloadBytes: payloadBytes,
+            settleTimeout: timeout,
+            maxInFlight: maxConnecting
+        )
         for target in try await targets() {
             let result = await run.measure(target)
             result.printBlock()
@@ -86,8 +93,13 @@ struct FanoutBench: AsyncParsableCommand {
             let redisEndpoint = try Endpoint(url: gatewayRedisUrl, defaultPort: 6379)
             targets.append(
                 FanoutTarget(
-                    kind: .gateway, endpoint: try Endpoint(url: gateway, defaultPort: 80), publishEndpoint: redisEndpoint,
-                    processes: ServerProcesses(pids: gatewayPid.map { [$0] } ?? []), authority: authority))
+                    kind: .gateway,
+                    endpoint: try Endpoint(url: gateway, defaultPort: 80),
+                    publishEndpoint: redisEndpoint,
+                    processes: ServerProcesses(pids: gatewayPid.map { [$0] } ?? []),
+                    authority: authority
+                )
+            )
         }
         if let nchan {
             let endpoint = try Endpoint(url: nchan, defaultPort: 80)
@@ -96,7 +108,14 @@ struct FanoutBench: AsyncParsableCommand {
         }
         if let redis {
             let endpoint = try Endpoint(url: redis, defaultPort: 6379)
-            targets.append(FanoutTarget(kind: .redis, endpoint: endpoint, publishEndpoint: endpoint, processes: ServerProcesses(pids: redisPid.map { [$0] } ?? [])))
+            targets.append(
+                FanoutTarget(
+                    kind: .redis,
+                    endpoint: endpoint,
+                    publishEndpoint: endpoint,
+                    processes: ServerProcesses(pids: redisPid.map { [$0] } ?? [])
+                )
+            )
         }
         return targets
     }

@@ -88,7 +88,10 @@ extension FanoutReceiver {
         guard plan.http else {
             // Redis: the first bytes are the subscribe reply (an array); an error (say, maxclients) fails the stream.
             guard body[0] == UInt8(ascii: "*") else {
-                fail(index, "redis: \(String(decoding: UnsafeBufferPointer(start: body, count: Swift.min(count, 60)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))")
+                fail(
+                    index,
+                    "redis: \(String(decoding: UnsafeBufferPointer(start: body, count: Swift.min(count, 60)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))"
+                )
                 return nil
             }
             accept(index)

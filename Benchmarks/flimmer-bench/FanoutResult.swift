@@ -80,13 +80,23 @@ struct FanoutResult: Codable, Sendable {
 
     func printBlock() {
         print("== \(target): \(streams) streams × \(events) events at \(fmt(rate))/s, \(payloadBytes)-byte payload")
-        print("connects: \(connected) accepted, \(failedConnects) failed, \(notConnected) unanswered, in \(fmt(connectSeconds)) s; listen queue overflows \(listenOverflows.map(String.init) ?? "n/a")")
+        print(
+            "connects: \(connected) accepted, \(failedConnects) failed, \(notConnected) unanswered, in \(fmt(connectSeconds)) s; listen queue overflows \(listenOverflows.map(String.init) ?? "n/a")"
+        )
         for (reason, count) in failureReasons.sorted(by: { $0.key < $1.key }) { print("  failure: \(reason) × \(count)") }
-        print("published: \(published) of \(events), achieved \(fmt(publishRateAchieved ?? .nan))/s, latest start \(fmt(publisherMaxLatenessMs)) ms behind schedule")
+        print(
+            "published: \(published) of \(events), achieved \(fmt(publishRateAchieved ?? .nan))/s, latest start \(fmt(publisherMaxLatenessMs)) ms behind schedule"
+        )
         if let publishError { print("  publish error: \(publishError)") }
-        print("deliveries: \(delivered) of \(expected), missing \(missing); streams at the final version \(streamsAtFinal) of \(streams); closed by the server \(closedByServer)")
-        print("latency, every delivery (kernel receive − send): p50 \(Self.ms(latencyP50)), p90 \(Self.ms(latencyP90)), p99 \(Self.ms(latencyP99)), max \(Self.ms(latencyMax))")
-        print("latency, all streams per event (\(eventsOnAllStreams) events complete): p50 \(Self.ms(allStreamsP50)), p99 \(Self.ms(allStreamsP99)), max \(Self.ms(allStreamsMax))")
+        print(
+            "deliveries: \(delivered) of \(expected), missing \(missing); streams at the final version \(streamsAtFinal) of \(streams); closed by the server \(closedByServer)"
+        )
+        print(
+            "latency, every delivery (kernel receive − send): p50 \(Self.ms(latencyP50)), p90 \(Self.ms(latencyP90)), p99 \(Self.ms(latencyP99)), max \(Self.ms(latencyMax))"
+        )
+        print(
+            "latency, all streams per event (\(eventsOnAllStreams) events complete): p50 \(Self.ms(allStreamsP50)), p99 \(Self.ms(allStreamsP99)), max \(Self.ms(allStreamsMax))"
+        )
         print(
             "server PSS: \(Self.kib(pssBeforeKiB)) before, \(Self.kib(pssIdleKiB)) idle with streams, \(Self.kib(pssEndKiB)) at end; \(Self.kib(pssPerStreamKiB)) per stream"
         )
@@ -94,15 +104,22 @@ struct FanoutResult: Codable, Sendable {
             "server RSS: \(Self.kib(rssBeforeKiB)) before, \(Self.kib(rssIdleKiB)) idle with streams, \(Self.kib(rssEndKiB)) at end; \(Self.kib(rssPerStreamKiB)) per stream"
         )
         if let serverCPUMicroseconds {
-            print("server CPU over the publish phase: \(fmt(Double(serverCPUMicroseconds) / 1e6)) s, \(fmt(cpuPerDeliveryMicroseconds ?? .nan)) µs per delivery")
+            print(
+                "server CPU over the publish phase: \(fmt(Double(serverCPUMicroseconds) / 1e6)) s, \(fmt(cpuPerDeliveryMicroseconds ?? .nan)) µs per delivery"
+            )
         }
         print(
             "load tool CPU over \(fmt(publishPhaseSeconds)) s: receiver thread \(Self.percent(receiverCPUShare)), whole tool \(Self.percent(toolCPUShare)) of one core"
         )
-        print("load tool read lag (read time − kernel receive time): p50 \(Self.ms(readLagP50)), p99 \(Self.ms(readLagP99)), max \(Self.ms(readLagMax))")
-        let oddities = [("parse misses", parseMisses), ("chunk framing errors", chunkErrors), ("duplicates", duplicates), ("versions never published", beyondFinal),
-                        ("deliveries without a kernel timestamp", untimestamped), ("negative latencies", negativeLatencies)]
-            .filter { $0.1 > 0 }
+        print(
+            "load tool read lag (read time − kernel receive time): p50 \(Self.ms(readLagP50)), p99 \(Self.ms(readLagP99)), max \(Self.ms(readLagMax))"
+        )
+        let oddities = [
+            ("parse misses", parseMisses), ("chunk framing errors", chunkErrors), ("duplicates", duplicates),
+            ("versions never published", beyondFinal),
+            ("deliveries without a kernel timestamp", untimestamped), ("negative latencies", negativeLatencies),
+        ]
+        .filter { $0.1 > 0 }
         if !oddities.isEmpty { print("oddities: " + oddities.map { "\($0.0) \($0.1)" }.joined(separator: ", ")) }
         for warning in warnings { print("WARNING: \(warning)") }
         print("RESULT: \(verdict)" + (failed && isPeer ? "; a peer's result, reported only: the exit status is the gateway's" : ""))

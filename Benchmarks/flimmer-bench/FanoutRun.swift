@@ -81,8 +81,12 @@ struct FanoutRun: Sendable {
             if result.delivered > 0 { result.cpuPerDeliveryMicroseconds = Double(serverCPUEnd - serverCPUStart) / Double(result.delivered) }
         }
         if result.connected > 0 {
-            if let before = result.pssBeforeKiB, let idle = result.pssIdleKiB { result.pssPerStreamKiB = Double(idle - before) / Double(result.connected) }
-            if let before = result.rssBeforeKiB, let idle = result.rssIdleKiB { result.rssPerStreamKiB = Double(idle - before) / Double(result.connected) }
+            if let before = result.pssBeforeKiB, let idle = result.pssIdleKiB {
+                result.pssPerStreamKiB = Double(idle - before) / Double(result.connected)
+            }
+            if let before = result.rssBeforeKiB, let idle = result.rssIdleKiB {
+                result.rssPerStreamKiB = Double(idle - before) / Double(result.connected)
+            }
         }
         judge(&result, outcome: outcome)
         return result
@@ -129,17 +133,22 @@ struct FanoutRun: Sendable {
             result.warnings.append("the receiver thread used \(fmt(share * 100))% of a core: the load tool may be the bottleneck")
         }
         if result.publisherMaxLatenessMs / 1000 > 0.1 * scheduledSpan || (outcome.achievedRate ?? rate) < 0.9 * rate {
-            result.warnings.append("the publisher fell behind its schedule by more than 10%, so the asked rate was not reached (each publish waits for the server's reply: a server slow to accept publishes shows here too)")
+            result.warnings.append(
+                "the publisher fell behind its schedule by more than 10%, so the asked rate was not reached (each publish waits for the server's reply: a server slow to accept publishes shows here too)"
+            )
         }
         if let perStream = result.pssPerStreamKiB ?? result.rssPerStreamKiB, perStream < 1 {
-            result.warnings.append("memory per stream is about 0: the server probably kept memory freed after an earlier, larger run; restart it for a memory figure")
+            result.warnings.append(
+                "memory per stream is about 0: the server probably kept memory freed after an earlier, larger run; restart it for a memory figure"
+            )
         }
         if let lag = result.readLagP99, lag > 50 {
             result.warnings.append("the receiver read events \(fmt(lag)) ms (p99) after the kernel had them: the load tool is behind")
         }
         if let overflows = result.listenOverflows, overflows > 0 {
             result.warnings.append(
-                "a listen queue overflowed \(overflows) times while the streams connected (SYNs retried after 1 s; machine-wide, so other processes count too): lower --max-connecting or raise the server's backlog")
+                "a listen queue overflowed \(overflows) times while the streams connected (SYNs retried after 1 s; machine-wide, so other processes count too): lower --max-connecting or raise the server's backlog"
+            )
         }
         if result.untimestamped > 0 { result.warnings.append("some deliveries had no kernel timestamp; their latency uses the time of the read") }
         let counts = [("missing", result.missing), ("failed connects", result.failedConnects), ("unanswered connects", result.notConnected)]

@@ -41,12 +41,15 @@ struct FanoutTarget: Sendable {
             guard let authority, let family = FamilyID(Self.family(run: run)) else { throw BlockingSocket.Failure(description: "no token authority") }
             for index in 0..<streams {
                 let token = try await authority.issue(for: Principal(family: family, user: UserID("u\(index)")!, role: .parent), ttl: 3600)
-                var request = "GET \(endpoint.path)/api/events HTTP/1.1\r\nHost: \(endpoint.hostHeader)\r\nAuthorization: Bearer \(token)\r\nAccept: text/event-stream\r\n"
+                var request =
+                    "GET \(endpoint.path)/api/events HTTP/1.1\r\nHost: \(endpoint.hostHeader)\r\nAuthorization: Bearer \(token)\r\nAccept: text/event-stream\r\n"
                 if let id = lastEventIDs?[index] { request += "Last-Event-ID: \(id)\r\n" }
                 requests.append(Array((request + "\r\n").utf8))
             }
         case .nchan:
-            let request = Array("GET \(endpoint.path)/sub/\(channel(run: run)) HTTP/1.1\r\nHost: \(endpoint.hostHeader)\r\nAccept: text/event-stream\r\n\r\n".utf8)
+            let request = Array(
+                "GET \(endpoint.path)/sub/\(channel(run: run)) HTTP/1.1\r\nHost: \(endpoint.hostHeader)\r\nAccept: text/event-stream\r\n\r\n".utf8
+            )
             requests = Array(repeating: request, count: streams)
         case .redis:
             requests = Array(repeating: RESPPublisher.command(["SUBSCRIBE", channel(run: run)]), count: streams)

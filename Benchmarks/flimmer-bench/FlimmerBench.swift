@@ -5,7 +5,8 @@ import ArgumentParser
 struct FlimmerBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flimmer-bench",
-        abstract: "Measure FlimmerSync: fan-out against Nchan and Redis, reconnect storms, upload throughput, the Redis-only floor, and faults under load.",
+        abstract:
+            "Measure FlimmerSync: fan-out against Nchan and Redis, reconnect storms, upload throughput, the Redis-only floor, and faults under load.",
         subcommands: [FanoutBench.self, StormBench.self, UploadBench.self, StoreBench.self, ChaosBench.self]
     )
 }

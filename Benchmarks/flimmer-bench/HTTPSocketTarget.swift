@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 
 /// An `http://host:port` target resolved once to a socket address, so that opening (and
 /// reopening) the bench's connections costs one `socket` + `connect` each and no lookups.

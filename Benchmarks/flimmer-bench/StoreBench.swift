@@ -56,8 +56,13 @@ struct StoreBench: AsyncParsableCommand {
         await redis.shutdown()
         if let jsonOut {
             let report = ThroughputReport(
-                bench: "store-uploads", target: Self.redacted(redisURL), concurrency: concurrency, families: familyIDs.count,
-                requested: count, result: result, toolCPUPercent: toolCPU
+                bench: "store-uploads",
+                target: Self.redacted(redisURL),
+                concurrency: concurrency,
+                families: familyIDs.count,
+                requested: count,
+                result: result,
+                toolCPUPercent: toolCPU
             )
             try report.append(to: jsonOut)
         }

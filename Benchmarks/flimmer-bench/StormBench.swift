@@ -45,8 +45,12 @@ struct StormBench: AsyncParsableCommand {
         let family = FanoutTarget.family(run: run)
         let redisEndpoint = try Endpoint(url: gatewayRedisUrl, defaultPort: 6379)
         let target = FanoutTarget(
-            kind: .gateway, endpoint: try Endpoint(url: gateway, defaultPort: 80), publishEndpoint: redisEndpoint,
-            processes: ServerProcesses(pids: []), authority: try await BenchOptions.authority(dev: dev))
+            kind: .gateway,
+            endpoint: try Endpoint(url: gateway, defaultPort: 80),
+            publishEndpoint: redisEndpoint,
+            processes: ServerProcesses(pids: []),
+            authority: try await BenchOptions.authority(dev: dev)
+        )
         let publisher = try RESPPublisher(redisEndpoint, channel: "invalidate:contentQueue", versionKey: "contentQueue:{\(family)}:version")
         func publish(_ version: Int) throws {
             try publisher.publish(BenchPayload.make(family: family, version: version, bytes: 128), version: version)
@@ -54,9 +58,16 @@ struct StormBench: AsyncParsableCommand {
 
         // 1. N streams, all at version 1, each with its last id.
         let first = FanoutReceiver(
-            plan: .init(endpoint: target.endpoint, requests: try await target.requests(streams: streams, run: run), http: true,
-                        finalSeq: 1, maxInFlight: maxConnecting, recordIDs: true),
-            sendTimes: SendTimes(last: 1))
+            plan: .init(
+                endpoint: target.endpoint,
+                requests: try await target.requests(streams: streams, run: run),
+                http: true,
+                finalSeq: 1,
+                maxInFlight: maxConnecting,
+                recordIDs: true
+            ),
+            sendTimes: SendTimes(last: 1)
+        )
         first.start()
         await FanoutRun.wait(seconds: 30 + Double(streams) / 500) {
             first.connected.load(ordering: .relaxed) + first.failed.load(ordering: .relaxed) >= streams
@@ -70,7 +81,9 @@ struct StormBench: AsyncParsableCommand {
         let opened = first.connected.load(ordering: .relaxed)
         let atOne = first.streams.filter { $0.lastSeq >= 1 }.count
         print("storm: \(streams) streams of family \(family)")
-        print("before: \(opened) accepted, \(first.failed.load(ordering: .relaxed)) failed; \(atOne) at version 1, \(ids.compactMap { $0 }.count) with an id; all closed in \(fmt(closeMs)) ms")
+        print(
+            "before: \(opened) accepted, \(first.failed.load(ordering: .relaxed)) failed; \(atOne) at version 1, \(ids.compactMap { $0 }.count) with an id; all closed in \(fmt(closeMs)) ms"
+        )
 
         // 2. Versions move on while they are away.
         let final = 1 + missed
@@ -80,9 +93,15 @@ struct StormBench: AsyncParsableCommand {
         // 3. All reconnect at once with their last id; time until each has the final version.
         let sendTimes = SendTimes(last: final)
         let again = FanoutReceiver(
-            plan: .init(endpoint: target.endpoint, requests: try await target.requests(streams: streams, run: run, lastEventIDs: ids), http: true,
-                        finalSeq: final, maxInFlight: maxConnecting),
-            sendTimes: sendTimes)
+            plan: .init(
+                endpoint: target.endpoint,
+                requests: try await target.requests(streams: streams, run: run, lastEventIDs: ids),
+                http: true,
+                finalSeq: final,
+                maxInFlight: maxConnecting
+            ),
+            sendTimes: sendTimes
+        )
         // Only the final version has a "send time": the reconnect's start, so latency = time to catch up.
         let overflowsStart = ListenOverflows.read()
         sendTimes[final] = Realtime.now()
@@ -99,7 +118,9 @@ struct StormBench: AsyncParsableCommand {
         )
         for (reason, count) in again.counters.failures.sorted(by: { $0.key < $1.key }) { print("  failure: \(reason) × \(count)") }
         print("caught up to version \(final) within \(fmt(deadline)) s: \(inTime) of \(streams)")
-        print("reconnect start → stream has version \(final) (over the \(caughtUp.count) caught up): p50 \(ms(caughtUp.percentile(50))) ms, p99 \(ms(caughtUp.percentile(99))) ms, max \(ms(caughtUp.count > 0 ? caughtUp.maxValue : nil)) ms")
+        print(
+            "reconnect start → stream has version \(final) (over the \(caughtUp.count) caught up): p50 \(ms(caughtUp.percentile(50))) ms, p99 \(ms(caughtUp.percentile(99))) ms, max \(ms(caughtUp.count > 0 ? caughtUp.maxValue : nil)) ms"
+        )
         let failed = inTime < streams || opened < streams || atOne < streams || caughtUp.maxValue > deadlineNs
         print(failed ? "RESULT: FAILED" : "RESULT: ok")
         if failed { throw ExitCode(1) }

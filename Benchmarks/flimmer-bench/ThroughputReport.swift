@@ -43,8 +43,10 @@ struct ThroughputReport: Encodable {
         elapsedSeconds = result.elapsed.milliseconds / 1000
         perSecond = result.throughput
         latencyMs = Latency(
-            p50: finite(result.stats.percentile(50)), p90: finite(result.stats.percentile(90)),
-            p99: finite(result.stats.percentile(99)), max: finite(result.stats.max)
+            p50: finite(result.stats.percentile(50)),
+            p90: finite(result.stats.percentile(90)),
+            p99: finite(result.stats.percentile(99)),
+            max: finite(result.stats.max)
         )
         self.toolCPUPercent = toolCPUPercent
         finishedAt = ISO8601DateFormatter().string(from: Date())

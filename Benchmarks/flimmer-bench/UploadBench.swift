@@ -54,13 +54,17 @@ struct UploadBench: AsyncParsableCommand {
         for index in 0..<familyCount {
             let family = BenchOptions.family(index, run: run)
             let token = try await authority.issue(for: Principal(family: family, user: UserID("child")!, role: .child), ttl: 3600)
-            let head = "POST /api/content/upload HTTP/1.1\r\nHost: \(target.hostHeader)\r\n"
+            let head =
+                "POST /api/content/upload HTTP/1.1\r\nHost: \(target.hostHeader)\r\n"
                 + "Authorization: Bearer \(token)\r\nContent-Type: application/json\r\nContent-Length: "
             heads.append(Array(head.utf8))
         }
         let allHeads = heads
         let loop = PollClosedLoop(
-            target: target, concurrency: concurrency, count: count, timeout: .milliseconds(Int(timeout * 1000)),
+            target: target,
+            concurrency: concurrency,
+            count: count,
+            timeout: .milliseconds(Int(timeout * 1000)),
             expectedStatus: 200
         ) { connection, index in
             let body = Array(#"{"title":"bench \#(index)"}"#.utf8)
@@ -96,8 +100,13 @@ struct UploadBench: AsyncParsableCommand {
         }
         if let jsonOut {
             let report = ThroughputReport(
-                bench: "uploads", target: options.url, concurrency: concurrency, families: familyCount,
-                requested: count, result: result, toolCPUPercent: toolCPU
+                bench: "uploads",
+                target: options.url,
+                concurrency: concurrency,
+                families: familyCount,
+                requested: count,
+                result: result,
+                toolCPUPercent: toolCPU
             )
             try report.append(to: jsonOut)
         }

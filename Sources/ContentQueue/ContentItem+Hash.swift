@@ -20,12 +20,18 @@ extension ContentItem {
             let status = ContentStatus(rawValue: statusText), let createdAt = hash["createdAt"]
         else { return nil }
         self.init(
-            id: id, family: family, childId: childId, title: title,
+            id: id,
+            family: family,
+            childId: childId,
+            title: title,
             description: hash["description"] ?? "",
             durationSeconds: hash["durationSeconds"].flatMap(Double.init),
             videoUrl: hash["videoUrl"],
-            status: status, createdAt: createdAt,
-            decidedAt: hash["decidedAt"], decidedBy: hash["decidedBy"], rejectReason: hash["rejectReason"]
+            status: status,
+            createdAt: createdAt,
+            decidedAt: hash["decidedAt"],
+            decidedBy: hash["decidedBy"],
+            rejectReason: hash["rejectReason"]
         )
     }
 

@@ -18,9 +18,18 @@ public struct ContentItem: Sendable, Equatable, Codable {
     public var rejectReason: String?
 
     public init(
-        id: String, family: String, childId: String, title: String, description: String,
-        durationSeconds: Double? = nil, videoUrl: String? = nil, status: ContentStatus, createdAt: String,
-        decidedAt: String? = nil, decidedBy: String? = nil, rejectReason: String? = nil
+        id: String,
+        family: String,
+        childId: String,
+        title: String,
+        description: String,
+        durationSeconds: Double? = nil,
+        videoUrl: String? = nil,
+        status: ContentStatus,
+        createdAt: String,
+        decidedAt: String? = nil,
+        decidedBy: String? = nil,
+        rejectReason: String? = nil
     ) {
         self.id = id
         self.family = family

@@ -26,10 +26,14 @@ extension ContentQueueStore {
                 if let fields = reply.fieldDictionary, let item = ContentItem(hash: fields) { items[item.id] = item }
             }
             return FamilyInspection(
-                family: family.rawValue, epoch: head[1].string, version: version,
+                family: family.rawValue,
+                epoch: head[1].string,
+                version: version,
                 versions: try Self.keyVersions(connection, family: family),
-                pending: lists[0].compactMap { items[$0] }, approved: lists[1].compactMap { items[$0] },
-                rejected: lists[2].compactMap { items[$0] }, missing: ids.filter { items[$0] == nil }
+                pending: lists[0].compactMap { items[$0] },
+                approved: lists[1].compactMap { items[$0] },
+                rejected: lists[2].compactMap { items[$0] },
+                missing: ids.filter { items[$0] == nil }
             )
         }
     }

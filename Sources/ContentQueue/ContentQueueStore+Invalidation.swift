@@ -22,7 +22,11 @@ extension ContentQueueStore {
     }
 
     static func invalidateAttempt(
-        _ connection: RedisConnection, family: FamilyID, key: QueryKey, reason: String?, now: UTCTime
+        _ connection: RedisConnection,
+        family: FamilyID,
+        key: QueryKey,
+        reason: String?,
+        now: UTCTime
     ) throws -> Attempt<Int> {
         let versionKey = key.versionKey(family: family)
         let reads = try connection.pipeline([RedisCommand("WATCH", versionKey), RedisCommand("GET", versionKey)])
@@ -35,7 +39,11 @@ extension ContentQueueStore {
             return .failed(error)
         }
         let payload = InvalidationPayload(
-            key: key.rawValue, family: family.rawValue, version: version + 1, reason: reason, ts: now.millisecondsSince1970
+            key: key.rawValue,
+            family: family.rawValue,
+            version: version + 1,
+            reason: reason,
+            ts: now.millisecondsSince1970
         )
         guard try commit(connection, versionKey: versionKey, writes: [], payload: payload) else { return .conflict }
         return .committed(version + 1)

@@ -11,14 +11,22 @@ extension ContentQueueStore {
     /// Reads the newest `limit` items of `child`, newest first, with the list's full length,
     /// consistently with the version reported, like ``readQueue(_:family:)``.
     static func readChildItems(
-        _ connection: RedisConnection, family: FamilyID, child: UserID, limit: Int
+        _ connection: RedisConnection,
+        family: FamilyID,
+        child: UserID,
+        limit: Int
     ) throws -> Result<ChildItems, ContentQueueError> {
         let keys = ContentKeys(family: family)
         return try readItems(connection, keys: keys, list: keys.child(child), newest: limit).map { read in
-            ChildItems(snapshot: QueueSnapshot(
-                family: family, epoch: read.snapshot.epoch, version: read.snapshot.version,
-                items: read.snapshot.items.reversed()
-            ), total: read.length)
+            ChildItems(
+                snapshot: QueueSnapshot(
+                    family: family,
+                    epoch: read.snapshot.epoch,
+                    version: read.snapshot.version,
+                    items: read.snapshot.items.reversed()
+                ),
+                total: read.length
+            )
         }
     }
 
@@ -27,7 +35,10 @@ extension ContentQueueStore {
     /// Every mutation of a family advances its version, so an unchanged version before and after
     /// the item reads proves that ids and items belong together; otherwise the read is repeated.
     private static func readItems(
-        _ connection: RedisConnection, keys: ContentKeys, list: String, newest: Int?
+        _ connection: RedisConnection,
+        keys: ContentKeys,
+        list: String,
+        newest: Int?
     ) throws -> Result<(snapshot: QueueSnapshot, length: Int), ContentQueueError> {
         var lastError = ContentQueueError(.contention, "the family kept changing while it was read")
         for _ in 0..<8 {

@@ -15,7 +15,11 @@ extension ContentQueueStore {
     /// The types of every key the transaction writes are checked while they are WATCHed,
     /// so EXEC cannot meet a WRONGTYPE half-way and leave a partial write behind.
     static func uploadAttempt(
-        _ connection: RedisConnection, family: FamilyID, child: UserID, draft: ContentDraft, now: UTCTime
+        _ connection: RedisConnection,
+        family: FamilyID,
+        child: UserID,
+        draft: ContentDraft,
+        now: UTCTime
     ) throws -> Attempt<MutationResult> {
         let keys = ContentKeys(family: family)
         let id = ContentID.random()
@@ -47,13 +51,24 @@ extension ContentQueueStore {
         let (epoch, epochIsNew) = reads[2].string.map { ($0, false) } ?? (Epoch.random(), true)
         let newVersion = version + 1
         let item = ContentItem(
-            id: id.rawValue, family: family.rawValue, childId: child.rawValue, title: draft.title,
-            description: draft.description, durationSeconds: draft.durationSeconds, videoUrl: draft.videoUrl,
-            status: .pending, createdAt: now.iso8601
+            id: id.rawValue,
+            family: family.rawValue,
+            childId: child.rawValue,
+            title: draft.title,
+            description: draft.description,
+            durationSeconds: draft.durationSeconds,
+            videoUrl: draft.videoUrl,
+            status: .pending,
+            createdAt: now.iso8601
         )
         let payload = InvalidationPayload(
-            key: invalidationKey, family: family.rawValue, version: newVersion, reason: InvalidationReason.uploaded.rawValue,
-            contentId: id.rawValue, epoch: epoch, ts: now.millisecondsSince1970
+            key: invalidationKey,
+            family: family.rawValue,
+            version: newVersion,
+            reason: InvalidationReason.uploaded.rawValue,
+            contentId: id.rawValue,
+            epoch: epoch,
+            ts: now.millisecondsSince1970
         )
         let writes = [
             RedisCommand("HSET", [itemKey] + item.hashFields),
@@ -67,7 +82,12 @@ extension ContentQueueStore {
     /// One optimistic decision: the item's status is read under WATCH, so a concurrent
     /// decision that commits first makes this EXEC abort, and the retry then sees `not_pending`.
     static func decideAttempt(
-        _ connection: RedisConnection, family: FamilyID, id: ContentID, parent: UserID, decision: Decision, now: UTCTime
+        _ connection: RedisConnection,
+        family: FamilyID,
+        id: ContentID,
+        parent: UserID,
+        decision: Decision,
+        now: UTCTime
     ) throws -> Attempt<MutationResult> {
         let keys = ContentKeys(family: family)
         let itemKey = keys.item(id)
@@ -115,8 +135,13 @@ extension ContentQueueStore {
             update += ["rejectReason", reason]
         }
         let payload = InvalidationPayload(
-            key: invalidationKey, family: family.rawValue, version: newVersion,
-            reason: decision.invalidationReason.rawValue, contentId: id.rawValue, epoch: epoch, ts: now.millisecondsSince1970
+            key: invalidationKey,
+            family: family.rawValue,
+            version: newVersion,
+            reason: decision.invalidationReason.rawValue,
+            contentId: id.rawValue,
+            epoch: epoch,
+            ts: now.millisecondsSince1970
         )
         let writes = [
             RedisCommand("HSET", update),
@@ -133,7 +158,11 @@ extension ContentQueueStore {
     /// Returns `false` when a WATCHed key changed (EXEC answered null: nothing was written,
     /// nothing published).
     static func commit(
-        _ connection: RedisConnection, keys: ContentKeys, writes: [RedisCommand], payload: InvalidationPayload, epochIsNew: Bool
+        _ connection: RedisConnection,
+        keys: ContentKeys,
+        writes: [RedisCommand],
+        payload: InvalidationPayload,
+        epochIsNew: Bool
     ) throws -> Bool {
         var writes = writes
         if epochIsNew, let epoch = payload.epoch { writes.append(RedisCommand("SET", keys.epoch, epoch)) }
@@ -144,7 +173,10 @@ extension ContentQueueStore {
     /// one round trip: the write and its event commit together or not at all. Returns false
     /// when a WATCHed key changed (nothing was written).
     static func commit(
-        _ connection: RedisConnection, versionKey: String, writes: [RedisCommand], payload: InvalidationPayload
+        _ connection: RedisConnection,
+        versionKey: String,
+        writes: [RedisCommand],
+        payload: InvalidationPayload
     ) throws -> Bool {
         var commands = [RedisCommand("MULTI")] + writes
         commands.append(RedisCommand("SET", versionKey, payload.version))

@@ -19,8 +19,13 @@ public struct InvalidationPayload: Sendable, Equatable, Codable {
     public var ts: Int64?
 
     public init(
-        key: String, family: String, version: Int, reason: String? = nil, contentId: String? = nil,
-        epoch: String? = nil, ts: Int64? = nil
+        key: String,
+        family: String,
+        version: Int,
+        reason: String? = nil,
+        contentId: String? = nil,
+        epoch: String? = nil,
+        ts: Int64? = nil
     ) {
         self.key = key
         self.family = family

@@ -158,7 +158,10 @@ public final class EventStream: AsyncSequence, Sendable {
                     // stream; we keep retrying what may pass (overload, restarts) and stop on the rest.
                     let retryable = !(status == 204 || (400..<500).contains(status) && status != 408 && status != 429)
                     throw EventStreamError(
-                        retryable ? .unexpectedResponse : .rejected, status: status, contentType: contentType, serverError: serverError
+                        retryable ? .unexpectedResponse : .rejected,
+                        status: status,
+                        contentType: contentType,
+                        serverError: serverError
                     )
                 }
                 shared.withLockedValue { shared in

@@ -203,7 +203,10 @@ public actor QueryCache {
                 update = .fresh(bytes)
             default:
                 throw QueryCacheError(
-                    .unexpectedStatus, key: key, status: Int(response.status.code), serverError: ServerError(body: body.readableBytesView)
+                    .unexpectedStatus,
+                    key: key,
+                    status: Int(response.status.code),
+                    serverError: ServerError(body: body.readableBytesView)
                 )
             }
             entries[key]?.lastError = nil

@@ -18,7 +18,8 @@ public struct LineLogHandler<Format: LogLineFormat>: LogHandler {
 
     /// - Parameter output: receives each finished line (without its newline); standard error by default.
     public init(
-        label: String, metadataProvider: Logger.MetadataProvider? = nil,
+        label: String,
+        metadataProvider: Logger.MetadataProvider? = nil,
         output: @escaping @Sendable (String) -> Void = LogRecord.writeToStandardError
     ) {
         self.label = label
@@ -33,7 +34,10 @@ public struct LineLogHandler<Format: LogLineFormat>: LogHandler {
 
     public func log(event: LogEvent) {
         let record = LogRecord(
-            timestamp: LogRecord.now(), level: event.level, label: label, message: event.message.description,
+            timestamp: LogRecord.now(),
+            level: event.level,
+            label: label,
+            message: event.message.description,
             metadata: LogRecord.merged(handler: metadata, provider: metadataProvider, call: event.metadata)
         )
         output(Format.format(record))

@@ -21,7 +21,10 @@ public struct LogRecord: Sendable {
     public var metadata: [(key: String, value: Logger.MetadataValue)]
 
     public init(
-        timestamp: String, level: Logger.Level, label: String, message: String,
+        timestamp: String,
+        level: Logger.Level,
+        label: String,
+        message: String,
         metadata: [(key: String, value: Logger.MetadataValue)]
     ) {
         self.timestamp = timestamp
@@ -33,7 +36,9 @@ public struct LogRecord: Sendable {
 
     /// Merges the three sources of metadata in swift-log's order of precedence.
     static func merged(
-        handler: Logger.Metadata, provider: Logger.MetadataProvider?, call: Logger.Metadata?
+        handler: Logger.Metadata,
+        provider: Logger.MetadataProvider?,
+        call: Logger.Metadata?
     ) -> [(key: String, value: Logger.MetadataValue)] {
         var all = handler
         if let provided = provider?.get() { all.merge(provided) { _, new in new } }

@@ -35,9 +35,11 @@ public enum LogfmtLine: LogLineFormat {
     /// `value` as is when it is a bare word, else as a JSON string literal (double quotes, with
     /// `"`, `\` and control characters escaped). An empty value is `""`.
     public static func quote(_ value: String) -> String {
-        let needsQuotes = value.isEmpty || value.unicodeScalars.contains { scalar in
-            scalar == " " || scalar == "\"" || scalar == "=" || scalar == "\\" || scalar.value < 0x20 || scalar.value == 0x7F
-        }
+        let needsQuotes =
+            value.isEmpty
+            || value.unicodeScalars.contains { scalar in
+                scalar == " " || scalar == "\"" || scalar == "=" || scalar == "\\" || scalar.value < 0x20 || scalar.value == 0x7F
+            }
         return needsQuotes ? JSONText.quoted(value) : value
     }
 
@@ -46,7 +48,8 @@ public enum LogfmtLine: LogLineFormat {
         let cleaned = String(
             String.UnicodeScalarView(
                 key.unicodeScalars.map { scalar -> Unicode.Scalar in
-                    let keep = (scalar.value >= 0x30 && scalar.value <= 0x39) || (scalar.value >= 0x41 && scalar.value <= 0x5A)
+                    let keep =
+                        (scalar.value >= 0x30 && scalar.value <= 0x39) || (scalar.value >= 0x41 && scalar.value <= 0x5A)
                         || (scalar.value >= 0x61 && scalar.value <= 0x7A) || scalar == "." || scalar == "_" || scalar == "-"
                     return keep ? scalar : "_"
                 }

@@ -24,8 +24,11 @@ extension EventHub {
             // A stream that did not ask for the queue's key has nothing to catch up on.
             if seen.version < current.version, stream.keys?.contains(.contentQueue) ?? true {
                 let payload = InvalidationPayload(
-                    key: ContentQueueStore.invalidationKey, family: family.rawValue, version: current.version,
-                    reason: InvalidationReason.catchUp.rawValue, epoch: current.epoch
+                    key: ContentQueueStore.invalidationKey,
+                    family: family.rawValue,
+                    version: current.version,
+                    reason: InvalidationReason.catchUp.rawValue,
+                    epoch: current.epoch
                 )
                 body = SSEFrame.event(id: current.tag, event: "invalidate", data: payload.json)
                 state.withLockedValue { $0.counters.catchUps += 1 }
@@ -68,8 +71,11 @@ extension EventHub {
                 key = nil
             } else if wasBehind {
                 let payload = InvalidationPayload(
-                    key: ContentQueueStore.invalidationKey, family: family.rawValue, version: current.version,
-                    reason: InvalidationReason.resync.rawValue, epoch: current.epoch
+                    key: ContentQueueStore.invalidationKey,
+                    family: family.rawValue,
+                    version: current.version,
+                    reason: InvalidationReason.resync.rawValue,
+                    epoch: current.epoch
                 )
                 frame = SSEFrame.event(id: current.tag, event: "invalidate", data: payload.json)
             } else {

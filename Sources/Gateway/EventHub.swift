@@ -64,7 +64,8 @@ public final class EventHub: Sendable {
     /// stream goes live; `current` is read after that, so no event published in between can be
     /// missed. If `current` throws, the stream is released and the error rethrown.
     public func open(
-        _ request: StreamRequest, handler: NIOLoopBound<SSEStreamHandler>,
+        _ request: StreamRequest,
+        handler: NIOLoopBound<SSEStreamHandler>,
         current: @Sendable (FamilyID) async throws -> FamilyVersion
     ) async throws -> OpenedStream {
         let eventLoop = handler.eventLoop
@@ -84,16 +85,22 @@ public final class EventHub: Sendable {
             let lifetimeEnd = ContinuousClock.now + configuration.maxStreamLifetime * Double.random(in: 0.9...1.0)
             let credentialEnd = request.credentialExpiry.flatMap { $0 < lifetimeEnd ? $0 : nil }
             let ticket = StreamTicket(
-                id: state.nextID, family: request.family, owner: owner, expiresAt: credentialEnd ?? lifetimeEnd,
-                endsWithCredential: credentialEnd != nil, keys: request.keys
+                id: state.nextID,
+                family: request.family,
+                owner: owner,
+                expiresAt: credentialEnd ?? lifetimeEnd,
+                endsWithCredential: credentialEnd != nil,
+                keys: request.keys
             )
             state.open.insert(ticket.id)
             state.families[request.family, default: Family()].streams += 1
             state.families[request.family]!.loops[loopID, default: 0] += 1
             state.streamCount += 1
-            let fanout = state.loops[loopID] ?? LoopFanout(eventLoop: eventLoop) { [weak self] stalled, _ in
-                self?.recordSlowClientCloses(stalled)
-            }
+            let fanout =
+                state.loops[loopID]
+                ?? LoopFanout(eventLoop: eventLoop) { [weak self] stalled, _ in
+                    self?.recordSlowClientCloses(stalled)
+                }
             state.loops[loopID] = fanout
             return (ticket, fanout)
         }
@@ -235,8 +242,11 @@ public final class EventHub: Sendable {
 
     static func resetFrame(family: FamilyID, current: FamilyVersion) -> ByteBuffer {
         let data = InvalidationPayload(
-            key: ContentQueueStore.invalidationKey, family: family.rawValue, version: current.version,
-            reason: "reset", epoch: current.epoch
+            key: ContentQueueStore.invalidationKey,
+            family: family.rawValue,
+            version: current.version,
+            reason: "reset",
+            epoch: current.epoch
         )
         return SSEFrame.event(id: current.tag, event: "reset", data: data.json)
     }

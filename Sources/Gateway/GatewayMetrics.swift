@@ -34,7 +34,9 @@ public struct GatewayMetrics: Sendable {
         deliveries = Counter(label: "flimmer_deliveries_total", factory: factory)
         deliveryLag = Timer(label: Self.deliveryLagLabel, factory: factory)
         subscriberReconnects = Counter(
-            label: "flimmer_redis_reconnects_total", dimensions: [("connection", "subscriber")], factory: factory
+            label: "flimmer_redis_reconnects_total",
+            dimensions: [("connection", "subscriber")],
+            factory: factory
         )
         poolReconnects = Counter(label: "flimmer_redis_reconnects_total", dimensions: [("connection", "pool")], factory: factory)
         slowClientCloses = Counter(label: "flimmer_slow_client_closes_total", factory: factory)

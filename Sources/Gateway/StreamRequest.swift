@@ -15,7 +15,10 @@ public struct StreamRequest: Sendable {
     public var credentialExpiry: ContinuousClock.Instant?
 
     public init(
-        family: FamilyID, user: UserID? = nil, keys: Set<QueryKey>? = nil, lastEventID: String? = nil,
+        family: FamilyID,
+        user: UserID? = nil,
+        keys: Set<QueryKey>? = nil,
+        lastEventID: String? = nil,
         credentialExpiry: ContinuousClock.Instant? = nil
     ) {
         self.family = family

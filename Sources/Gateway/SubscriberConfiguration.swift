@@ -1,4 +1,5 @@
-/// Tuning of the gateway's Redis subscription. Each default is the one in ``init(pattern:initialBackoff:maxBackoff:pollInterval:probeInterval:probeTimeout:)``.
+/// Tuning of the gateway's Redis subscription. Each default is the one in
+/// ``init(pattern:initialBackoff:maxBackoff:pollInterval:probeInterval:probeTimeout:)``.
 public struct SubscriberConfiguration: Sendable {
     /// The pattern subscribed to.
     public var pattern: String

@@ -1,5 +1,5 @@
-import Foundation
 import ContentQueue
+import Foundation
 import Gateway
 import HTTPTypes
 import Hummingbird
@@ -28,7 +28,10 @@ extension APIError {
         case let error as StreamLimitExceeded:
             let whose = error.scope == .user ? "this user already has" : "the server already holds"
             return APIError(
-                .tooManyRequests, code: "too_many_streams", message: "\(whose) \(error.limit) open streams", headers: [.retryAfter: "5"]
+                .tooManyRequests,
+                code: "too_many_streams",
+                message: "\(whose) \(error.limit) open streams",
+                headers: [.retryAfter: "5"]
             )
         case let error as RedisError where error.isUnavailable:
             return .redisUnavailable

@@ -62,7 +62,9 @@ extension APIError {
     }
 
     static let redisUnavailable = APIError(
-        .serviceUnavailable, code: "redis_unavailable", message: "the data store is unavailable; try again shortly",
+        .serviceUnavailable,
+        code: "redis_unavailable",
+        message: "the data store is unavailable; try again shortly",
         headers: [.retryAfter: "1"]
     )
 }

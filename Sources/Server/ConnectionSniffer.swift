@@ -50,7 +50,8 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
 
     /// - Parameter candidatePipeline: what reads a stream request's head, added after this handler.
     init(
-        decision: EventLoopPromise<Decision>, idleTimeout: TimeAmount,
+        decision: EventLoopPromise<Decision>,
+        idleTimeout: TimeAmount,
         candidatePipeline: @escaping (ConnectionSniffer) -> [any ChannelHandler]
     ) {
         self.decision = decision

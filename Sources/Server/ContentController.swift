@@ -67,7 +67,10 @@ struct ContentController: Sendable {
         let snapshot = read.snapshot
         return try Self.conditional(request, snapshot) {
             ChildItemsBody(
-                family: snapshot.family.rawValue, epoch: snapshot.epoch, version: snapshot.version, total: read.total,
+                family: snapshot.family.rawValue,
+                epoch: snapshot.epoch,
+                version: snapshot.version,
+                total: read.total,
                 items: snapshot.items
             )
         }
@@ -119,7 +122,9 @@ struct ContentController: Sendable {
         let principal = try await auth.principal(request, roles: [.parent])
         let id = try Self.contentID(id)
         let reason = try RejectRequest(try await bodies.object(request, allowEmpty: true)).reason
-        return try JSONResponse.make(try await store.decide(family: principal.family, id: id, parent: principal.user, decision: .reject(reason: reason)))
+        return try JSONResponse.make(
+            try await store.decide(family: principal.family, id: id, parent: principal.user, decision: .reject(reason: reason))
+        )
     }
 
     /// Path ids are checked against the server's own format before any key is built from them.

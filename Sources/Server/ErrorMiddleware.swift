@@ -18,7 +18,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             if let methods = knownRoutes.methods(for: request.uri.path), !methods.contains(request.method) {
                 let allow = methods.map(\.rawValue).joined(separator: ", ")
                 apiError = APIError(
-                    .methodNotAllowed, code: "method_not_allowed", message: "\(request.uri.path) takes \(allow)", headers: [.allow: allow]
+                    .methodNotAllowed,
+                    code: "method_not_allowed",
+                    message: "\(request.uri.path) takes \(allow)",
+                    headers: [.allow: allow]
                 )
             }
             log(request, context, status: apiError.status.code, start: start)
@@ -27,7 +30,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let apiError = APIError.from(error)
             if apiError.status.code >= 500 {
                 context.logger.error(
-                    "request failed", metadata: ["path": "\(request.uri.path)", "code": "\(apiError.code)", "error": "\(error)"]
+                    "request failed",
+                    metadata: ["path": "\(request.uri.path)", "code": "\(apiError.code)", "error": "\(error)"]
                 )
             }
             log(request, context, status: apiError.status.code, start: start)

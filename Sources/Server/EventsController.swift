@@ -48,7 +48,8 @@ struct EventsController: Sendable {
     func events(_ request: Request, channel: any Channel) async throws -> Response {
         let handler = try await channel.eventLoop.submit {
             let handler = SSEStreamHandler(
-                framing: .wrapped { NIOAny(HTTPResponsePart.body($0)) }, maxQueuedFrames: maxQueuedFrames
+                framing: .wrapped { NIOAny(HTTPResponsePart.body($0)) },
+                maxQueuedFrames: maxQueuedFrames
             )
             let pipeline = channel.pipeline.syncOperations
             try pipeline.addHandler(handler, position: .after(try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)))
@@ -83,7 +84,9 @@ struct EventsController: Sendable {
     func open(_ request: Request, handler: NIOLoopBound<SSEStreamHandler>) async throws -> OpenedStream {
         let principal = try await auth.principal(request, allowQuery: true, roles: [.parent, .child])
         let streamRequest = StreamRequest(
-            family: principal.family, user: principal.user, keys: try Self.keys(request.uri.queryParameters["keys"].map(String.init)),
+            family: principal.family,
+            user: principal.user,
+            keys: try Self.keys(request.uri.queryParameters["keys"].map(String.init)),
             lastEventID: request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters["lastEventId"].map(String.init),
             credentialExpiry: principal.validUntil.map { ContinuousClock.now + .milliseconds(Int64($0.timeIntervalSinceNow * 1000)) }
         )

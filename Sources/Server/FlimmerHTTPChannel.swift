@@ -31,7 +31,8 @@ struct FlimmerHTTPChannel: ServerChildChannel {
             // NIO's default starts at 2 KiB; 1 KiB still takes a typical request head in one read,
             // and an open stream (which reads nothing after its request) holds half as much.
             try channel.syncOptions?.setOption(
-                ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 65536)
+                ChannelOptions.recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 65536)
             )
             let decision = channel.eventLoop.makePromise(of: ConnectionSniffer.Decision.self)
             let sniffer = ConnectionSniffer(decision: decision, idleTimeout: TimeAmount(idleTimeout)) { sniffer in

@@ -56,7 +56,10 @@ public struct FlimmerSyncServer: Sendable {
         let hub = EventHub(configuration: configuration.hub, metrics: gatewayMetrics, logger: logger)
         let maintenance = StreamMaintenance(hub: hub, store: store, logger: logger)
         let subscriber = InvalidationSubscriber(
-            redis: configuration.redis, configuration: configuration.subscriber, hub: hub, logger: logger,
+            redis: configuration.redis,
+            configuration: configuration.subscriber,
+            hub: hub,
+            logger: logger,
             onResubscribe: { await maintenance.recheck() }
         )
         let tokens = try await TokenAuthority(secret: configuration.jwtSecret)
@@ -77,7 +80,10 @@ public struct FlimmerSyncServer: Sendable {
         ContentController(store: store, auth: auth, bodies: RequestBodyReader(maxBytes: configuration.maxBodyBytes))
             .register(on: router)
         let events = EventsController(
-            hub: hub, store: store, auth: auth, metrics: httpMetrics,
+            hub: hub,
+            store: store,
+            auth: auth,
+            metrics: httpMetrics,
             corsOrigins: configuration.corsAllowedOrigins.isEmpty ? nil : Set(configuration.corsAllowedOrigins)
         )
         events.register(on: router)
@@ -103,7 +109,9 @@ public struct FlimmerSyncServer: Sendable {
                 FlimmerHTTPChannel(responder: responder, idleTimeout: idleTimeout, events: events)
             },
             configuration: .init(
-                address: .hostname(configuration.host, port: configuration.port), serverName: "flimmer-sync", backlog: configuration.backlog
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "flimmer-sync",
+                backlog: configuration.backlog
             ),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
@@ -119,7 +127,9 @@ public struct FlimmerSyncServer: Sendable {
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully.
     public func run(logger: Logger) async throws {
         var group = ServiceGroupConfiguration(
-            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
         )
         // Streams end, in-flight mutations finish; whatever is still running past the bound is cancelled.
         group.maximumGracefulShutdownDuration = configuration.shutdownTimeout

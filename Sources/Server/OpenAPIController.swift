@@ -18,7 +18,8 @@ struct OpenAPIController: Sendable {
         let document = self.document
         router.get("/openapi.json") { _, _ in
             Response(
-                status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-cache"],
+                status: .ok,
+                headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-cache"],
                 body: .init(byteBuffer: document)
             )
         }

@@ -19,7 +19,8 @@ extension ServerConfiguration {
         try ConfigurationError.requirePositive(idleTimeout, "idleTimeout")
         for origin in corsAllowedOrigins where !Self.isExplicitOrigin(origin) {
             throw ConfigurationError(
-                setting: "corsAllowedOrigins", "must be explicit origins such as https://app.example (no wildcard, no path)"
+                setting: "corsAllowedOrigins",
+                "must be explicit origins such as https://app.example (no wildcard, no path)"
             )
         }
         if let metricsToken, metricsToken.count < 16 || metricsToken.contains(where: \.isWhitespace) {

@@ -59,7 +59,8 @@ final class StreamEntrance: ChannelInboundHandler, RemovableChannelHandler {
         let eventLoop = context.eventLoop
         let entrance = NIOLoopBound(self, eventLoop: eventLoop)
         let handler = NIOLoopBound(
-            SSEStreamHandler(framing: .closeDelimited, maxQueuedFrames: events.maxQueuedFrames), eventLoop: eventLoop
+            SSEStreamHandler(framing: .closeDelimited, maxQueuedFrames: events.maxQueuedFrames),
+            eventLoop: eventLoop
         )
         let events = self.events
         Task {

@@ -37,8 +37,10 @@ public struct TokenAuthority: Sendable {
     /// Signs a token for `principal` that expires after `ttl`.
     public func issue(for principal: Principal, ttl: TimeInterval) async throws -> String {
         let claims = FlimmerClaims(
-            sub: SubjectClaim(value: principal.user.rawValue), fam: principal.family.rawValue,
-            role: principal.role.rawValue, exp: ExpirationClaim(value: Date().addingTimeInterval(ttl))
+            sub: SubjectClaim(value: principal.user.rawValue),
+            fam: principal.family.rawValue,
+            role: principal.role.rawValue,
+            exp: ExpirationClaim(value: Date().addingTimeInterval(ttl))
         )
         return try await keys.sign(claims, header: ["typ": "JWT"])
     }
@@ -46,8 +48,10 @@ public struct TokenAuthority: Sendable {
     /// Signs a service token for `user`, valid for `family` or, when nil, for every family (`fam` `*`).
     public func issueService(user: UserID, family: FamilyID?, ttl: TimeInterval) async throws -> String {
         let claims = FlimmerClaims(
-            sub: SubjectClaim(value: user.rawValue), fam: family?.rawValue ?? Self.allFamilies,
-            role: Role.service.rawValue, exp: ExpirationClaim(value: Date().addingTimeInterval(ttl))
+            sub: SubjectClaim(value: user.rawValue),
+            fam: family?.rawValue ?? Self.allFamilies,
+            role: Role.service.rawValue,
+            exp: ExpirationClaim(value: Date().addingTimeInterval(ttl))
         )
         return try await keys.sign(claims, header: ["typ": "JWT"])
     }

@@ -68,10 +68,17 @@ struct Inspect: AsyncParsableCommand {
             lines.append("")
             lines.append("\(name) (\(items.count))")
             guard !items.isEmpty else { continue }
-            lines.append("  " + ["ID".padded(32), "CHILD".padded(12), "CREATED".padded(24), "DECIDED BY".padded(12), "TITLE"].joined(separator: "  "))
+            lines.append(
+                "  " + ["ID".padded(32), "CHILD".padded(12), "CREATED".padded(24), "DECIDED BY".padded(12), "TITLE"].joined(separator: "  ")
+            )
             for item in items {
                 let title = item.title.count > 40 ? String(item.title.prefix(39)) + "…" : item.title
-                lines.append("  " + [item.id.padded(32), item.childId.padded(12), item.createdAt.padded(24), (item.decidedBy ?? "-").padded(12), title].joined(separator: "  "))
+                lines.append(
+                    "  "
+                        + [item.id.padded(32), item.childId.padded(12), item.createdAt.padded(24), (item.decidedBy ?? "-").padded(12), title].joined(
+                            separator: "  "
+                        )
+                )
             }
         }
         if !inspection.missing.isEmpty {

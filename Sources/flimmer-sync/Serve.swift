@@ -35,29 +35,49 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         name: .customLong("redis-pool-size"),
-        help: "Redis connections (each on its own thread) for API requests: the most mutations in flight at once. Default \(ServerConfiguration.defaultRedisPoolSize)."
+        help: ArgumentHelp(
+            "Redis connections (each on its own thread) for API requests: the most mutations in flight at once. Default "
+                + "\(ServerConfiguration.defaultRedisPoolSize)."
+        )
     )
     var redisPoolSize: Int?
 
-    @Option(help: "Listen backlog: connections the kernel queues before they are accepted (capped by net.core.somaxconn). Default \(defaults.backlog).")
+    @Option(
+        help: "Listen backlog: connections the kernel queues before they are accepted (capped by net.core.somaxconn). Default \(defaults.backlog)."
+    )
     var backlog: Int?
 
-    @Option(name: .customLong("heartbeat-seconds"), help: "Seconds between heartbeat comments on each stream. Default \(defaults.hub.heartbeatInterval.components.seconds).")
+    @Option(
+        name: .customLong("heartbeat-seconds"),
+        help: "Seconds between heartbeat comments on each stream. Default \(defaults.hub.heartbeatInterval.components.seconds)."
+    )
     var heartbeatSeconds: Int?
 
     @Option(
         name: .customLong("write-stall-seconds"),
-        help: "Close a stream whose client has not read for this long; it reconnects with Last-Event-ID. Default \(defaults.hub.maxWriteStall.components.seconds)."
+        help: ArgumentHelp(
+            "Close a stream whose client has not read for this long; it reconnects with Last-Event-ID. Default "
+                + "\(defaults.hub.maxWriteStall.components.seconds)."
+        )
     )
     var writeStallSeconds: Int?
 
-    @Option(name: .customLong("shutdown-timeout-seconds"), help: "Longest graceful shutdown before what remains is cancelled. Default \(defaults.shutdownTimeout.components.seconds).")
+    @Option(
+        name: .customLong("shutdown-timeout-seconds"),
+        help: "Longest graceful shutdown before what remains is cancelled. Default \(defaults.shutdownTimeout.components.seconds)."
+    )
     var shutdownTimeoutSeconds: Int?
 
-    @Option(name: .customLong("max-body-bytes"), help: "Largest request body; a larger one gets 413 without being read to the end. Default \(defaults.maxBodyBytes).")
+    @Option(
+        name: .customLong("max-body-bytes"),
+        help: "Largest request body; a larger one gets 413 without being read to the end. Default \(defaults.maxBodyBytes)."
+    )
     var maxBodyBytes: Int?
 
-    @Option(name: .customLong("max-streams-per-user"), help: "Open streams one user may hold; past it, 429. Default \(defaults.hub.maxStreamsPerUser).")
+    @Option(
+        name: .customLong("max-streams-per-user"),
+        help: "Open streams one user may hold; past it, 429. Default \(defaults.hub.maxStreamsPerUser)."
+    )
     var maxStreamsPerUser: Int?
 
     @Option(name: .customLong("max-streams"), help: "Open streams this process holds at most; past it, 429. Default \(defaults.hub.maxStreams).")
@@ -65,19 +85,28 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         name: .customLong("max-stream-lifetime-seconds"),
-        help: "Longest life of one stream (each gets 90-100% of it); the client then reconnects with Last-Event-ID. Default \(defaults.hub.maxStreamLifetime.components.seconds)."
+        help: ArgumentHelp(
+            "Longest life of one stream (each gets 90-100% of it); the client then reconnects with Last-Event-ID. Default "
+                + "\(defaults.hub.maxStreamLifetime.components.seconds)."
+        )
     )
     var maxStreamLifetimeSeconds: Int?
 
     @Option(
         name: .customLong("idle-timeout-seconds"),
-        help: "Close a connection that completes no request head for this long (idle keep-alive, slowloris). Open streams are not affected. Default \(defaults.idleTimeout.components.seconds)."
+        help: ArgumentHelp(
+            "Close a connection that completes no request head for this long (idle keep-alive, slowloris). Open streams are not "
+                + "affected. Default \(defaults.idleTimeout.components.seconds)."
+        )
     )
     var idleTimeoutSeconds: Int?
 
     @Option(
         name: .customLong("cors-origin"),
-        help: "An origin whose pages may call the API from a browser, e.g. https://app.example; repeat for more (env FLIMMER_CORS_ORIGINS, comma-separated). No wildcard."
+        help: ArgumentHelp(
+            "An origin whose pages may call the API from a browser, e.g. https://app.example; repeat for more (env "
+                + "FLIMMER_CORS_ORIGINS, comma-separated). No wildcard."
+        )
     )
     var corsOrigins: [String] = []
 
@@ -96,8 +125,12 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var secret: SecretOptions
 
     func validate() throws {
-        if LogFormat(rawValue: logFormat) == nil { throw ValidationError("--log-format must be one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))") }
-        if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))") }
+        if LogFormat(rawValue: logFormat) == nil {
+            throw ValidationError("--log-format must be one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         _ = try serverConfiguration(environment: ProcessInfo.processInfo.environment)
     }
 

@@ -36,7 +36,10 @@ extension Watch {
                         guard InvalidationLine.family(of: data) == family else { continue }
                         let text = String(decoding: data, as: UTF8.self)
                         let line = InvalidationLine.make(
-                            event: "invalidate", data: text, receivedAt: LogRecord.now(), nowMilliseconds: InvalidationLine.nowMilliseconds()
+                            event: "invalidate",
+                            data: text,
+                            receivedAt: LogRecord.now(),
+                            nowMilliseconds: InvalidationLine.nowMilliseconds()
                         )
                         Watch.emit(line ?? "\(LogRecord.now())  invalidate  channel=\(channel) (not a JSON object)")
                     }

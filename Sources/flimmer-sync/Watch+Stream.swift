@@ -20,7 +20,9 @@ extension Watch {
                     Watch.note("the stream dropped; reconnecting in \(delay)")
                 case .event(let event):
                     let line = InvalidationLine.make(
-                        event: event.type, data: event.data, receivedAt: LogRecord.now(),
+                        event: event.type,
+                        data: event.data,
+                        receivedAt: LogRecord.now(),
                         nowMilliseconds: InvalidationLine.nowMilliseconds()
                     )
                     Watch.emit(line ?? "\(LogRecord.now())  \(event.type)  data=\(LogfmtLine.quote(event.data))")

@@ -28,7 +28,9 @@ struct Watch: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "A parent or child bearer token: follow the gateway's event stream of its family. `ps` shows it: prefer --token-file or FLIMMER_TOKEN.")
+    @Option(
+        help: "A parent or child bearer token: follow the gateway's event stream of its family. `ps` shows it: prefer --token-file or FLIMMER_TOKEN."
+    )
     var token: String?
 
     @Option(name: .customLong("token-file"), help: "Read the bearer token from this file (trailing line ends ignored), again at every reconnect.")
@@ -37,7 +39,10 @@ struct Watch: AsyncParsableCommand {
     @Option(help: "The gateway, with --token. Default http://127.0.0.1:8080.")
     var url: String = "http://127.0.0.1:8080"
 
-    @Option(name: .customLong("redis-url"), help: "redis://[[user]:password@]host[:port][/db] (env REDIS_URL), without --token. Default redis://127.0.0.1:6379/0.")
+    @Option(
+        name: .customLong("redis-url"),
+        help: "redis://[[user]:password@]host[:port][/db] (env REDIS_URL), without --token. Default redis://127.0.0.1:6379/0."
+    )
     var redisURL: String?
 
     @Option(help: "Family id to show, with Redis (required there; with --token the token's family is shown).")
@@ -47,9 +52,13 @@ struct Watch: AsyncParsableCommand {
         if token != nil, tokenFile != nil { throw ValidationError("give either --token or --token-file, not both") }
         let followsGateway = tokenSource != nil
         if followsGateway, redisURL != nil { throw ValidationError("give either a token (the gateway's stream) or --redis-url (Redis), not both") }
-        if !followsGateway, family == nil { throw ValidationError("--family is required when watching Redis (or give a token to follow the gateway)") }
+        if !followsGateway, family == nil {
+            throw ValidationError("--family is required when watching Redis (or give a token to follow the gateway)")
+        }
         if let family, FamilyID(family) == nil { throw ValidationError("--family must be 1-64 of A-Z a-z 0-9 _ -") }
-        if followsGateway, !(url.hasPrefix("http://") || url.hasPrefix("https://")) { throw ValidationError("--url must start with http:// or https://") }
+        if followsGateway, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            throw ValidationError("--url must start with http:// or https://")
+        }
     }
 
     func run() async throws {

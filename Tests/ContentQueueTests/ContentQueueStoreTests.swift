@@ -15,7 +15,11 @@ struct ContentQueueStoreTests {
         try await withTestStore { store, redis in
             let recorder = try await PublishRecorder.start()
             defer { recorder.stop() }
-            let result = try await store.upload(family: family, child: child, draft: ContentDraft(title: "Cat video", durationSeconds: 42, videoUrl: "https://v.example/cat.mp4"))
+            let result = try await store.upload(
+                family: family,
+                child: child,
+                draft: ContentDraft(title: "Cat video", durationSeconds: 42, videoUrl: "https://v.example/cat.mp4")
+            )
             let keys = ContentKeys(family: family)
             #expect(result.version == 1)
             #expect(result.item.status == .pending)
@@ -47,7 +51,12 @@ struct ContentQueueStoreTests {
             let first = try await store.upload(family: family, child: child, draft: ContentDraft(title: "one"))
             let second = try await store.upload(family: family, child: child, draft: ContentDraft(title: "two"))
             let approved = try await store.decide(family: family, id: ContentID(first.item.id)!, parent: parent, decision: .approve)
-            let rejected = try await store.decide(family: family, id: ContentID(second.item.id)!, parent: parent, decision: .reject(reason: "too loud"))
+            let rejected = try await store.decide(
+                family: family,
+                id: ContentID(second.item.id)!,
+                parent: parent,
+                decision: .reject(reason: "too loud")
+            )
             #expect([first.version, second.version, approved.version, rejected.version] == [1, 2, 3, 4])
             #expect(approved.item.status == .approved)
             #expect(approved.item.decidedBy == "mom")
@@ -122,7 +131,9 @@ struct ContentQueueStoreTests {
             let theirs = try await store.upload(family: family, child: other, draft: ContentDraft(title: "theirs"))
             let second = try await store.upload(family: family, child: child, draft: ContentDraft(title: "two"))
             let keys = ContentKeys(family: family)
-            #expect(try await redis.send(RedisCommand("LRANGE", keys.child(child), 0, -1)).array?.compactMap(\.string) == [first.item.id, second.item.id])
+            #expect(
+                try await redis.send(RedisCommand("LRANGE", keys.child(child), 0, -1)).array?.compactMap(\.string) == [first.item.id, second.item.id]
+            )
             #expect(try await redis.send(RedisCommand("LRANGE", keys.child(other), 0, -1)).array?.compactMap(\.string) == [theirs.item.id])
         }
     }

@@ -55,8 +55,10 @@ struct EventStreamLiveTests {
         }) { server in
             let family = try await server.family()
             let stream = EventStream(
-                url: server.baseURL + "/api/events", token: family.parent,
-                configuration: .init(idleTimeout: .milliseconds(700)), httpClient: TestHTTP.client
+                url: server.baseURL + "/api/events",
+                token: family.parent,
+                configuration: .init(idleTimeout: .milliseconds(700)),
+                httpClient: TestHTTP.client
             )
             let recorder = await Recorder.start(stream)
             try await recorder.waitFor("open", Self.isOpen)
@@ -96,7 +98,8 @@ struct EventStreamLiveTests {
             let upload = try await server.upload(token: family.child)
 
             let stream = EventStream(
-                url: server.baseURL + "/api/events", token: family.parent,
+                url: server.baseURL + "/api/events",
+                token: family.parent,
                 configuration: .init(lastEventID: etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))),
                 httpClient: TestHTTP.client
             )
@@ -183,7 +186,8 @@ struct EventStreamLiveTests {
         let log = ObservationLog()
         // TestHTTP.client's own read timeout is 30 s; only the stream's idle timeout can act within the wait below.
         let stream = EventStream(
-            url: "http://127.0.0.1:\(listener.port)/api/events", token: "any",
+            url: "http://127.0.0.1:\(listener.port)/api/events",
+            token: "any",
             configuration: .init(idleTimeout: .milliseconds(300), defaultRetry: .milliseconds(100), observer: log.observer),
             httpClient: TestHTTP.client
         )

@@ -13,7 +13,10 @@ struct EventStreamObserverTests {
             let parent = try await server.token(family: family, user: "mom", role: .parent)
             let log = ObservationLog()
             let stream = EventStream(
-                url: server.baseURL + "/api/events", token: parent, configuration: .init(observer: log.observer), httpClient: TestHTTP.client
+                url: server.baseURL + "/api/events",
+                token: parent,
+                configuration: .init(observer: log.observer),
+                httpClient: TestHTTP.client
             )
             let recorder = await Recorder.start(stream)
             // A new family is at version 0: the gateway's first line is `id: <epoch>-0`, an id without an event.
@@ -27,7 +30,9 @@ struct EventStreamObserverTests {
             }
             let ended = try await log.waitFor("the end of the connection") { if case .connectionEnded = $0 { true } else { false } }
             #expect(farewell < ended)
-            if case .connectionEnded(let error) = log.all[ended] { #expect(error == nil, "the server closed the stream: \(String(describing: error))") }
+            if case .connectionEnded(let error) = log.all[ended] {
+                #expect(error == nil, "the server closed the stream: \(String(describing: error))")
+            }
             await recorder.stop()
         }
     }

@@ -28,9 +28,12 @@ struct EventStreamParserTests {
     }
 
     @Test func simpleEventWithTypeAndID() {
-        expectEvents("id: 7\nevent: invalidate\ndata: {\"key\":\"contentQueue\"}\n\n", [
-            ServerSentEvent(type: "invalidate", data: #"{"key":"contentQueue"}"#, id: "7"),
-        ])
+        expectEvents(
+            "id: 7\nevent: invalidate\ndata: {\"key\":\"contentQueue\"}\n\n",
+            [
+                ServerSentEvent(type: "invalidate", data: #"{"key":"contentQueue"}"#, id: "7")
+            ]
+        )
     }
 
     @Test func typeDefaultsToMessage() {

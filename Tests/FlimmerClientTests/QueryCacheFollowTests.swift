@@ -35,7 +35,8 @@ struct QueryCacheFollowTests {
             let queueStates = await Recorder.start(await cache.states(for: queue))
             let profileStates = await Recorder.start(await cache.states(for: profile))
             return BothFresh(
-                queue: queueStates, profile: profileStates,
+                queue: queueStates,
+                profile: profileStates,
                 queueFirst: try await queueStates.waitFor("the queue", QueryCacheFollowTests.isFresh),
                 profileFirst: try await profileStates.waitFor("the profile", QueryCacheFollowTests.isFresh)
             )
@@ -67,7 +68,10 @@ struct QueryCacheFollowTests {
             // is not caught up (catch-up covers the queue only): send until one arrives.
             try await eventually("the profile to be refetched", timeout: .seconds(10), poll: .milliseconds(100)) {
                 let response = try await server.request(
-                    .POST, "/api/invalidate", token: service, body: #"{"family":"\#(family)","key":"profile","reason":"renamed"}"#
+                    .POST,
+                    "/api/invalidate",
+                    token: service,
+                    body: #"{"family":"\#(family)","key":"profile","reason":"renamed"}"#
                 )
                 #expect(response.status == 200)
                 return await Self.freshCount(profileStates) >= 2
@@ -88,8 +92,10 @@ struct QueryCacheFollowTests {
 
             // A Last-Event-ID of another epoch: the gateway answers with event: reset.
             let stream = EventStream(
-                url: server.baseURL + "/api/events", token: family.parent,
-                configuration: .init(lastEventID: "0000000000000000-0"), httpClient: TestHTTP.client
+                url: server.baseURL + "/api/events",
+                token: family.parent,
+                configuration: .init(lastEventID: "0000000000000000-0"),
+                httpClient: TestHTTP.client
             )
             let following = cache.follow(stream)
             try await both.bothRefetched()
@@ -110,8 +116,10 @@ struct QueryCacheFollowTests {
 
             // Nothing is published; the only cause of a refetch is the idle drop and its reconnect.
             let stream = EventStream(
-                url: server.baseURL + "/api/events", token: family.parent,
-                configuration: .init(idleTimeout: .milliseconds(500)), httpClient: TestHTTP.client
+                url: server.baseURL + "/api/events",
+                token: family.parent,
+                configuration: .init(idleTimeout: .milliseconds(500)),
+                httpClient: TestHTTP.client
             )
             let following = cache.follow(stream)
             try await both.bothRefetched()

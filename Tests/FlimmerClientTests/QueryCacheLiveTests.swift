@@ -50,7 +50,8 @@ struct QueryCacheLiveTests {
             // The stream starts from the queue's ETag, so an upload before it is open still arrives (as catch-up).
             let etag = try #require(try await server.request(.GET, "/api/content/queue", token: family.parent).headers.first(name: "ETag"))
             let stream = EventStream(
-                url: server.baseURL + "/api/events", token: family.parent,
+                url: server.baseURL + "/api/events",
+                token: family.parent,
                 configuration: .init(lastEventID: etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))),
                 httpClient: TestHTTP.client
             )

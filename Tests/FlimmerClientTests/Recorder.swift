@@ -35,7 +35,10 @@ actor Recorder<Element: Sendable> {
     /// Waits until some element at or after `from` satisfies `predicate`; returns its index.
     @discardableResult
     func waitFor(
-        _ what: String, from: Int = 0, timeout: Duration = .seconds(10), _ predicate: @Sendable (Element) -> Bool
+        _ what: String,
+        from: Int = 0,
+        timeout: Duration = .seconds(10),
+        _ predicate: @Sendable (Element) -> Bool
     ) async throws -> Int {
         try await eventuallyValue("\(what); got \(elements)", timeout: timeout, poll: .milliseconds(5)) {
             if from < elements.count, let index = elements[from...].firstIndex(where: predicate) { return index }

@@ -16,7 +16,10 @@ final class LineSink: @unchecked Sendable {
 @Suite("Log formats")
 struct LogFormatTests {
     static let record = LogRecord(
-        timestamp: "2026-11-25T05:30:01.123Z", level: .warning, label: "flimmer-sync", message: "lost the \"Redis\" subscription\nreconnecting",
+        timestamp: "2026-11-25T05:30:01.123Z",
+        level: .warning,
+        label: "flimmer-sync",
+        message: "lost the \"Redis\" subscription\nreconnecting",
         metadata: [
             (key: "error", value: .string("connection reset by peer")),
             (key: "port", value: .stringConvertible(8080)),
@@ -40,14 +43,18 @@ struct LogFormatTests {
     @Test func logfmtLineHasTheFixedFieldsThenSortedMetadataOnOneLine() {
         let line = LogfmtLine.format(Self.record)
         #expect(
-            line == #"ts=2026-11-25T05:30:01.123Z level=warning logger=flimmer-sync msg="lost the \"Redis\" subscription\nreconnecting" error="connection reset by peer" port=8080 request_id=abc-123"#
+            line
+                == #"ts=2026-11-25T05:30:01.123Z level=warning logger=flimmer-sync msg="lost the \"Redis\" subscription\nreconnecting" error="connection reset by peer" port=8080 request_id=abc-123"#
         )
         #expect(!line.contains("\n"))
     }
 
     @Test func logfmtFlattensNestedMetadataAndCleansKeys() {
         let record = LogRecord(
-            timestamp: "t", level: .info, label: "l", message: "m",
+            timestamp: "t",
+            level: .info,
+            label: "l",
+            message: "m",
             metadata: [
                 (key: "bad key=x", value: .string("v")),
                 (key: "redis", value: .dictionary(["host": "127.0.0.1", "db": "0"])),
@@ -75,7 +82,10 @@ struct LogFormatTests {
 
     @Test func jsonKeepsNestingAndCannotShadowTheFixedFields() throws {
         let record = LogRecord(
-            timestamp: "t", level: .error, label: "l", message: "real",
+            timestamp: "t",
+            level: .error,
+            label: "l",
+            message: "real",
             metadata: [(key: "msg", value: .string("forged")), (key: "redis", value: .dictionary(["db": "0", "tags": .array(["x"])]))]
         )
         let object = try #require(try JSONSerialization.jsonObject(with: Data(JSONLogLine.format(record).utf8)) as? [String: Any])

@@ -34,7 +34,9 @@ struct InspectCommandTests {
             try await server.upload(token: family.child, title: "one")
             try await server.upload(token: family.child, title: "two")
             let invalidated = try await server.request(
-                .POST, "/api/invalidate", token: try await family.serviceToken(),
+                .POST,
+                "/api/invalidate",
+                token: try await family.serviceToken(),
                 body: #"{"family":"\#(family)","key":"profile","reason":"renamed"}"#
             )
             #expect(invalidated.status == 200, "\(invalidated.text)")

@@ -27,7 +27,8 @@ struct ProcessExitTests {
     /// neither serves nor hangs. A free port and the test Redis, so a wrongly started server disturbs nothing.
     @Test func serveWithoutASecretRefusesToStart() async throws {
         let outcome = try await TestProcess.run(
-            "flimmer-sync", ["serve", "--host", "127.0.0.1", "--port", "\(try RedisProcess.freePort())", "--redis-url", try TestEnvironment.redisURL()]
+            "flimmer-sync",
+            ["serve", "--host", "127.0.0.1", "--port", "\(try RedisProcess.freePort())", "--redis-url", try TestEnvironment.redisURL()]
         )
         #expect(outcome.status == 64)
         #expect(outcome.stderr.contains("FLIMMER_JWT_SECRET"))

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import FlimmerTestSupport
+import Foundation
 import Testing
 
 @testable import flimmer_sync
@@ -20,7 +20,8 @@ struct SecretFileTests {
     @Test(arguments: ["serve", "token"])
     func aShortSecretFileIsRefusedWithoutShowingIt(command: String) async throws {
         try await Self.withFile("too-short\n") { path in
-            let arguments = command == "serve"
+            let arguments =
+                command == "serve"
                 ? ["serve", "--jwt-secret-file", path]
                 : ["token", "--family", "demo", "--user", "u", "--role", "child", "--jwt-secret-file", path]
             // serve checks its whole configuration, the secret included, when it parses.

@@ -13,7 +13,10 @@ import Glibc
 struct ServeProcessTests {
     static func upload(_ gateway: GatewayProcess, token: String, title: String, requestID: String) async throws -> TestResponse {
         let response = try await TestHTTP.request(
-            .POST, gateway.baseURL + "/api/content/upload", token: token, headers: [("X-Request-Id", requestID)],
+            .POST,
+            gateway.baseURL + "/api/content/upload",
+            token: token,
+            headers: [("X-Request-Id", requestID)],
             bytes: Array(#"{"title":"\#(title)"}"#.utf8)
         )
         #expect(response.status == 200, "\(response.text)")

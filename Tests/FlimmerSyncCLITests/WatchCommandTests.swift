@@ -16,7 +16,8 @@ struct WatchCommandTests {
     @Test func theRedisTailShowsItsFamilyOnlyWithTimestamps() async throws {
         let family = TestEnvironment.uniqueFamily("cli")
         let watch = try TestProcess(
-            "flimmer-sync", ["watch", "--redis-url", try TestEnvironment.operatorRedisURL(), "--family", family.rawValue]
+            "flimmer-sync",
+            ["watch", "--redis-url", try TestEnvironment.operatorRedisURL(), "--family", family.rawValue]
         )
         try await watch.waitForLine(containing: "watching invalidate:*", onStderr: true)
         let upload = try await withTestStore { store, redis in

@@ -1,5 +1,5 @@
-import FlimmerFormats
 import ContentQueue
+import FlimmerFormats
 import Foundation
 import Logging
 import RedisClient

@@ -5,7 +5,11 @@ import Server
 
 extension TestGateway {
     public func request(
-        _ method: HTTPMethod, _ path: String, token: String? = nil, headers: [(String, String)] = [], body: String? = nil
+        _ method: HTTPMethod,
+        _ path: String,
+        token: String? = nil,
+        headers: [(String, String)] = [],
+        body: String? = nil
     ) async throws -> TestResponse {
         try await request(method, path, token: token, headers: headers, bytes: body.map { Array($0.utf8) })
     }

@@ -11,6 +11,10 @@ public protocol TestGateway: Sendable {
 
     /// Sends one request and reads the whole response.
     func request(
-        _ method: HTTPMethod, _ path: String, token: String?, headers: [(String, String)], bytes: [UInt8]?
+        _ method: HTTPMethod,
+        _ path: String,
+        token: String?,
+        headers: [(String, String)],
+        bytes: [UInt8]?
     ) async throws -> TestResponse
 }

@@ -6,7 +6,11 @@ extension TestHTTP {
     /// Sends one request to the gateway at `baseURL` (a live server, in this process or not)
     /// and reads the whole response.
     public static func request(
-        _ method: HTTPMethod, _ url: String, token: String? = nil, headers: [(String, String)] = [], bytes: [UInt8]? = nil
+        _ method: HTTPMethod,
+        _ url: String,
+        token: String? = nil,
+        headers: [(String, String)] = [],
+        bytes: [UInt8]? = nil
     ) async throws -> TestResponse {
         var request = HTTPClientRequest(url: url)
         request.method = method

@@ -46,7 +46,10 @@ public final class TestProcess: @unchecked Sendable {
 
     /// Runs `executable` to its end and returns what it left; fails if it still runs after `timeout`.
     public static func run(
-        _ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(10)
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        timeout: Duration = .seconds(10)
     ) async throws -> Outcome {
         let child = try TestProcess(executable, arguments, environment: environment)
         let status = try await child.exitStatus(timeout: timeout)

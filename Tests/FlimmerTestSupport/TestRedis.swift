@@ -11,7 +11,9 @@ public func withTestRedis<Result>(
     _ body: (RedisClient) async throws -> Result
 ) async throws -> Result {
     let redis = RedisClient(
-        configuration: try configuration ?? TestEnvironment.redisConfiguration(), logger: TestEnvironment.logger, onReconnect: onReconnect
+        configuration: try configuration ?? TestEnvironment.redisConfiguration(),
+        logger: TestEnvironment.logger,
+        onReconnect: onReconnect
     )
     do {
         let result = try await body(redis)

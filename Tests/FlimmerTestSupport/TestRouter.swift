@@ -33,10 +33,11 @@ public struct TestRouter: TestGateway {
         configure: @Sendable (inout ServerConfiguration) -> Void = { _ in },
         _ body: @Sendable (TestRouter) async throws -> Result
     ) async throws -> Result {
-        let redisConfiguration = switch redis {
-        case .none: RedisConfiguration(host: "127.0.0.1", port: 1, connectTimeout: .milliseconds(200), commandTimeout: .milliseconds(200))
-        case .test: try TestEnvironment.redisConfiguration()
-        }
+        let redisConfiguration =
+            switch redis {
+            case .none: RedisConfiguration(host: "127.0.0.1", port: 1, connectTimeout: .milliseconds(200), commandTimeout: .milliseconds(200))
+            case .test: try TestEnvironment.redisConfiguration()
+            }
         var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, redis: redisConfiguration, jwtSecret: TestEnvironment.jwtSecret)
         configure(&configuration)
         let server = try await FlimmerSyncServer(configuration: configuration, logger: TestEnvironment.logger)
@@ -51,7 +52,11 @@ public struct TestRouter: TestGateway {
     }
 
     public func request(
-        _ method: NIOHTTP1.HTTPMethod, _ path: String, token: String? = nil, headers: [(String, String)] = [], bytes: [UInt8]?
+        _ method: NIOHTTP1.HTTPMethod,
+        _ path: String,
+        token: String? = nil,
+        headers: [(String, String)] = [],
+        bytes: [UInt8]?
     ) async throws -> TestResponse {
         var fields = HTTPFields()
         if let token { fields.append(HTTPField(name: .authorization, value: "Bearer \(token)")) }
@@ -62,7 +67,10 @@ public struct TestRouter: TestGateway {
         }
         guard let requestMethod = HTTPRequest.Method(method.rawValue) else { throw TestFailure("not a method: \(method)") }
         let response = try await client.executeRequest(
-            uri: path, method: requestMethod, headers: fields, body: bytes.map { ByteBuffer(bytes: $0) }
+            uri: path,
+            method: requestMethod,
+            headers: fields,
+            body: bytes.map { ByteBuffer(bytes: $0) }
         )
         return TestResponse(
             status: Int(response.status.code),

@@ -25,7 +25,10 @@ public struct TestServer: TestGateway {
         _ body: @Sendable (TestServer) async throws -> Result
     ) async throws -> Result {
         var configuration = ServerConfiguration(
-            host: "127.0.0.1", port: 0, redis: try TestEnvironment.redisConfiguration(), jwtSecret: TestEnvironment.jwtSecret
+            host: "127.0.0.1",
+            port: 0,
+            redis: try TestEnvironment.redisConfiguration(),
+            jwtSecret: TestEnvironment.jwtSecret
         )
         configure(&configuration)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
@@ -75,14 +78,21 @@ public struct TestServer: TestGateway {
 
     /// Sends one request over HTTP/1.1 to the port and reads the whole response.
     public func request(
-        _ method: HTTPMethod, _ path: String, token: String? = nil, headers: [(String, String)] = [], bytes: [UInt8]?
+        _ method: HTTPMethod,
+        _ path: String,
+        token: String? = nil,
+        headers: [(String, String)] = [],
+        bytes: [UInt8]?
     ) async throws -> TestResponse {
         try await TestHTTP.request(method, baseURL + path, token: token, headers: headers, bytes: bytes)
     }
 
     /// Opens the event stream; returns once the response head has arrived.
     public func openStream(
-        token: String?, query: String = "", lastEventID: String? = nil, headers: [(String, String)] = []
+        token: String?,
+        query: String = "",
+        lastEventID: String? = nil,
+        headers: [(String, String)] = []
     ) async throws -> SSETestStream {
         var request = HTTPClientRequest(url: baseURL + "/api/events" + query)
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }

@@ -104,7 +104,11 @@ struct EventHubTests {
             current: FamilyVersion(epoch: "e1", version: 1),
         ])
         #expect(count == 2)
-        #expect(try await streams[0].next().contains("event: invalidate\ndata: {\"key\":\"contentQueue\",\"family\":\"\(behind.rawValue)\",\"version\":4,\"reason\":\"resync\""))
+        #expect(
+            try await streams[0].next().contains(
+                "event: invalidate\ndata: {\"key\":\"contentQueue\",\"family\":\"\(behind.rawValue)\",\"version\":4,\"reason\":\"resync\""
+            )
+        )
         #expect(try await streams[1].next().hasPrefix("id: e2-0\nevent: reset\n"))
         hub.sendHeartbeats()
         #expect(try await streams[2].next() == ": heartbeat\n\n")

@@ -14,9 +14,14 @@ struct TestStream {
     /// Opens a stream as the server does: the handler goes into the pipeline, the hub registers
     /// it and reads the family's state (`current`, here given rather than read from Redis).
     static func open(
-        _ hub: EventHub, family: FamilyID, user: String? = nil, until: ContinuousClock.Instant? = nil,
-        maxQueuedFrames: Int = 16, framing: StreamFraming = .closeDelimited,
-        current: FamilyVersion = FamilyVersion(epoch: "e1", version: 0), lastEventID: String? = nil
+        _ hub: EventHub,
+        family: FamilyID,
+        user: String? = nil,
+        until: ContinuousClock.Instant? = nil,
+        maxQueuedFrames: Int = 16,
+        framing: StreamFraming = .closeDelimited,
+        current: FamilyVersion = FamilyVersion(epoch: "e1", version: 0),
+        lastEventID: String? = nil
     ) async throws -> TestStream {
         let channel = NIOAsyncTestingChannel()
         let handler = try await channel.testingEventLoop.executeInContext {

@@ -51,7 +51,10 @@ struct RedisConfigurationTests {
 
 @Suite("Error replies")
 struct ErrorReplyTests {
-    @Test(arguments: ["LOADING Redis is loading the dataset in memory", "BUSY Redis is busy running a script", "MASTERDOWN Link with MASTER is down", "TRYAGAIN Multiple keys request during rehashing"])
+    @Test(arguments: [
+        "LOADING Redis is loading the dataset in memory", "BUSY Redis is busy running a script", "MASTERDOWN Link with MASTER is down",
+        "TRYAGAIN Multiple keys request during rehashing",
+    ])
     func transientRepliesCountAsUnavailable(message: String) {
         let error = RedisError.serverReply(message)
         #expect(error.code == .serverUnavailable)

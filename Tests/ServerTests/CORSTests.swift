@@ -10,8 +10,12 @@ struct CORSTests {
     @Test func preflightFromAnAllowedOrigin() async throws {
         try await TestRouter.run(configure: { $0.corsAllowedOrigins = [Self.allowed] }) { server in
             let response = try await server.request(
-                .OPTIONS, "/api/content/upload",
-                headers: [("Origin", Self.allowed), ("Access-Control-Request-Method", "POST"), ("Access-Control-Request-Headers", "authorization, content-type")]
+                .OPTIONS,
+                "/api/content/upload",
+                headers: [
+                    ("Origin", Self.allowed), ("Access-Control-Request-Method", "POST"),
+                    ("Access-Control-Request-Headers", "authorization, content-type"),
+                ]
             )
             #expect(response.status == 204)
             #expect(response.headers.first(name: "access-control-allow-origin") == Self.allowed)
@@ -25,7 +29,9 @@ struct CORSTests {
     @Test func preflightFromAnotherOriginIsRefused() async throws {
         try await TestRouter.run(configure: { $0.corsAllowedOrigins = [Self.allowed] }) { server in
             let response = try await server.request(
-                .OPTIONS, "/api/content/upload", headers: [("Origin", "https://evil.example"), ("Access-Control-Request-Method", "POST")]
+                .OPTIONS,
+                "/api/content/upload",
+                headers: [("Origin", "https://evil.example"), ("Access-Control-Request-Method", "POST")]
             )
             #expect(response.status == 403)
             #expect(response.errorCode == "origin_not_allowed")

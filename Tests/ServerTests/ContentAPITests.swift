@@ -10,7 +10,8 @@ struct ContentAPITests {
     @Test func uploadReturnsThePendingItemAndTheNewVersion() async throws {
         try await TestServer.run { server in
             let family = try await server.family()
-            let body = #"{"title":"  Lego castle  ","description":"line one\nline two","durationSeconds":93.5,"videoUrl":"https://cdn.example/v/1.mp4"}"#
+            let body =
+                #"{"title":"  Lego castle  ","description":"line one\nline two","durationSeconds":93.5,"videoUrl":"https://cdn.example/v/1.mp4"}"#
             let response = try await server.request(.POST, "/api/content/upload", token: family.child, body: body)
             #expect(response.status == 200)
             let json = try response.json()
@@ -31,7 +32,12 @@ struct ContentAPITests {
         try await TestRouter.run(redis: .test) { server in
             let family = try await server.family()
             let other = TestEnvironment.uniqueFamily()
-            let response = try await server.request(.POST, "/api/content/upload", token: family.child, body: #"{"title":"x","family":"\#(other.rawValue)"}"#)
+            let response = try await server.request(
+                .POST,
+                "/api/content/upload",
+                token: family.child,
+                body: #"{"title":"x","family":"\#(other.rawValue)"}"#
+            )
             // Unknown fields are refused outright, so a smuggled family never reaches the store.
             #expect(response.status == 400)
             #expect(response.errorCode == "unknown_field")
@@ -51,7 +57,12 @@ struct ContentAPITests {
             #expect(unchanged.status == 304)
             #expect(unchanged.body.isEmpty)
             #expect(unchanged.headers.first(name: "etag") == etag)
-            let weakList = try await server.request(.GET, "/api/content/queue", token: family.parent, headers: [("If-None-Match", "\"other\", W/\(etag)")])
+            let weakList = try await server.request(
+                .GET,
+                "/api/content/queue",
+                token: family.parent,
+                headers: [("If-None-Match", "\"other\", W/\(etag)")]
+            )
             #expect(weakList.status == 304)
             try await server.upload(token: family.child)
             let changed = try await server.request(.GET, "/api/content/queue", token: family.parent, headers: [("If-None-Match", etag)])
@@ -68,7 +79,10 @@ struct ContentAPITests {
             let first = try await server.upload(token: family.child, title: "first")
             let second = try await server.upload(token: family.child, title: "second")
             _ = try await server.upload(token: sibling, title: "not yours")
-            #expect(try await server.request(.POST, "/api/content/\(first.id)/reject", token: family.parent, body: #"{"reason":"too long"}"#).status == 200)
+            #expect(
+                try await server.request(.POST, "/api/content/\(first.id)/reject", token: family.parent, body: #"{"reason":"too long"}"#).status
+                    == 200
+            )
 
             let mine = try await server.request(.GET, "/api/content/mine", token: family.child)
             #expect(mine.status == 200, "\(mine.text)")

@@ -54,58 +54,309 @@ struct ErrorPathTests {
         Case(name: "upload without a body", target: upload, status: 400, code: "invalid_json"),
         Case(name: "upload with broken JSON", target: upload, body: json("{\"title\":"), status: 400, code: "invalid_json"),
         Case(name: "upload with a JSON array", target: upload, body: json("[1,2]"), status: 400, code: "invalid_json"),
-        Case(name: "upload with invalid UTF-8", target: upload, body: Array("{\"title\":\"".utf8) + [0xFF, 0xFE] + Array("\"}".utf8), status: 400, code: "invalid_json"),
+        Case(
+            name: "upload with invalid UTF-8",
+            target: upload,
+            body: Array("{\"title\":\"".utf8) + [0xFF, 0xFE] + Array("\"}".utf8),
+            status: 400,
+            code: "invalid_json"
+        ),
         Case(name: "upload without title", target: upload, body: json("{}"), status: 400, code: "invalid_field", field: "title"),
         Case(name: "upload with empty title", target: upload, body: json(#"{"title":""}"#), status: 400, code: "invalid_field", field: "title"),
-        Case(name: "upload with blank title", target: upload, body: json(#"{"title":"  \n\t "}"#), status: 400, code: "invalid_field", field: "title"),
-        Case(name: "upload with 201-character title", target: upload, body: json(#"{"title":"\#(String(repeating: "é", count: 201))"}"#), status: 400, code: "invalid_field", field: "title"),
+        Case(
+            name: "upload with blank title",
+            target: upload,
+            body: json(#"{"title":"  \n\t "}"#),
+            status: 400,
+            code: "invalid_field",
+            field: "title"
+        ),
+        Case(
+            name: "upload with 201-character title",
+            target: upload,
+            body: json(#"{"title":"\#(String(repeating: "é", count: 201))"}"#),
+            status: 400,
+            code: "invalid_field",
+            field: "title"
+        ),
         Case(name: "upload with numeric title", target: upload, body: json(#"{"title":5}"#), status: 400, code: "invalid_field", field: "title"),
         Case(name: "upload with null title", target: upload, body: json(#"{"title":null}"#), status: 400, code: "invalid_field", field: "title"),
-        Case(name: "upload with control character in title", target: upload, body: json(#"{"title":"a\u0007b"}"#), status: 400, code: "invalid_field", field: "title"),
-        Case(name: "upload with numeric description", target: upload, body: json(#"{"title":"x","description":5}"#), status: 400, code: "invalid_field", field: "description"),
-        Case(name: "upload with 2001-character description", target: upload, body: json(#"{"title":"x","description":"\#(String(repeating: "d", count: 2001))"}"#), status: 400, code: "invalid_field", field: "description"),
-        Case(name: "upload with negative duration", target: upload, body: json(#"{"title":"x","durationSeconds":-1}"#), status: 400, code: "invalid_field", field: "durationSeconds"),
-        Case(name: "upload with absurd duration", target: upload, body: json(#"{"title":"x","durationSeconds":1e12}"#), status: 400, code: "invalid_field", field: "durationSeconds"),
-        Case(name: "upload with duration as string", target: upload, body: json(#"{"title":"x","durationSeconds":"10"}"#), status: 400, code: "invalid_field", field: "durationSeconds"),
-        Case(name: "upload with duration as boolean", target: upload, body: json(#"{"title":"x","durationSeconds":true}"#), status: 400, code: "invalid_field", field: "durationSeconds"),
-        Case(name: "upload with ftp videoUrl", target: upload, body: json(#"{"title":"x","videoUrl":"ftp://host/v.mp4"}"#), status: 400, code: "invalid_field", field: "videoUrl"),
-        Case(name: "upload with javascript videoUrl", target: upload, body: json(#"{"title":"x","videoUrl":"javascript:alert(1)"}"#), status: 400, code: "invalid_field", field: "videoUrl"),
-        Case(name: "upload with relative videoUrl", target: upload, body: json(#"{"title":"x","videoUrl":"/v.mp4"}"#), status: 400, code: "invalid_field", field: "videoUrl"),
-        Case(name: "upload with an unknown field", target: upload, body: json(#"{"title":"x","status":"approved"}"#), status: 400, code: "unknown_field", field: "status"),
-        Case(name: "upload over the body limit", target: upload, body: json(#"{"title":"x","description":"\#(String(repeating: "a", count: 70_000))"}"#), status: 413, code: "payload_too_large"),
+        Case(
+            name: "upload with control character in title",
+            target: upload,
+            body: json(#"{"title":"a\u0007b"}"#),
+            status: 400,
+            code: "invalid_field",
+            field: "title"
+        ),
+        Case(
+            name: "upload with numeric description",
+            target: upload,
+            body: json(#"{"title":"x","description":5}"#),
+            status: 400,
+            code: "invalid_field",
+            field: "description"
+        ),
+        Case(
+            name: "upload with 2001-character description",
+            target: upload,
+            body: json(#"{"title":"x","description":"\#(String(repeating: "d", count: 2001))"}"#),
+            status: 400,
+            code: "invalid_field",
+            field: "description"
+        ),
+        Case(
+            name: "upload with negative duration",
+            target: upload,
+            body: json(#"{"title":"x","durationSeconds":-1}"#),
+            status: 400,
+            code: "invalid_field",
+            field: "durationSeconds"
+        ),
+        Case(
+            name: "upload with absurd duration",
+            target: upload,
+            body: json(#"{"title":"x","durationSeconds":1e12}"#),
+            status: 400,
+            code: "invalid_field",
+            field: "durationSeconds"
+        ),
+        Case(
+            name: "upload with duration as string",
+            target: upload,
+            body: json(#"{"title":"x","durationSeconds":"10"}"#),
+            status: 400,
+            code: "invalid_field",
+            field: "durationSeconds"
+        ),
+        Case(
+            name: "upload with duration as boolean",
+            target: upload,
+            body: json(#"{"title":"x","durationSeconds":true}"#),
+            status: 400,
+            code: "invalid_field",
+            field: "durationSeconds"
+        ),
+        Case(
+            name: "upload with ftp videoUrl",
+            target: upload,
+            body: json(#"{"title":"x","videoUrl":"ftp://host/v.mp4"}"#),
+            status: 400,
+            code: "invalid_field",
+            field: "videoUrl"
+        ),
+        Case(
+            name: "upload with javascript videoUrl",
+            target: upload,
+            body: json(#"{"title":"x","videoUrl":"javascript:alert(1)"}"#),
+            status: 400,
+            code: "invalid_field",
+            field: "videoUrl"
+        ),
+        Case(
+            name: "upload with relative videoUrl",
+            target: upload,
+            body: json(#"{"title":"x","videoUrl":"/v.mp4"}"#),
+            status: 400,
+            code: "invalid_field",
+            field: "videoUrl"
+        ),
+        Case(
+            name: "upload with an unknown field",
+            target: upload,
+            body: json(#"{"title":"x","status":"approved"}"#),
+            status: 400,
+            code: "unknown_field",
+            field: "status"
+        ),
+        Case(
+            name: "upload over the body limit",
+            target: upload,
+            body: json(#"{"title":"x","description":"\#(String(repeating: "a", count: 70_000))"}"#),
+            status: 413,
+            code: "payload_too_large"
+        ),
         Case(name: "upload without a token", target: upload, credential: .none, body: json(#"{"title":"x"}"#), status: 401, code: "unauthorized"),
-        Case(name: "upload with a Basic header", target: upload, credential: .basicScheme, body: json(#"{"title":"x"}"#), status: 401, code: "unauthorized"),
-        Case(name: "upload with another secret's token", target: upload, credential: .otherSecret(.child), body: json(#"{"title":"x"}"#), status: 401, code: "unauthorized"),
-        Case(name: "upload with an expired token", target: upload, credential: .expired(.child), body: json(#"{"title":"x"}"#), status: 401, code: "unauthorized"),
-        Case(name: "upload with an alg none token", target: upload, credential: .algorithmNone(.child), body: json(#"{"title":"x"}"#), status: 401, code: "unauthorized"),
-        Case(name: "upload with an HS512 token", target: upload, credential: .hs512(.child), body: json(#"{"title":"x"}"#), status: 401, code: "unauthorized"),
+        Case(
+            name: "upload with a Basic header",
+            target: upload,
+            credential: .basicScheme,
+            body: json(#"{"title":"x"}"#),
+            status: 401,
+            code: "unauthorized"
+        ),
+        Case(
+            name: "upload with another secret's token",
+            target: upload,
+            credential: .otherSecret(.child),
+            body: json(#"{"title":"x"}"#),
+            status: 401,
+            code: "unauthorized"
+        ),
+        Case(
+            name: "upload with an expired token",
+            target: upload,
+            credential: .expired(.child),
+            body: json(#"{"title":"x"}"#),
+            status: 401,
+            code: "unauthorized"
+        ),
+        Case(
+            name: "upload with an alg none token",
+            target: upload,
+            credential: .algorithmNone(.child),
+            body: json(#"{"title":"x"}"#),
+            status: 401,
+            code: "unauthorized"
+        ),
+        Case(
+            name: "upload with an HS512 token",
+            target: upload,
+            credential: .hs512(.child),
+            body: json(#"{"title":"x"}"#),
+            status: 401,
+            code: "unauthorized"
+        ),
         Case(name: "upload by a parent", target: upload, credential: .role(.parent), body: json(#"{"title":"x"}"#), status: 403, code: "forbidden"),
         Case(name: "queue read by a child", method: .GET, target: .path("/api/content/queue"), status: 403, code: "forbidden"),
-        Case(name: "queue read without a token", method: .GET, target: .path("/api/content/queue"), credential: .none, status: 401, code: "unauthorized"),
-        Case(name: "own items read by a parent", method: .GET, target: .path("/api/content/mine"), credential: .role(.parent), status: 403, code: "forbidden"),
-        Case(name: "own items read without a token", method: .GET, target: .path("/api/content/mine"), credential: .none, status: 401, code: "unauthorized"),
-        Case(name: "own items with limit 0", method: .GET, target: .path("/api/content/mine?limit=0"), status: 400, code: "invalid_field", field: "limit"),
-        Case(name: "own items with limit 201", method: .GET, target: .path("/api/content/mine?limit=201"), status: 400, code: "invalid_field", field: "limit"),
-        Case(name: "own items with a negative limit", method: .GET, target: .path("/api/content/mine?limit=-5"), status: 400, code: "invalid_field", field: "limit"),
-        Case(name: "own items with a non-numeric limit", method: .GET, target: .path("/api/content/mine?limit=ten"), status: 400, code: "invalid_field", field: "limit"),
-        Case(name: "own items with an empty limit", method: .GET, target: .path("/api/content/mine?limit="), status: 400, code: "invalid_field", field: "limit"),
+        Case(
+            name: "queue read without a token",
+            method: .GET,
+            target: .path("/api/content/queue"),
+            credential: .none,
+            status: 401,
+            code: "unauthorized"
+        ),
+        Case(
+            name: "own items read by a parent",
+            method: .GET,
+            target: .path("/api/content/mine"),
+            credential: .role(.parent),
+            status: 403,
+            code: "forbidden"
+        ),
+        Case(
+            name: "own items read without a token",
+            method: .GET,
+            target: .path("/api/content/mine"),
+            credential: .none,
+            status: 401,
+            code: "unauthorized"
+        ),
+        Case(
+            name: "own items with limit 0",
+            method: .GET,
+            target: .path("/api/content/mine?limit=0"),
+            status: 400,
+            code: "invalid_field",
+            field: "limit"
+        ),
+        Case(
+            name: "own items with limit 201",
+            method: .GET,
+            target: .path("/api/content/mine?limit=201"),
+            status: 400,
+            code: "invalid_field",
+            field: "limit"
+        ),
+        Case(
+            name: "own items with a negative limit",
+            method: .GET,
+            target: .path("/api/content/mine?limit=-5"),
+            status: 400,
+            code: "invalid_field",
+            field: "limit"
+        ),
+        Case(
+            name: "own items with a non-numeric limit",
+            method: .GET,
+            target: .path("/api/content/mine?limit=ten"),
+            status: 400,
+            code: "invalid_field",
+            field: "limit"
+        ),
+        Case(
+            name: "own items with an empty limit",
+            method: .GET,
+            target: .path("/api/content/mine?limit="),
+            status: 400,
+            code: "invalid_field",
+            field: "limit"
+        ),
         Case(name: "approve by a child", target: .pendingItem("/approve"), status: 403, code: "forbidden"),
         Case(name: "reject by a child", target: .pendingItem("/reject"), status: 403, code: "forbidden"),
-        Case(name: "approve of a malformed id", target: .path("/api/content/not-an-id/approve"), credential: .role(.parent), status: 404, code: "not_found"),
+        Case(
+            name: "approve of a malformed id",
+            target: .path("/api/content/not-an-id/approve"),
+            credential: .role(.parent),
+            status: 404,
+            code: "not_found"
+        ),
         Case(name: "approve of a wildcard id", target: .path("/api/content/%2A/approve"), credential: .role(.parent), status: 404, code: "not_found"),
-        Case(name: "approve of a hash-tag id", target: .path("/api/content/%7Bx%7D/approve"), credential: .role(.parent), status: 404, code: "not_found"),
+        Case(
+            name: "approve of a hash-tag id",
+            target: .path("/api/content/%7Bx%7D/approve"),
+            credential: .role(.parent),
+            status: 404,
+            code: "not_found"
+        ),
         Case(name: "approve of an unknown id", target: .unknownItem("/approve"), credential: .role(.parent), status: 404, code: "not_found"),
         Case(name: "reject of an unknown id", target: .unknownItem("/reject"), credential: .role(.parent), status: 404, code: "not_found"),
         Case(name: "approve of a decided item", target: .decidedItem("/approve"), credential: .role(.parent), status: 409, code: "not_pending"),
         Case(name: "reject of a decided item", target: .decidedItem("/reject"), credential: .role(.parent), status: 409, code: "not_pending"),
-        Case(name: "approve with a body", target: .pendingItem("/approve"), credential: .role(.parent), body: json(#"{"force":true}"#), status: 400, code: "unknown_field", field: "force"),
-        Case(name: "reject with a numeric reason", target: .pendingItem("/reject"), credential: .role(.parent), body: json(#"{"reason":5}"#), status: 400, code: "invalid_field", field: "reason"),
-        Case(name: "reject with an unknown field", target: .pendingItem("/reject"), credential: .role(.parent), body: json(#"{"reason":"x","by":"me"}"#), status: 400, code: "unknown_field", field: "by"),
-        Case(name: "reject with broken JSON", target: .pendingItem("/reject"), credential: .role(.parent), body: json("{"), status: 400, code: "invalid_json"),
-        Case(name: "item read of a malformed id", method: .GET, target: .path("/api/content/abc"), credential: .role(.parent), status: 404, code: "not_found"),
+        Case(
+            name: "approve with a body",
+            target: .pendingItem("/approve"),
+            credential: .role(.parent),
+            body: json(#"{"force":true}"#),
+            status: 400,
+            code: "unknown_field",
+            field: "force"
+        ),
+        Case(
+            name: "reject with a numeric reason",
+            target: .pendingItem("/reject"),
+            credential: .role(.parent),
+            body: json(#"{"reason":5}"#),
+            status: 400,
+            code: "invalid_field",
+            field: "reason"
+        ),
+        Case(
+            name: "reject with an unknown field",
+            target: .pendingItem("/reject"),
+            credential: .role(.parent),
+            body: json(#"{"reason":"x","by":"me"}"#),
+            status: 400,
+            code: "unknown_field",
+            field: "by"
+        ),
+        Case(
+            name: "reject with broken JSON",
+            target: .pendingItem("/reject"),
+            credential: .role(.parent),
+            body: json("{"),
+            status: 400,
+            code: "invalid_json"
+        ),
+        Case(
+            name: "item read of a malformed id",
+            method: .GET,
+            target: .path("/api/content/abc"),
+            credential: .role(.parent),
+            status: 404,
+            code: "not_found"
+        ),
         Case(name: "item read of an unknown id", method: .GET, target: .unknownItem(""), credential: .role(.parent), status: 404, code: "not_found"),
         Case(name: "an unknown route", method: .GET, target: .path("/api/nothing-here"), credential: .role(.parent), status: 404, code: "not_found"),
-        Case(name: "events with a token in a bad scheme", method: .GET, target: .path("/api/events"), credential: .basicScheme, status: 401, code: "unauthorized"),
+        Case(
+            name: "events with a token in a bad scheme",
+            method: .GET,
+            target: .path("/api/events"),
+            credential: .basicScheme,
+            status: 401,
+            code: "unauthorized"
+        ),
     ]
 
     /// The router answers these in-process; the real Redis behind it holds the items the cases

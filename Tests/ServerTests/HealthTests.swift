@@ -1,8 +1,9 @@
 import FlimmerTestSupport
-import RedisClient
-@testable import Server
 import NIOHTTP1
+import RedisClient
 import Testing
+
+@testable import Server
 
 @Suite("Health and Redis outages")
 struct HealthTests {
@@ -36,7 +37,10 @@ struct HealthTests {
             for (method, path, token) in calls {
                 let start = ContinuousClock.now
                 let response = try await server.request(
-                    method == "GET" ? .GET : .POST, path, token: token, body: method == "POST" && path.hasSuffix("upload") ? #"{"title":"x"}"# : nil
+                    method == "GET" ? .GET : .POST,
+                    path,
+                    token: token,
+                    body: method == "POST" && path.hasSuffix("upload") ? #"{"title":"x"}"# : nil
                 )
                 #expect(response.status == 503, "\(method) \(path)")
                 #expect(response.errorCode == "redis_unavailable", "\(method) \(path)")

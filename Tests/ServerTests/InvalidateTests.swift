@@ -20,14 +20,21 @@ struct InvalidateTests {
             let recorder = try await PublishRecorder.start()
             defer { recorder.stop() }
 
-            let first = try await server.request(.POST, "/api/invalidate", token: service, body: #"{"family":"\#(family)","key":"profile","reason":"renamed"}"#)
+            let first = try await server.request(
+                .POST,
+                "/api/invalidate",
+                token: service,
+                body: #"{"family":"\#(family)","key":"profile","reason":"renamed"}"#
+            )
             #expect(first.status == 200, "\(first.text)")
             #expect(try first.json()["version"] as? Int == 1)
             let second = try await server.request(.POST, "/api/invalidate", token: service, body: #"{"family":"\#(family)","key":"profile"}"#)
             #expect(try second.json()["version"] as? Int == 2)
 
             // The version and the event come from one MULTI/EXEC: what was published is what is stored.
-            let payloads = try await recorder.waitForMessages(family: family.id, count: 2).map { try JSONDecoder().decode(InvalidationPayload.self, from: Data($0.payload.utf8)) }
+            let payloads = try await recorder.waitForMessages(family: family.id, count: 2).map {
+                try JSONDecoder().decode(InvalidationPayload.self, from: Data($0.payload.utf8))
+            }
             #expect(payloads.map(\.version) == [1, 2])
             #expect(payloads.allSatisfy { $0.key == "profile" })
             try await withTestRedis { redis throws in
@@ -57,7 +64,9 @@ struct InvalidateTests {
             }
             try await server.upload(token: family.child)
             let service = try await family.serviceToken()
-            #expect(try await server.request(.POST, "/api/invalidate", token: service, body: #"{"family":"\#(family)","key":"profile"}"#).status == 200)
+            #expect(
+                try await server.request(.POST, "/api/invalidate", token: service, body: #"{"family":"\#(family)","key":"profile"}"#).status == 200
+            )
 
             try await everything.waitUntil("both events") { $0.events.count == 2 }
             try await profileOnly.waitUntil("the profile event") { $0.events.count == 1 }

@@ -23,7 +23,9 @@ struct RedisACLTests {
             let first = try await server.upload(token: family.child)
             let second = try await server.upload(token: family.child)
             #expect(try await server.request(.POST, "/api/content/\(first.id)/approve", token: family.parent).status == 200)
-            #expect(try await server.request(.POST, "/api/content/\(second.id)/reject", token: family.parent, body: #"{"reason":"no"}"#).status == 200)
+            #expect(
+                try await server.request(.POST, "/api/content/\(second.id)/reject", token: family.parent, body: #"{"reason":"no"}"#).status == 200
+            )
             #expect(try await server.request(.GET, "/api/content/\(first.id)", token: family.child).status == 200)
             let queue = try await server.request(.GET, "/api/content/queue", token: family.parent)
             #expect(queue.status == 200)

@@ -1,7 +1,8 @@
 import FlimmerTestSupport
 import Foundation
-@testable import Server
 import Testing
+
+@testable import Server
 
 @Suite("X-Request-Id")
 struct RequestIDTests {
@@ -34,7 +35,14 @@ struct RequestIDTests {
     /// Ids come from a counter, not from getrandom per request: still 16 hex digits, and distinct.
     @Test func madeIdsAre16HexDigitsAndDistinct() {
         let ids = (0..<10_000).map { _ in RequestIDs.make() }
-        #expect(ids.allSatisfy { $0.utf8.count == 16 && $0.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) } })
+        #expect(
+            ids.allSatisfy {
+                $0.utf8.count == 16
+                    && $0.utf8.allSatisfy {
+                        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
+                    }
+            }
+        )
         #expect(Set(ids).count == ids.count)
     }
 

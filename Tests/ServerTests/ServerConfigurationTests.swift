@@ -13,28 +13,30 @@ struct ServerConfigurationTests {
         try ServerConfiguration(jwtSecret: Self.secret).validate()
     }
 
-    @Test(arguments: [
-        ("port", { @Sendable (c: inout ServerConfiguration) in c.port = 70_000 }),
-        ("jwtSecret", { c in c.jwtSecret = "short" }),
-        ("maxBodyBytes", { c in c.maxBodyBytes = 10 }),
-        ("backlog", { c in c.backlog = 0 }),
-        ("store.maxAttempts", { c in c.store.maxAttempts = 0 }),
-        ("shutdownTimeout", { c in c.shutdownTimeout = .zero }),
-        ("idleTimeout", { c in c.idleTimeout = .seconds(-1) }),
-        ("corsAllowedOrigins", { c in c.corsAllowedOrigins = ["*"] }),
-        ("corsAllowedOrigins", { c in c.corsAllowedOrigins = ["https://app.example/path"] }),
-        ("metricsToken", { c in c.metricsToken = "short" }),
-        ("redis", { c in c.redis.poolSize = 0 }),
-        ("redis", { c in c.redis.port = 0 }),
-        ("hub.heartbeatInterval", { c in c.hub.heartbeatInterval = .zero }),
-        ("hub.maxQueuedFrames", { c in c.hub.maxQueuedFrames = 0 }),
-        ("hub.maxStreamsPerUser", { c in c.hub.maxStreamsPerUser = 0 }),
-        ("hub.maxStreams", { c in c.hub.maxStreams = 0 }),
-        ("hub.maxStreamLifetime", { c in c.hub.maxStreamLifetime = .zero }),
-        ("hub.maxWriteStall", { c in c.hub.maxWriteStall = .zero }),
-        ("subscriber.pattern", { c in c.subscriber.pattern = "other:*" }),
-        ("subscriber.initialBackoff", { c in c.subscriber.initialBackoff = .seconds(10) }),
-    ] as [(String, @Sendable (inout ServerConfiguration) -> Void)])
+    @Test(
+        arguments: [
+            ("port", { @Sendable (c: inout ServerConfiguration) in c.port = 70_000 }),
+            ("jwtSecret", { c in c.jwtSecret = "short" }),
+            ("maxBodyBytes", { c in c.maxBodyBytes = 10 }),
+            ("backlog", { c in c.backlog = 0 }),
+            ("store.maxAttempts", { c in c.store.maxAttempts = 0 }),
+            ("shutdownTimeout", { c in c.shutdownTimeout = .zero }),
+            ("idleTimeout", { c in c.idleTimeout = .seconds(-1) }),
+            ("corsAllowedOrigins", { c in c.corsAllowedOrigins = ["*"] }),
+            ("corsAllowedOrigins", { c in c.corsAllowedOrigins = ["https://app.example/path"] }),
+            ("metricsToken", { c in c.metricsToken = "short" }),
+            ("redis", { c in c.redis.poolSize = 0 }),
+            ("redis", { c in c.redis.port = 0 }),
+            ("hub.heartbeatInterval", { c in c.hub.heartbeatInterval = .zero }),
+            ("hub.maxQueuedFrames", { c in c.hub.maxQueuedFrames = 0 }),
+            ("hub.maxStreamsPerUser", { c in c.hub.maxStreamsPerUser = 0 }),
+            ("hub.maxStreams", { c in c.hub.maxStreams = 0 }),
+            ("hub.maxStreamLifetime", { c in c.hub.maxStreamLifetime = .zero }),
+            ("hub.maxWriteStall", { c in c.hub.maxWriteStall = .zero }),
+            ("subscriber.pattern", { c in c.subscriber.pattern = "other:*" }),
+            ("subscriber.initialBackoff", { c in c.subscriber.initialBackoff = .seconds(10) }),
+        ] as [(String, @Sendable (inout ServerConfiguration) -> Void)]
+    )
     func aValueThatCannotWorkIsRefusedByName(setting: String, change: @Sendable (inout ServerConfiguration) -> Void) {
         var configuration = ServerConfiguration(jwtSecret: Self.secret)
         change(&configuration)

@@ -1,4 +1,6 @@
 import ContentQueue
+import Foundation
+import JWTKit
 import Server
 import Testing
 
@@ -29,9 +31,6 @@ struct TokenTests {
         #expect(error.status == .unauthorized)
     }
 }
-
-import Foundation
-import JWTKit
 
 /// Tokens signed with the right secret and algorithm whose claims are still wrong: each is a 401.
 @Suite("Token claims")

@@ -15,7 +15,8 @@ import ArgumentParser
 struct ChaosBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chaos",
-        abstract: "Faults under load against two gateways on one Redis (run by scripts/chaos); checks that no acknowledged write and no event is lost.",
+        abstract:
+            "Faults under load against two gateways on one Redis (run by scripts/chaos); checks that no acknowledged write and no event is lost.",
         discussion: "The arguments after -- are the command line that (re)starts gateway B."
     )
 
@@ -57,9 +58,16 @@ struct ChaosBench: AsyncParsableCommand {
                 GatewayNode(name: "A", port: gatewayA, pidfile: gatewayAPidfile, logPath: "", command: []),
                 GatewayNode(name: "B", port: gatewayB, pidfile: gatewayBPidfile, logPath: gatewayBLog, command: gatewayBCommand),
             ],
-            tokens: try ChaosTokens(file: tokens), clientCount: clients, duration: duration, uploadRate: uploadRate,
-            decisionRate: decisionRate, pause: pause, settle: settle, seed: seed ?? UInt64.random(in: 0...UInt64.max),
-            log: log, children: children
+            tokens: try ChaosTokens(file: tokens),
+            clientCount: clients,
+            duration: duration,
+            uploadRate: uploadRate,
+            decisionRate: decisionRate,
+            pause: pause,
+            settle: settle,
+            seed: seed ?? UInt64.random(in: 0...UInt64.max),
+            log: log,
+            children: children
         )
         let status = try await chaos.run()
         if status != 0 { throw ExitCode(status) }

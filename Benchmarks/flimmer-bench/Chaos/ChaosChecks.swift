@@ -63,7 +63,9 @@ struct ChaosChecks {
             if exists {
                 uploadsFound += 1
             } else {
-                lost.append("upload \(ack.id) of \(ack.family) acknowledged with version \(ack.version.map(String.init) ?? "?") (\(when(ack))) is not in Redis; \(aofNote(ack.id))")
+                lost.append(
+                    "upload \(ack.id) of \(ack.family) acknowledged with version \(ack.version.map(String.init) ?? "?") (\(when(ack))) is not in Redis; \(aofNote(ack.id))"
+                )
             }
         }
         for (ack, status) in zip(decisions, found.statuses) {

@@ -72,11 +72,15 @@ final class ChaosClient: Sendable {
     private func follow(_ baseURL: String, gateway: Int, http: HTTPClient) async -> Bool {
         state.withLockedValue { $0.endings = [] }
         let configuration = EventStreamConfiguration(
-            idleTimeout: Self.stallTimeout, lastEventID: state.withLockedValue { $0.lastID },
+            idleTimeout: Self.stallTimeout,
+            lastEventID: state.withLockedValue { $0.lastID },
             observer: { [self] observation in observe(observation) }
         )
         let stream = EventStream(
-            url: baseURL + "/api/events", token: token, configuration: configuration, httpClient: http,
+            url: baseURL + "/api/events",
+            token: token,
+            configuration: configuration,
+            httpClient: http,
             logger: Logger(label: "chaos", factory: { _ in SwiftLogNoOpLogHandler() })
         )
         var opened = false

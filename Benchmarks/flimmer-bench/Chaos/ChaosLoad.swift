@@ -76,12 +76,26 @@ final class ChaosLoad: Sendable {
             return state.sequence
         }
         let sent = log.elapsed()
-        let (status, body) = await call(gateway, "/api/content/upload", token: tokens.token(family, "child"), body: ["title": "chaos \(family) #\(number)"])
+        let (status, body) = await call(
+            gateway,
+            "/api/content/upload",
+            token: tokens.token(family, "child"),
+            body: ["title": "chaos \(family) #\(number)"]
+        )
         guard let status, (200..<300).contains(status) else { return uploadErrors.add(status.map(String.init) ?? "conn") }
-        guard let item = body?["item"] as? [String: Any], let id = item["id"] as? String, ContentID(id) != nil, let version = body?["version"] as? Int else {
+        guard let item = body?["item"] as? [String: Any], let id = item["id"] as? String, ContentID(id) != nil, let version = body?["version"] as? Int
+        else {
             return uploadErrors.add("\(status) without item.id/version")
         }
-        let ack = Ack(family: family, id: id, status: "pending", version: version, sent: sent, answered: log.elapsed(), gateway: ChaosClient.name(gateway))
+        let ack = Ack(
+            family: family,
+            id: id,
+            status: "pending",
+            version: version,
+            sent: sent,
+            answered: log.elapsed(),
+            gateway: ChaosClient.name(gateway)
+        )
         state.withLockedValue { state in
             state.uploaded.append(ack)
             state.undecided.append((family, id))
@@ -97,13 +111,20 @@ final class ChaosLoad: Sendable {
         let gateway = random.index(below: gateways.count)
         let sent = log.elapsed()
         let (status, body) = await call(
-            gateway, "/api/content/\(id)/\(approve ? "approve" : "reject")", token: tokens.token(family, "parent"),
+            gateway,
+            "/api/content/\(id)/\(approve ? "approve" : "reject")",
+            token: tokens.token(family, "parent"),
             body: approve ? nil : ["reason": "chaos"]
         )
         guard let status, (200..<300).contains(status) else { return decisionErrors.add(status.map(String.init) ?? "conn") }
         let ack = Ack(
-            family: family, id: id, status: approve ? "approved" : "rejected", version: body?["version"] as? Int,
-            sent: sent, answered: log.elapsed(), gateway: ChaosClient.name(gateway)
+            family: family,
+            id: id,
+            status: approve ? "approved" : "rejected",
+            version: body?["version"] as? Int,
+            sent: sent,
+            answered: log.elapsed(),
+            gateway: ChaosClient.name(gateway)
         )
         state.withLockedValue { $0.decided.append(ack) }
     }

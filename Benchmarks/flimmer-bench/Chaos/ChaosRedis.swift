@@ -13,7 +13,10 @@ struct ChaosRedis: Sendable {
 
     init(node: RedisNode) {
         let logger = Logger(label: "chaos.redis", factory: { _ in SwiftLogNoOpLogHandler() })
-        client = RedisClient(configuration: RedisConfiguration(port: node.port, connectTimeout: .seconds(3), commandTimeout: .seconds(3), poolSize: 2), logger: logger)
+        client = RedisClient(
+            configuration: RedisConfiguration(port: node.port, connectTimeout: .seconds(3), commandTimeout: .seconds(3), poolSize: 2),
+            logger: logger
+        )
         store = ContentQueueStore(redis: client, logger: logger)
         directory = node.directory
     }

@@ -32,7 +32,9 @@ struct ChaosReport {
                 + "client 0 paused \(f1(clients.first?.pausedSeconds ?? 0)) s, settled in \(f1(settled)) s, total \(f1(total)) s"
         )
         for group in twice.prefix(5) {
-            let described = group.map { "\($0.status) \($0.id.prefix(8)) (sent \(LossExplanation.f2($0.sent)) s, answered \(LossExplanation.f2($0.answered)) s, \($0.gateway))" }
+            let described = group.map {
+                "\($0.status) \($0.id.prefix(8)) (sent \(LossExplanation.f2($0.sent)) s, answered \(LossExplanation.f2($0.answered)) s, \($0.gateway))"
+            }
             log.line("  \(group[0].family) version \(group[0].version ?? 0) acknowledged twice: \(described.joined(separator: ", "))")
         }
         let failures = checks.failures

@@ -66,7 +66,9 @@ struct ChaosRun: Sendable {
         log.say("\(clientCount - waiting.count)/\(clientCount) streams open")
         guard waiting.isEmpty else {
             for client in waiting.prefix(5) {
-                log.say("  client \(client.index) (\(client.family), \(client.role)): \(client.lastError.isEmpty ? "no id received" : client.lastError)")
+                log.say(
+                    "  client \(client.index) (\(client.family), \(client.role)): \(client.lastError.isEmpty ? "no id received" : client.lastError)"
+                )
             }
             streams.cancel()
             await streams.value
@@ -77,7 +79,15 @@ struct ChaosRun: Sendable {
         // 2. Load and faults.
         let faults = Self.faults(pause: pause)
         let ledger = FaultLedger()
-        let context = FaultContext(redis: redis, gateways: gateways, clients: clients, log: log, ledger: ledger, children: children, http: requestHTTP)
+        let context = FaultContext(
+            redis: redis,
+            gateways: gateways,
+            clients: clients,
+            log: log,
+            ledger: ledger,
+            children: children,
+            http: requestHTTP
+        )
         let loadStart = ContinuousClock.now
         let load = Duration.milliseconds(Int64(duration * 1000))
         let writes = ChaosLoad(gateways: urls, tokens: tokens, random: random, log: log, http: requestHTTP)
@@ -103,8 +113,11 @@ struct ChaosRun: Sendable {
 
         // 4. The checks.
         var checks = ChaosChecks(
-            uploads: writes.uploaded, decisions: writes.decided, clients: clients.map { $0.snapshot() },
-            redisKilledAt: ledger.redisKilledAt, faultProblems: ledger.problems
+            uploads: writes.uploaded,
+            decisions: writes.decided,
+            clients: clients.map { $0.snapshot() },
+            redisKilledAt: ledger.redisKilledAt,
+            faultProblems: ledger.problems
         )
         let found: Result<ChaosChecks.Found, any Error>
         do {
@@ -115,8 +128,12 @@ struct ChaosRun: Sendable {
         checks.judge(found, aofNote: redisReader.aofNote)
 
         let report = ChaosReport(
-            checks: checks, families: families.count, load: writes,
-            tallies: faults.compactMap(\.tally).map { ($0, ledger.tally($0)) }, settled: settled, total: log.elapsed()
+            checks: checks,
+            families: families.count,
+            load: writes,
+            tallies: faults.compactMap(\.tally).map { ($0, ledger.tally($0)) },
+            settled: settled,
+            total: log.elapsed()
         )
         return report.print(log)
     }
