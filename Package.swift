@@ -149,6 +149,7 @@ let package = Package(
             name: "FlimmerTestSupport",
             dependencies: [
                 "FlimmerClient",
+                "FlimmerFormats",
                 "Server",
                 "Gateway",
                 "ContentQueue",

@@ -63,14 +63,17 @@ struct FaultRunnerTests {
         #expect(fine.record.undone.withLockedValue { $0 } != nil, "the other fault ran all the same")
     }
 
+    /// The first fault stays in its inject until the second has struck: were faults run one
+    /// after the other, the second would never strike while the first runs.
     @Test func aSlowFaultDoesNotDelayTheNextOne() async {
         let ledger = FaultLedger()
-        let slow = RecordingFault(schedule: FaultSchedule(at: 0, downtime: .zero), behaviour: .slowInject(.milliseconds(600)))
         let next = RecordingFault(schedule: FaultSchedule(at: 0.5, downtime: .zero))
-        let start = ContinuousClock.now
-        await FaultRunner(faults: [slow, next]).run(Self.context(ledger), loadStart: start, load: .milliseconds(400))
+        let slow = RecordingFault(schedule: FaultSchedule(at: 0, downtime: .zero), behaviour: .injectUntilInjected(next.record))
+        await FaultRunner(faults: [slow, next]).run(Self.context(ledger), loadStart: .now, load: .milliseconds(400))
         let struck = next.record.injected.withLockedValue { $0 }
-        #expect(struck.map { $0 - start < .milliseconds(550) } == true, "the second strikes at 200 ms, while the first still runs")
+        let slowDone = slow.record.injectDone.withLockedValue { $0 }
+        #expect(struck != nil && slowDone != nil)
+        #expect(struck.flatMap { struck in slowDone.map { struck <= $0 } } == true, "the second struck while the first still ran")
         #expect(ledger.tally("recordings") == 2)
     }
 

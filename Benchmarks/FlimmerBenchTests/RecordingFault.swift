@@ -11,6 +11,8 @@ struct RecordingFault: Fault {
         case failInject(String)
         case hangInject
         case slowInject(Duration)
+        /// Stays in `inject` until `other` has been injected (at most 10 s).
+        case injectUntilInjected(Record)
     }
 
     final class Record: Sendable {
@@ -31,6 +33,11 @@ struct RecordingFault: Fault {
         case .failInject(let text): throw ChaosProblem(text)
         case .hangInject: try await Task.sleep(for: .seconds(30))
         case .slowInject(let duration): try await Task.sleep(for: duration)
+        case .injectUntilInjected(let other):
+            let deadline = ContinuousClock.now + .seconds(10)
+            while other.injected.withLockedValue({ $0 }) == nil, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
         }
         record.injectDone.withLockedValue { $0 = .now }
         return 42

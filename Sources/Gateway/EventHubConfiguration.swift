@@ -1,4 +1,5 @@
-/// Tuning of the fan-out. Each default is the one in ``init(heartbeatInterval:retryMilliseconds:maxQueuedFrames:recheckInterval:maxWriteStall:maxStreamsPerUser:maxStreams:maxStreamLifetime:)``.
+/// Tuning of the fan-out. Each default is the one in
+/// ``init(heartbeatInterval:retryMilliseconds:maxQueuedFrames:recheckInterval:maxWriteStall:maxStreamsPerUser:maxStreams:maxStreamLifetime:)``.
 public struct EventHubConfiguration: Sendable {
     /// How often every open stream gets a heartbeat comment.
     public var heartbeatInterval: Duration

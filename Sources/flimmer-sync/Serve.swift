@@ -35,8 +35,10 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         name: .customLong("redis-pool-size"),
-        help:
-            "Redis connections lent to mutations (WATCH … EXEC): the most in flight at once; every other request pipelines on one shared connection. Default \(ServerConfiguration.defaultRedisPoolSize)."
+        help: ArgumentHelp(
+            "Redis connections lent to mutations (WATCH … EXEC): the most in flight at once; every other request "
+                + "pipelines on one shared connection. Default \(ServerConfiguration.defaultRedisPoolSize)."
+        )
     )
     var redisPoolSize: Int?
 
@@ -53,8 +55,10 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         name: .customLong("write-stall-seconds"),
-        help:
-            "Close a stream whose client has not read for this long; it reconnects with Last-Event-ID. Default \(defaults.hub.maxWriteStall.components.seconds)."
+        help: ArgumentHelp(
+            "Close a stream whose client has not read for this long; it reconnects with Last-Event-ID. Default "
+                + "\(defaults.hub.maxWriteStall.components.seconds)."
+        )
     )
     var writeStallSeconds: Int?
 
@@ -81,22 +85,28 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         name: .customLong("max-stream-lifetime-seconds"),
-        help:
-            "Longest life of one stream (each gets 90-100% of it); the client then reconnects with Last-Event-ID. Default \(defaults.hub.maxStreamLifetime.components.seconds)."
+        help: ArgumentHelp(
+            "Longest life of one stream (each gets 90-100% of it); the client then reconnects with Last-Event-ID. Default "
+                + "\(defaults.hub.maxStreamLifetime.components.seconds)."
+        )
     )
     var maxStreamLifetimeSeconds: Int?
 
     @Option(
         name: .customLong("idle-timeout-seconds"),
-        help:
-            "Close a connection that completes no request head for this long (idle keep-alive, slowloris). Open streams are not affected. Default \(defaults.idleTimeout.components.seconds)."
+        help: ArgumentHelp(
+            "Close a connection that completes no request head for this long (idle keep-alive, slowloris). Open streams are not "
+                + "affected. Default \(defaults.idleTimeout.components.seconds)."
+        )
     )
     var idleTimeoutSeconds: Int?
 
     @Option(
         name: .customLong("cors-origin"),
-        help:
-            "An origin whose pages may call the API from a browser, e.g. https://app.example; repeat for more (env FLIMMER_CORS_ORIGINS, comma-separated). No wildcard."
+        help: ArgumentHelp(
+            "An origin whose pages may call the API from a browser, e.g. https://app.example; repeat for more (env "
+                + "FLIMMER_CORS_ORIGINS, comma-separated). No wildcard."
+        )
     )
     var corsOrigins: [String] = []
 

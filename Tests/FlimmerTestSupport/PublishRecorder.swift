@@ -1,4 +1,5 @@
 import ContentQueue
+import FlimmerFormats
 import Foundation
 import NIOConcurrencyHelpers
 import RedisClient
@@ -49,7 +50,7 @@ public final class PublishRecorder: Sendable {
     /// the publishes, so once the marker is back every earlier publish has been recorded:
     /// "nothing was published" becomes a finite check instead of a sleep.
     public func barrier() async throws {
-        let marker = UInt64.random(in: 0...UInt64.max).hexPadded
+        let marker = HexText.padded(UInt64.random(in: 0...UInt64.max))
         try await withTestRedis { redis in
             try await redis.send(RedisCommand("PUBLISH", Self.barrierChannel, marker))
         }

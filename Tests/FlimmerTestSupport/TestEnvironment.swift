@@ -1,4 +1,5 @@
 import ContentQueue
+import FlimmerFormats
 import Foundation
 import Logging
 import RedisClient
@@ -54,7 +55,7 @@ public enum TestEnvironment {
 
     /// A family id no other test uses: each test gets its own key space.
     public static func uniqueFamily(_ prefix: String = "t") -> FamilyID {
-        FamilyID("\(prefix)\(UInt64.random(in: 0...UInt64.max).hexPadded)")!
+        FamilyID("\(prefix)\(HexText.padded(UInt64.random(in: 0...UInt64.max)))")!
     }
 
     public static let logger: Logger = {
@@ -62,11 +63,4 @@ public enum TestEnvironment {
         logger.logLevel = ProcessInfo.processInfo.environment["FLIMMER_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         return logger
     }()
-}
-
-extension UInt64 {
-    var hexPadded: String {
-        let hex = String(self, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
-    }
 }

@@ -20,7 +20,7 @@ struct CrossFamilyTests {
                 (b, try await server.openStream(token: b.parent)),
                 (b, try await server.openStream(token: nil, query: "?access_token=\(b.child)")),
             ]
-            defer { streams.forEach { $0.1.close() } }
+            defer { for (_, stream) in streams { stream.close() } }
             for (_, stream) in streams { try await stream.waitUntil("the opening id") { $0.lastEventID != nil } }
 
             // Both families upload and decide concurrently while each tries the other's ids.

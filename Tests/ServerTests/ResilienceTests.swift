@@ -108,7 +108,7 @@ struct ResilienceTests {
             let family = try await server.family()
             try await server.upload(token: family.child)
             let streams = [try await server.openStream(token: family.parent), try await server.openStream(token: family.child)]
-            defer { streams.forEach { $0.close() } }
+            defer { for stream in streams { stream.close() } }
             for stream in streams { try await stream.waitUntil("the opening id") { $0.lastEventID != nil } }
             let oldEpoch = try #require(streams[0].lastEventID?.split(separator: "-").first)
             try redis.restart()

@@ -38,7 +38,7 @@ struct StreamLimitTests {
             let streams = try await (0..<2).asyncMap { _ in
                 try await server.openStream(token: try await server.family().child)
             }
-            defer { streams.forEach { $0.close() } }
+            defer { for stream in streams { stream.close() } }
             #expect(streams.allSatisfy { $0.status == 200 })
             let refused = try await server.request(.GET, "/api/events", token: try await server.family().child)
             #expect(refused.status == 429)
