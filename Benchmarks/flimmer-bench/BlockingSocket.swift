@@ -20,10 +20,9 @@ final class BlockingSocket {
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard result == 0 else {
-            close(fd)
-            throw Failure(description: "connect to \(endpoint.hostHeader): errno \(errno)")
-        }
+        // No close here: `self` is complete, so a throw runs `deinit`, which closes it; a second
+        // close could hit a descriptor reused by then by someone else.
+        guard result == 0 else { throw Failure(description: "connect to \(endpoint.hostHeader): errno \(errno)") }
         // Each publish is one small write that must leave at once, not wait for Nagle.
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))

@@ -146,6 +146,14 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// The stream's request head is complete: from here on the connection waits for the stream
+    /// to open (authentication, Redis), which the idle timeout, a guard against slow heads,
+    /// must not cut short.
+    func headReceived() {
+        idleTimer?.cancel()
+        idleTimer = nil
+    }
+
     /// The connection became an event stream: this handler leaves.
     func streamOpened() {
         guard case .candidate = state, let context else { return }

@@ -56,6 +56,7 @@ final class StreamEntrance: ChannelInboundHandler, RemovableChannelHandler {
         // A stream's client has nothing more to say after its head; the rest is dropped.
         guard case .reading = state, case .head(let head) = unwrapInboundIn(data) else { return }
         state = .opening
+        sniffer.headReceived()
         let eventLoop = context.eventLoop
         let entrance = NIOLoopBound(self, eventLoop: eventLoop)
         let handler = NIOLoopBound(

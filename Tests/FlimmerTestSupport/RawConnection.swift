@@ -12,7 +12,14 @@ public final class RawConnection: @unchecked Sendable {
     /// - Parameter receiveBufferSize: a small SO_RCVBUF (set before connecting, so the TCP
     ///   window stays small) makes the server's writes block soon after the client stops reading.
     public init(port: Int, receiveBufferSize: Int32? = nil) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        descriptor = try Self.connect(port: port, receiveBufferSize: receiveBufferSize)
+    }
+
+    /// A connected socket, or a thrown error with nothing left open. The socket is made before
+    /// `self` exists: a failed init whose object was complete would run `deinit` and close the
+    /// descriptor a second time, by then maybe someone else's (an event loop's socket).
+    private static func connect(port: Int, receiveBufferSize: Int32?) throws -> Int32 {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw TestFailure("socket() failed") }
         if var size = receiveBufferSize {
             setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
@@ -22,12 +29,13 @@ public final class RawConnection: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else {
             close(descriptor)
             throw TestFailure("connect() failed")
         }
+        return descriptor
     }
 
     deinit {
