@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
@@ -61,6 +62,7 @@ let package = Package(
             dependencies: [
                 "FlimmerFormats",
                 "RedisClient",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -211,6 +213,13 @@ let package = Package(
                 "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: testSwiftSettings
+        ),
+        // The fixtures that stand in for real server setups, tested against those servers:
+        // SentinelGroup (a master, replicas and Sentinels) with the repository's HA configuration.
+        .testTarget(
+            name: "FlimmerTestSupportTests",
+            dependencies: ["FlimmerTestSupport"],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(

@@ -4,8 +4,11 @@
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 #
 # Provides: ensure_packages, ensure_bench_packages, free_port, start_redis PORT DIR [ARGS...],
-# stop_redis DIR, redis_ping PORT, redis_server_pid PORT, start_nchan PORT DIR,
-# stop_nchan DIR, nchan_pids DIR, and the small log/die helpers. Nothing here changes shell options of the caller.
+# stop_redis DIR, redis_ping PORT, redis_server_pid PORT, render_acl DIR, a Sentinel topology
+# (start_ha DIR [REPLICAS [SENTINELS]], stop_ha DIR, ha_master_port DIR, ha_sentinel_ports DIR,
+# ha_gateway_url DIR, render_ha_node_conf, render_sentinel_conf), start_nchan PORT DIR,
+# stop_nchan DIR, nchan_pids DIR, and the small log/die helpers. Nothing here changes shell
+# options of the caller.
 
 # The repository root (the folder holding Package.swift), wherever we are called from.
 FLIMMER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,6 +24,12 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # redis-server (and redis-cli), libhiredis-dev (the headers the CHiredis shim
 # includes), curl, python3. Uses apt-get (sudo when not root); does nothing
 # when everything is present.
+#
+# Sentinels (scripts/run --ha, the tests' SentinelGroup) need nothing more: they are
+# `redis-server --sentinel`, the same binary. Debian's redis-sentinel package adds only a
+# /usr/bin/redis-sentinel link to it, plus a system service that its installation starts at
+# once (a Sentinel on port 26379 watching 127.0.0.1:6379, scripts/run's default Redis), so
+# it is deliberately not installed.
 ensure_packages() {
     local -a missing=()
     command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
@@ -146,14 +155,16 @@ redis_server_pid() {
 
 # render_acl DIR [EXTRA_LINE...]: writes DIR/users.acl from redis/users.acl, with a password
 # per user generated once into DIR/<user>.password (mode 600; reused on later calls) and only
-# its SHA-256 in the ACL file. EXTRA_LINEs are appended (scripts/test adds a test user).
+# its SHA-256 in the ACL file: gateway.password (the user flimmer), operator.password,
+# replicator.password and sentinel.password (the last two used by a Sentinel topology only).
+# EXTRA_LINEs are appended (scripts/test adds a test user).
 render_acl() {
     local dir="$1"
     shift
     mkdir -p "$dir"
     local user
     local -a sed_args=()
-    for user in gateway operator; do
+    for user in gateway operator replicator sentinel; do
         if [[ ! -s "$dir/$user.password" ]]; then
             (umask 077 && python3 -c 'import secrets; print(secrets.token_hex(24))' >"$dir/$user.password")
         fi
@@ -303,6 +314,326 @@ stop_redis() {
     done
     echo "stop_redis: redis-server pid $pid is still running" >&2
     return 1
+}
+
+# --- a Sentinel topology (scripts/run --ha, docs/high-availability.md) -------------------
+
+# _ha_option NAME VALUE: fails (usage) when an option's value is missing.
+_ha_option() {
+    [[ -n "$2" ]] || { echo "$1 needs a value" >&2; return 2; }
+}
+
+# render_ha_node_conf DIR PORT [--replica-of MASTER_PORT] [--acl ACL_DIR] [--base CONF]:
+# writes DIR/redis.conf (mode 600), the configuration of one data node of a Sentinel
+# topology: CONF (default $FLIMMER_REDIS_CONF, redis/redis.conf; "" for none), then
+# redis/ha.conf, then `port PORT` and, with --replica-of, `replicaof 127.0.0.1 MASTER_PORT`.
+# With --acl, masterauth is the password in ACL_DIR/replicator.password (render_acl);
+# without, the masteruser/masterauth lines are left out, for data nodes whose default user
+# is open (the tests' plain topologies).
+render_ha_node_conf() {
+    (($# >= 2)) || { echo "usage: render_ha_node_conf DIR PORT [--replica-of MASTER_PORT] [--acl ACL_DIR] [--base CONF]" >&2; return 2; }
+    local dir="$1" port="$2" master="" acl="" base="$FLIMMER_REDIS_CONF"
+    shift 2
+    while (($# > 0)); do
+        case "$1" in
+        --replica-of) _ha_option "$1" "${2-}" || return 2; master="$2"; shift 2 ;;
+        --acl) _ha_option "$1" "${2-}" || return 2; acl="$2"; shift 2 ;;
+        --base) (($# >= 2)) || { echo "--base needs a value" >&2; return 2; }; base="$2"; shift 2 ;;
+        *) echo "render_ha_node_conf: unknown option $1" >&2; return 2 ;;
+        esac
+    done
+    [[ "$port" =~ ^[0-9]+$ && "$master" =~ ^[0-9]*$ ]] || { echo "render_ha_node_conf: bad port" >&2; return 2; }
+    local -a sed_args=(-e '/^masteruser /d' -e '/^masterauth /d')
+    if [[ -n "$acl" ]]; then
+        [[ -s "$acl/replicator.password" ]] || { echo "render_ha_node_conf: no $acl/replicator.password (render_acl first)" >&2; return 1; }
+        sed_args=(-e "s/@REPLICATOR_PASSWORD@/$(tr -d '\n' <"$acl/replicator.password")/")
+    fi
+    mkdir -p "$dir" || return 1
+    (
+        umask 077
+        {
+            if [[ -n "$base" ]]; then cat "$base" && echo; fi
+            sed "${sed_args[@]}" "$FLIMMER_ROOT/redis/ha.conf"
+            printf '\n# This node (render_ha_node_conf); the Sentinels rewrite its role below.\nport %s\n' "$port"
+            if [[ -n "$master" ]]; then printf 'replicaof 127.0.0.1 %s\n' "$master"; fi
+        } >"$dir/redis.conf"
+    )
+}
+
+# render_sentinel_conf DIR PORT MASTER_NAME MASTER_PORT [--acl ACL_DIR]
+#                      [--sentinel-user NAME --sentinel-password-file FILE]:
+# writes DIR/sentinel.conf (mode 600) from redis/sentinel.conf plus `port PORT`. With --acl
+# the Sentinel logs in to the data nodes as the user sentinel with the password in
+# ACL_DIR/sentinel.password; without, the auth lines are left out (data nodes whose default
+# user is open). With --sentinel-user, the Sentinel itself requires that user (the default
+# user off) and logs in to the other Sentinels as it: see the end of redis/sentinel.conf.
+render_sentinel_conf() {
+    (($# >= 4)) || { echo "usage: render_sentinel_conf DIR PORT MASTER_NAME MASTER_PORT [--acl ACL_DIR] [--sentinel-user NAME --sentinel-password-file FILE]" >&2; return 2; }
+    local dir="$1" port="$2" name="$3" master="$4" acl="" own_user="" own_file=""
+    shift 4
+    while (($# > 0)); do
+        case "$1" in
+        --acl) _ha_option "$1" "${2-}" || return 2; acl="$2"; shift 2 ;;
+        --sentinel-user) _ha_option "$1" "${2-}" || return 2; own_user="$2"; shift 2 ;;
+        --sentinel-password-file) _ha_option "$1" "${2-}" || return 2; own_file="$2"; shift 2 ;;
+        *) echo "render_sentinel_conf: unknown option $1" >&2; return 2 ;;
+        esac
+    done
+    [[ "$port" =~ ^[0-9]+$ && "$master" =~ ^[0-9]+$ ]] || { echo "render_sentinel_conf: bad port" >&2; return 2; }
+    # The name goes into sed, a config line and the gateway's URL: keep it plain.
+    [[ "$name" =~ ^[A-Za-z0-9._-]+$ ]] || { echo "render_sentinel_conf: master name '$name' must be of A-Z a-z 0-9 . _ -" >&2; return 2; }
+    [[ "$own_user" =~ ^[A-Za-z0-9._-]*$ ]] || { echo "render_sentinel_conf: bad user name '$own_user'" >&2; return 2; }
+    [[ -z "$own_user" || -s "$own_file" ]] || { echo "render_sentinel_conf: --sentinel-user needs a non-empty --sentinel-password-file" >&2; return 2; }
+    local -a sed_args=(-e "s/@MASTER_NAME@/$name/g" -e "s/@MASTER_PORT@/$master/")
+    if [[ -n "$acl" ]]; then
+        [[ -s "$acl/sentinel.password" ]] || { echo "render_sentinel_conf: no $acl/sentinel.password (render_acl first)" >&2; return 1; }
+        sed_args+=(-e "s/@SENTINEL_PASSWORD@/$(tr -d '\n' <"$acl/sentinel.password")/")
+    else
+        sed_args+=(-e '/^sentinel auth-user /d' -e '/^sentinel auth-pass /d')
+    fi
+    mkdir -p "$dir" || return 1
+    (
+        umask 077
+        {
+            sed "${sed_args[@]}" "$FLIMMER_ROOT/redis/sentinel.conf"
+            printf '\n# This Sentinel (render_sentinel_conf); Sentinel appends its own state below.\nport %s\n' "$port"
+            if [[ -n "$own_user" ]]; then
+                local password
+                password="$(tr -d '\n' <"$own_file")"
+                printf 'user default off\nuser %s on #%s ~* &* +@all\nsentinel sentinel-user %s\nsentinel sentinel-pass %s\n' \
+                    "$own_user" "$(printf '%s' "$password" | sha256sum | cut -d' ' -f1)" "$own_user" "$password"
+            fi
+        } >"$dir/sentinel.conf"
+    )
+}
+
+# _ha_port CONF: the port a node's or Sentinel's configuration file names (its last `port`
+# line: CONFIG REWRITE keeps one).
+_ha_port() {
+    sed -n 's/^port \([0-9][0-9]*\)$/\1/p' "$1" 2>/dev/null | tail -n 1
+}
+
+# _ha_dirs DIR KIND: the folders of one kind (node or sentinel) of the topology in DIR, in order.
+_ha_dirs() {
+    local d
+    for d in "$1/$2"-*; do [[ -d "$d" ]] && printf '%s\n' "$d"; done | sort -V
+}
+
+# _ha_cli PORT ARGS...: redis-cli on 127.0.0.1:PORT, bounded (a paused node must not hang the
+# caller), without carriage returns. Authenticates as REDIS_CLI_USER when set (data nodes);
+# Sentinels are called with REDIS_CLI_USER empty.
+_ha_cli() {
+    local port="$1"
+    shift
+    local -a auth=()
+    mapfile -t auth < <(_redis_cli_auth)
+    timeout 2 redis-cli -h 127.0.0.1 -p "$port" "${auth[@]}" "$@" </dev/null 2>/dev/null | tr -d '\r'
+}
+
+# _ha_field KEY: the value after the line KEY in a SENTINEL MASTER reply (one line each).
+_ha_field() {
+    awk -v key="$1" 'previous == key { print; exit } { previous = $0 }'
+}
+
+# ha_sentinel_ports DIR: the ports of the topology's Sentinels, one per line.
+ha_sentinel_ports() {
+    local d
+    while IFS= read -r d; do _ha_port "$d/sentinel.conf"; done < <(_ha_dirs "$1" sentinel)
+}
+
+# ha_master_port DIR: the master's port as the first Sentinel that answers names it.
+ha_master_port() {
+    local name port answer
+    name="$(cat "$1/master-name" 2>/dev/null)" || { echo "ha_master_port: no topology in $1" >&2; return 1; }
+    while IFS= read -r port; do
+        answer="$(REDIS_CLI_USER='' _ha_cli "$port" SENTINEL get-master-addr-by-name "$name" | sed -n 2p)"
+        [[ "$answer" =~ ^[0-9]+$ ]] && { echo "$answer"; return 0; }
+    done < <(ha_sentinel_ports "$1")
+    echo "ha_master_port: no Sentinel of $1 names a master" >&2
+    return 1
+}
+
+# ha_gateway_url DIR [DB]: the gateway's URL on the topology:
+# redis+sentinel://flimmer:PASSWORD@127.0.0.1:S1,127.0.0.1:S2,.../MASTER_NAME/DB (it holds the
+# password: pass it through the environment, never a command line).
+ha_gateway_url() {
+    local dir="$1" db="${2:-0}" name hosts
+    name="$(cat "$dir/master-name" 2>/dev/null)" || { echo "ha_gateway_url: no topology in $dir" >&2; return 1; }
+    hosts="$(ha_sentinel_ports "$dir" | sed 's/^/127.0.0.1:/' | paste -sd, -)"
+    [[ -n "$hosts" ]] || { echo "ha_gateway_url: no Sentinels in $dir" >&2; return 1; }
+    printf 'redis+sentinel://flimmer:%s@%s/%s/%s\n' "$(tr -d '\n' <"$dir/acl/gateway.password")" "$hosts" "$name" "$db"
+}
+
+# _ha_start_node DIR ACL_DIR [ARGS...]: starts the data node of folder DIR from its
+# DIR/redis.conf on the port it names; a node's port is its own, so a port taken meanwhile
+# fails (a fresh topology retries on another port, see start_ha).
+_ha_start_node() {
+    local dir="$1" acl="$2"
+    shift 2
+    FLIMMER_REDIS_CONF="$dir/redis.conf" start_redis "$(_ha_port "$dir/redis.conf")" "$dir" --aclfile "$acl/users.acl" "$@"
+}
+
+# _ha_start_sentinel DIR: starts the Sentinel of folder DIR from its DIR/sentinel.conf.
+_ha_start_sentinel() {
+    REDIS_CLI_USER='' FLIMMER_REDIS_CONF="$1/sentinel.conf" start_redis "$(_ha_port "$1/sentinel.conf")" "$1" --sentinel
+}
+
+# _ha_fresh_node DIR ACL_DIR [MASTER_PORT]: renders and starts a new data node on a free
+# port; free_port cannot reserve it, so a lost race is retried on another one.
+_ha_fresh_node() {
+    local dir="$1" acl="$2" master="${3:-}" attempt
+    local -a replica=()
+    [[ -z "$master" ]] || replica=(--replica-of "$master")
+    for attempt in 1 2 3; do
+        render_ha_node_conf "$dir" "$(free_port)" --acl "$acl" "${replica[@]}" || return 1
+        _ha_start_node "$dir" "$acl" && return 0
+        echo "start_ha: could not start the data node in $dir (attempt $attempt of 3)" >&2
+    done
+    return 1
+}
+
+# _ha_fresh_sentinel DIR ACL_DIR NAME MASTER_PORT: renders and starts a new Sentinel on a free port.
+_ha_fresh_sentinel() {
+    local attempt
+    for attempt in 1 2 3; do
+        render_sentinel_conf "$1" "$(free_port)" "$3" "$4" --acl "$2" || return 1
+        _ha_start_sentinel "$1" && return 0
+        echo "start_ha: could not start the Sentinel in $1 (attempt $attempt of 3)" >&2
+    done
+    return 1
+}
+
+# _ha_linked PORT [MASTER_PORT]: the data node on PORT is a replica whose link to its master
+# (to MASTER_PORT, when given) is up.
+_ha_linked() {
+    local info
+    info="$(_ha_cli "$1" INFO replication)"
+    grep -qx 'role:slave' <<<"$info" && grep -qx 'master_link_status:up' <<<"$info" &&
+        { [[ -z "${2:-}" ]] || grep -qx "master_port:$2" <<<"$info"; }
+}
+
+# _ha_ready DIR NAME: prints nothing and succeeds when the topology is settled: every
+# Sentinel names the same master, sees it up (flags "master"), knows all the other data
+# nodes as its replicas and all the other Sentinels; that master answers role:master; every
+# other data node is its replica with the link up. Otherwise prints what is missing.
+_ha_ready() {
+    local dir="$1" name="$2" nodes sentinels master="" port reply answer
+    nodes="$(_ha_dirs "$dir" node | wc -l)"
+    sentinels="$(_ha_dirs "$dir" sentinel | wc -l)"
+    while IFS= read -r port; do
+        reply="$(REDIS_CLI_USER='' _ha_cli "$port" SENTINEL master "$name")"
+        answer="$(_ha_field port <<<"$reply")"
+        [[ -n "$answer" ]] || { echo "Sentinel $port does not answer for $name"; return 1; }
+        [[ -z "$master" || "$answer" == "$master" ]] || { echo "Sentinels disagree on the master ($master, $answer)"; return 1; }
+        master="$answer"
+        [[ "$(_ha_field flags <<<"$reply")" == master ]] || { echo "Sentinel $port sees the master $master as $(_ha_field flags <<<"$reply")"; return 1; }
+        [[ "$(_ha_field num-slaves <<<"$reply")" == "$((nodes - 1))" ]] || { echo "Sentinel $port knows $(_ha_field num-slaves <<<"$reply") of $((nodes - 1)) replicas"; return 1; }
+        [[ "$(_ha_field num-other-sentinels <<<"$reply")" == "$((sentinels - 1))" ]] || { echo "Sentinel $port knows $(_ha_field num-other-sentinels <<<"$reply") of $((sentinels - 1)) other Sentinels"; return 1; }
+    done < <(ha_sentinel_ports "$dir")
+    [[ -n "$master" ]] || { echo "no Sentinels"; return 1; }
+    _ha_cli "$master" INFO replication | grep -qx 'role:master' || { echo "the master $master does not answer role:master"; return 1; }
+    local d
+    while IFS= read -r d; do
+        port="$(_ha_port "$d/redis.conf")"
+        [[ "$port" == "$master" ]] || _ha_linked "$port" "$master" || { echo "the data node $port is not linked to the master $master"; return 1; }
+    done < <(_ha_dirs "$dir" node)
+}
+
+# start_ha DIR [REPLICAS [SENTINELS]]: a Sentinel topology on loopback, everything in DIR:
+# the ACL of redis/users.acl rendered into DIR/acl (render_acl: passwords made once, kept),
+# data nodes in DIR/node-1 (starts as the master) to DIR/node-<1+REPLICAS> (default 2
+# replicas), Sentinels in DIR/sentinel-1 to DIR/sentinel-<SENTINELS> (default 3), each
+# daemonized from its own configuration file (render_ha_node_conf, render_sentinel_conf),
+# with its data, pidfile (redis.pid) and log (redis.log) in its folder, on a free port. The
+# Sentinels watch the master under the name in DIR/master-name ($HA_MASTER_NAME when it is
+# made, default flimmersync).
+#
+# On a DIR that already holds a topology (DIR/master-name) it starts whatever of it is not
+# running, on its ports, each node with the role its configuration file last recorded (the
+# Sentinels rewrite it at every change; a stale master among them is made a replica by the
+# Sentinels about 8 s after it is back); REPLICAS and SENTINELS are then ignored. So running
+# it again is harmless.
+#
+# Returns once the topology is settled (see _ha_ready; up to 30 s). On any failure it prints
+# why, stops every node and Sentinel of DIR (all of them: a topology half up is no use) and
+# returns 1.
+start_ha() {
+    (($# >= 1 && $# <= 3)) || { echo "usage: start_ha DIR [REPLICAS [SENTINELS]]" >&2; return 2; }
+    local dir="$1" replicas="${2:-2}" sentinels="${3:-3}"
+    [[ "$replicas" =~ ^[0-9]+$ && "$sentinels" =~ ^[1-9][0-9]*$ ]] || { echo "start_ha: bad counts '$replicas' '$sentinels'" >&2; return 2; }
+    command -v redis-server >/dev/null 2>&1 || { echo "start_ha: redis-server is not installed" >&2; return 1; }
+    mkdir -p "$dir" || return 1
+    dir="$(cd "$dir" && pwd)" || return 1
+    # The operator may PING and read INFO: enough for start_redis's and the readiness checks.
+    render_acl "$dir/acl" || return 1
+    local REDIS_CLI_USER=operator REDIS_CLI_PASS
+    REDIS_CLI_PASS="$(cat "$dir/acl/operator.password")"
+
+    local name i d master deadline unlinked missing
+    if [[ -s "$dir/master-name" ]]; then
+        name="$(cat "$dir/master-name")"
+        log "start_ha: starting what is not running of the topology in $dir"
+        while IFS= read -r d; do
+            _redis_pidfile_pid "$d" >/dev/null || _ha_start_node "$d" "$dir/acl" || { stop_ha "$dir" >/dev/null 2>&1; return 1; }
+        done < <(_ha_dirs "$dir" node)
+        while IFS= read -r d; do
+            _redis_pidfile_pid "$d" >/dev/null || _ha_start_sentinel "$d" || { stop_ha "$dir" >/dev/null 2>&1; return 1; }
+        done < <(_ha_dirs "$dir" sentinel)
+    else
+        name="${HA_MASTER_NAME:-flimmersync}"
+        [[ "$name" =~ ^[A-Za-z0-9._-]+$ ]] || { echo "start_ha: HA_MASTER_NAME '$name' must be of A-Z a-z 0-9 . _ -" >&2; return 2; }
+        # Left by a fresh start that failed (master-name is written last): nothing worth keeping.
+        if [[ -n "$(_ha_dirs "$dir" node)$(_ha_dirs "$dir" sentinel)" ]]; then
+            stop_ha "$dir" || return 1
+            rm -rf "$dir"/node-* "$dir"/sentinel-*
+        fi
+        _ha_fresh_node "$dir/node-1" "$dir/acl" || { stop_ha "$dir" >/dev/null 2>&1; return 1; }
+        master="$(_ha_port "$dir/node-1/redis.conf")"
+        for ((i = 2; i <= replicas + 1; i++)); do
+            _ha_fresh_node "$dir/node-$i" "$dir/acl" "$master" || { stop_ha "$dir" >/dev/null 2>&1; return 1; }
+        done
+        # Linked before the Sentinels start, so that their first INFO of the master lists
+        # every replica (the next comes 10 s later).
+        deadline=$((SECONDS + 20))
+        while :; do
+            unlinked=""
+            for ((i = 2; i <= replicas + 1; i++)); do
+                _ha_linked "$(_ha_port "$dir/node-$i/redis.conf")" "$master" || unlinked+=" node-$i"
+            done
+            [[ -z "$unlinked" ]] && break
+            if ((SECONDS >= deadline)); then
+                echo "start_ha: replicas not linked to the master within 20 s:$unlinked (logs: $dir/node-*/redis.log)" >&2
+                stop_ha "$dir" >/dev/null 2>&1
+                return 1
+            fi
+            sleep 0.1
+        done
+        for ((i = 1; i <= sentinels; i++)); do
+            _ha_fresh_sentinel "$dir/sentinel-$i" "$dir/acl" "$name" "$master" || { stop_ha "$dir" >/dev/null 2>&1; return 1; }
+        done
+        echo "$name" >"$dir/master-name"
+    fi
+
+    deadline=$((SECONDS + 30))
+    until missing="$(_ha_ready "$dir" "$name")"; do
+        if ((SECONDS >= deadline)); then
+            echo "start_ha: the topology in $dir did not settle within 30 s: $missing (logs: $dir/*/redis.log)" >&2
+            stop_ha "$dir" >/dev/null 2>&1
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+# stop_ha DIR: stops the Sentinels of the topology in DIR, then its data nodes (stop_redis
+# each: SIGTERM, SIGKILL after 15 s); the Sentinels first, so that stopping a master starts
+# no failover. Succeeds when nothing of it runs any more; keeps the data.
+stop_ha() {
+    (($# == 1)) || { echo "usage: stop_ha DIR" >&2; return 2; }
+    local rc=0 d
+    while IFS= read -r d; do stop_redis "$d" || rc=1; done < <(_ha_dirs "$1" sentinel)
+    while IFS= read -r d; do stop_redis "$d" || rc=1; done < <(_ha_dirs "$1" node)
+    return "$rc"
 }
 
 # --- nginx + Nchan (scripts/bench's comparison target) ----------------------------------

@@ -15,6 +15,8 @@ public final class RedisProcess: @unchecked Sendable {
     public let port: Int
     public let directory: String
     private let arguments: [String]
+    /// Who the readiness PING logs in as (nil: the default user).
+    private let login: (user: String, password: String)?
     private var process: Process?
 
     /// - Parameter persistent: use the shipped `redis/redis.conf` (AOF, appendfsync always), whose data
@@ -34,6 +36,18 @@ public final class RedisProcess: @unchecked Sendable {
         }
         arguments += ["--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory, "--daemonize", "no", "--logfile", "\(directory)/redis.log"]
         self.arguments = arguments
+        self.login = nil
+        try start()
+    }
+
+    /// A server (or Sentinel) run as `arguments` (the executable first), listening on `port` with its
+    /// files in `directory`, that PING reaches as `login`; for fixtures that write the configuration
+    /// themselves (``SentinelGroup``). Started at once.
+    init(port: Int, directory: String, arguments: [String], login: (user: String, password: String)?) throws {
+        self.port = port
+        self.directory = directory
+        self.arguments = arguments
+        self.login = login
         try start()
     }
 
@@ -65,20 +79,38 @@ public final class RedisProcess: @unchecked Sendable {
         throw Failure(description: "redis-server on port \(port) did not answer; log: \(directory)/redis.log")
     }
 
-    /// What `redis-cli PING` prints for this server, from a process of its own: the check must
-    /// not depend on the client under test, nor on an event loop the caller may be blocking.
+    /// What `redis-cli PING` prints for this server: the check must not depend on the client
+    /// under test, nor on an event loop the caller may be blocking.
     private func ping() -> String? {
-        guard let cli = Self.which("redis-cli") else { return nil }
+        Self.cli(port: port, login: login, ["PING"])
+    }
+
+    /// What redis-cli prints (replies and error replies alike, one value per line, without the
+    /// trailing blank line) for `arguments` sent to 127.0.0.1:`port` as `login`, from a process
+    /// of its own; nil if it could not run or took more than 2 s (a paused server never answers).
+    /// The password goes through the environment (REDISCLI_AUTH), not the command line.
+    static func cli(port: Int, login: (user: String, password: String)?, _ arguments: [String]) -> String? {
+        guard let timeout = which("timeout"), let cli = which("redis-cli") else { return nil }
         let process = Process()
         let output = Pipe()
-        process.executableURL = URL(fileURLWithPath: cli)
-        process.arguments = ["-h", "127.0.0.1", "-p", "\(port)", "PING"]
+        process.executableURL = URL(fileURLWithPath: timeout)
+        var command = ["2", cli, "-h", "127.0.0.1", "-p", "\(port)"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["REDISCLI_AUTH"] = nil
+        if let login {
+            command += ["--user", login.user]
+            environment["REDISCLI_AUTH"] = login.password
+        }
+        process.arguments = command + arguments
+        process.environment = environment
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
         guard (try? process.run()) != nil else { return nil }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard process.terminationReason == .exit, process.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// SIGKILL, as a crash: no shutdown save, no goodbye to clients.
