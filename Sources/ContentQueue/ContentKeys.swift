@@ -10,6 +10,7 @@
 /// | `content:{F}:<id>` | HASH | one item |
 /// | `contentQueue:{F}:version` | STRING (integer) | bumped by one with every mutation |
 /// | `epoch:{F}` | STRING | random; changes only if Redis loses the family's data |
+/// | `idempotency:{F}:<digest>` | STRING | a mutation's answer, for retries with its Idempotency-Key; expires after 24 h |
 public struct ContentKeys: Sendable {
     /// The family whose keys these are.
     public let family: FamilyID
@@ -26,11 +27,12 @@ public struct ContentKeys: Sendable {
     private static let childName = "contentChild"
     private static let itemName = "content"
     private static let epochName = "epoch"
+    private static let idempotencyName = "idempotency"
 
     /// The names before `:{F}` of every key of the layout. No query key may be one of them
     /// (``QueryKey/isReserved``): its `<key>:{F}:version` could be one of these keys
     /// (`contentChild:{F}:version` is the upload list of a child called `version`).
-    public static let layoutNames: Set<String> = [queueName, approvedName, rejectedName, childName, itemName, epochName]
+    public static let layoutNames: Set<String> = [queueName, approvedName, rejectedName, childName, itemName, epochName, idempotencyName]
 
     /// `contentQueue:{F}`: pending ids, oldest first.
     public var queue: String { "\(Self.queueName):\(tag)" }
@@ -48,6 +50,9 @@ public struct ContentKeys: Sendable {
 
     /// `content:{F}:<id>`: one item.
     public func item(_ id: ContentID) -> String { "\(Self.itemName):\(tag):\(id.rawValue)" }
+
+    /// `idempotency:{F}:<digest>`: one mutation's answer, kept for retries (``IdempotentRequest``).
+    func idempotency(_ digest: String) -> String { "\(Self.idempotencyName):\(tag):\(digest)" }
 
     /// The list that holds ids of the given status.
     public func list(for status: ContentStatus) -> String {

@@ -15,6 +15,11 @@ public struct ContentQueueError: Error, Sendable, Equatable, CustomStringConvert
         public static let corruptState = Code("corrupt_state")
         /// A key that only the gateway's own mutations may invalidate.
         public static let reservedKey = Code("reserved_key")
+        /// The Idempotency-Key was used before for another request (another body or route).
+        public static let idempotencyKeyReused = Code("idempotency_key_reused")
+        /// The write committed on the master, but too few replicas confirmed it in time: it may
+        /// be lost if the master fails now. Retry with the same Idempotency-Key.
+        public static let replicationTimeout = Code("replication_timeout")
 
         public var description: String { rawValue }
     }

@@ -8,14 +8,26 @@ extension ContentQueueStore {
     ///
     /// The content queue's own keys are refused (``QueryKey/isReserved``): its versions belong
     /// to its mutations, and the other names of its layout could overwrite its lists.
-    public func invalidate(family: FamilyID, key: QueryKey, reason: String?) async throws -> Int {
+    public func invalidate(
+        family: FamilyID,
+        key: QueryKey,
+        reason: String?,
+        idempotency: IdempotentRequest? = nil
+    ) async throws -> Mutated<Int> {
         guard !key.isReserved else {
             throw ContentQueueError(.reservedKey, "\(key) is a name of the content queue's own key layout")
         }
-        let maxAttempts = configuration.maxAttempts
+        let (maxAttempts, guarantees) = (configuration.maxAttempts, guarantees(idempotency))
         let result = try await redis.withConnection { connection in
             try await Self.retrying(maxAttempts: maxAttempts) {
-                try await Self.invalidateAttempt(connection, family: family, key: key, reason: reason, now: .now())
+                try await Self.invalidateAttempt(
+                    connection,
+                    family: family,
+                    key: key,
+                    reason: reason,
+                    now: .now(),
+                    guarantees: guarantees
+                )
             }
         }
         return try result.get()
@@ -26,26 +38,26 @@ extension ContentQueueStore {
         family: FamilyID,
         key: QueryKey,
         reason: String?,
-        now: UTCTime
+        now: UTCTime,
+        guarantees: Guarantees
     ) async throws -> Attempt<Int> {
         let versionKey = key.versionKey(family: family)
-        let reads = try await connection.pipeline([RedisCommand("WATCH", versionKey), RedisCommand("GET", versionKey)])
-        try reads[0].throwingServerError()
-        let version: Int
-        do {
-            version = try parseVersion(reads[1], key: versionKey)
-        } catch let error as ContentQueueError {
-            try await connection.send(RedisCommand("UNWATCH"))
-            return .failed(error)
+        return try await attempt(
+            connection,
+            keys: ContentKeys(family: family),
+            watch: [versionKey],
+            reads: [RedisCommand("GET", versionKey)],
+            guarantees: guarantees
+        ) { reads, _ in
+            let version = try parseVersion(reads[0], key: versionKey)
+            let payload = InvalidationPayload(
+                key: key.rawValue,
+                family: family.rawValue,
+                version: version + 1,
+                reason: reason,
+                ts: now.millisecondsSince1970
+            )
+            return .write(writes: [], versionKey: versionKey, epochKey: nil, payload: payload, value: version + 1)
         }
-        let payload = InvalidationPayload(
-            key: key.rawValue,
-            family: family.rawValue,
-            version: version + 1,
-            reason: reason,
-            ts: now.millisecondsSince1970
-        )
-        guard try await commit(connection, versionKey: versionKey, writes: [], payload: payload) else { return .conflict }
-        return .committed(version + 1)
     }
 }

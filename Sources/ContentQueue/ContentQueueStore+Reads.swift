@@ -22,6 +22,7 @@ extension ContentQueueStore {
                 snapshot: QueueSnapshot(
                     family: family,
                     epoch: read.snapshot.epoch,
+                    generation: read.snapshot.generation,
                     version: read.snapshot.version,
                     items: read.snapshot.items.reversed()
                 ),
@@ -42,12 +43,13 @@ extension ContentQueueStore {
     ) async throws -> Result<(snapshot: QueueSnapshot, length: Int), ContentQueueError> {
         var lastError = ContentQueueError(.contention, "the family kept changing while it was read")
         for _ in 0..<8 {
-            let head = try await connection.pipeline([
+            let answered = try await connection.replies(to: [
                 RedisCommand("GET", keys.version),
                 RedisCommand("GET", keys.epoch),
                 RedisCommand("LRANGE", list, newest.map { -$0 } ?? 0, -1),
                 RedisCommand("LLEN", list),
             ])
+            let head = answered.values
             let version: Int
             do {
                 version = try parseVersion(head[0], key: keys.version)
@@ -63,9 +65,12 @@ extension ContentQueueStore {
                 var commands = contentIDs.map { RedisCommand("HGETALL", keys.item($0)) }
                 commands.append(RedisCommand("GET", keys.version))
                 commands.append(RedisCommand("GET", keys.epoch))
-                let replies = try await connection.pipeline(commands)
+                let after = try await connection.replies(to: commands)
+                let replies = after.values
                 let versionAfter = try parseVersion(replies[contentIDs.count], key: keys.version)
-                guard versionAfter == version, replies[contentIDs.count + 1].string == epoch else { continue }
+                // Both round trips must come from one node's history: a failover between them is a retry.
+                guard versionAfter == version, replies[contentIDs.count + 1].string == epoch, after.generation == answered.generation
+                else { continue }
                 var items: [ContentItem] = []
                 items.reserveCapacity(contentIDs.count)
                 for reply in replies.prefix(contentIDs.count) {
@@ -74,7 +79,13 @@ extension ContentQueueStore {
                         items.append(item)
                     }
                 }
-                let snapshot = QueueSnapshot(family: keys.family, epoch: epoch, version: version, items: items)
+                let snapshot = QueueSnapshot(
+                    family: keys.family,
+                    epoch: epoch,
+                    generation: answered.generation,
+                    version: version,
+                    items: items
+                )
                 return .success((snapshot, length))
             } catch let error as ContentQueueError {
                 lastError = error
@@ -87,15 +98,16 @@ extension ContentQueueStore {
     /// The family's epoch and version. A missing epoch is created with SET NX, so that two
     /// gateways reading at once agree on it.
     static func readVersion(_ connection: some RedisPipeline, keys: ContentKeys) async throws -> FamilyVersion {
-        let replies = try await connection.pipeline([
+        let answered = try await connection.replies(to: [
             RedisCommand("SET", keys.epoch, Epoch.random(), "NX"),
             RedisCommand("GET", keys.epoch),
             RedisCommand("GET", keys.version),
         ])
+        let replies = answered.values
         try replies[0].throwingServerError()
         guard let epoch = replies[1].string else {
             throw RedisError(.unexpectedReply, "\(keys.epoch) is missing right after SET NX")
         }
-        return FamilyVersion(epoch: epoch, version: try parseVersion(replies[2], key: keys.version))
+        return FamilyVersion(epoch: epoch, generation: answered.generation, version: try parseVersion(replies[2], key: keys.version))
     }
 }

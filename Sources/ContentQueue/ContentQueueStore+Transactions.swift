@@ -11,64 +11,60 @@ extension ContentQueueStore {
         family: FamilyID,
         child: UserID,
         draft: ContentDraft,
-        now: UTCTime
+        now: UTCTime,
+        guarantees: Guarantees
     ) async throws -> Attempt<MutationResult> {
         let keys = ContentKeys(family: family)
         let id = ContentID.random()
         let itemKey = keys.item(id)
         let childKey = keys.child(child)
-        let reads = try await connection.pipeline([
-            RedisCommand("WATCH", keys.version, keys.epoch, keys.queue, itemKey, childKey),
-            RedisCommand("GET", keys.version),
-            RedisCommand("GET", keys.epoch),
-            RedisCommand("TYPE", keys.queue),
-            RedisCommand("EXISTS", itemKey),
-            RedisCommand("TYPE", childKey),
-        ])
-        try reads[0].throwingServerError()
-        let version: Int
-        do {
-            version = try parseVersion(reads[1], key: keys.version)
-            try expectType(reads[3], ["list", "none"], key: keys.queue)
-            try expectType(reads[5], ["list", "none"], key: childKey)
-        } catch let error as ContentQueueError {
-            try await connection.send(RedisCommand("UNWATCH"))
-            return .failed(error)
+        return try await attempt(
+            connection,
+            keys: keys,
+            watch: [keys.version, keys.epoch, keys.queue, itemKey, childKey],
+            reads: [
+                RedisCommand("GET", keys.version), RedisCommand("GET", keys.epoch), RedisCommand("TYPE", keys.queue),
+                RedisCommand("EXISTS", itemKey), RedisCommand("TYPE", childKey),
+            ],
+            guarantees: guarantees
+        ) { reads, generation in
+            let version = try parseVersion(reads[0], key: keys.version)
+            try expectType(reads[2], ["list", "none"], key: keys.queue)
+            try expectType(reads[4], ["list", "none"], key: childKey)
+            // 128 random bits make a collision unthinkable, but a retry with a new id costs nothing.
+            if reads[3].int != 0 { return .again }
+            let (epoch, epochIsNew) = reads[1].string.map { ($0, false) } ?? (Epoch.random(), true)
+            let item = ContentItem(
+                id: id.rawValue,
+                family: family.rawValue,
+                childId: child.rawValue,
+                title: draft.title,
+                description: draft.description,
+                durationSeconds: draft.durationSeconds,
+                videoUrl: draft.videoUrl,
+                status: .pending,
+                createdAt: now.iso8601
+            )
+            let payload = InvalidationPayload(
+                key: invalidationKey,
+                family: family.rawValue,
+                version: version + 1,
+                reason: InvalidationReason.uploaded.rawValue,
+                contentId: id.rawValue,
+                epoch: epoch,
+                ts: now.millisecondsSince1970
+            )
+            return .write(
+                writes: [
+                    RedisCommand("HSET", [itemKey] + item.hashFields), RedisCommand("RPUSH", keys.queue, id.rawValue),
+                    RedisCommand("RPUSH", childKey, id.rawValue),
+                ],
+                versionKey: keys.version,
+                epochKey: epochIsNew ? keys.epoch : nil,
+                payload: payload,
+                value: MutationResult(item: item, version: version + 1, epoch: epoch, generation: generation)
+            )
         }
-        // 128 random bits make a collision unthinkable, but a retry with a new id costs nothing.
-        if reads[4].int != 0 {
-            try await connection.send(RedisCommand("UNWATCH"))
-            return .conflict
-        }
-        let (epoch, epochIsNew) = reads[2].string.map { ($0, false) } ?? (Epoch.random(), true)
-        let newVersion = version + 1
-        let item = ContentItem(
-            id: id.rawValue,
-            family: family.rawValue,
-            childId: child.rawValue,
-            title: draft.title,
-            description: draft.description,
-            durationSeconds: draft.durationSeconds,
-            videoUrl: draft.videoUrl,
-            status: .pending,
-            createdAt: now.iso8601
-        )
-        let payload = InvalidationPayload(
-            key: invalidationKey,
-            family: family.rawValue,
-            version: newVersion,
-            reason: InvalidationReason.uploaded.rawValue,
-            contentId: id.rawValue,
-            epoch: epoch,
-            ts: now.millisecondsSince1970
-        )
-        let writes = [
-            RedisCommand("HSET", [itemKey] + item.hashFields),
-            RedisCommand("RPUSH", keys.queue, id.rawValue),
-            RedisCommand("RPUSH", childKey, id.rawValue),
-        ]
-        guard try await commit(connection, keys: keys, writes: writes, payload: payload, epochIsNew: epochIsNew) else { return .conflict }
-        return .committed(MutationResult(item: item, version: newVersion, epoch: epoch))
     }
 
     /// One optimistic decision: the item's status is read under WATCH, so a concurrent
@@ -79,117 +75,65 @@ extension ContentQueueStore {
         id: ContentID,
         parent: UserID,
         decision: Decision,
-        now: UTCTime
+        now: UTCTime,
+        guarantees: Guarantees
     ) async throws -> Attempt<MutationResult> {
         let keys = ContentKeys(family: family)
         let itemKey = keys.item(id)
         let target = keys.list(for: decision.status)
-        let reads = try await connection.pipeline([
-            RedisCommand("WATCH", itemKey, keys.version, keys.epoch, keys.queue, target),
-            RedisCommand("HGETALL", itemKey),
-            RedisCommand("GET", keys.version),
-            RedisCommand("GET", keys.epoch),
-            RedisCommand("TYPE", keys.queue),
-            RedisCommand("TYPE", target),
-        ])
-        try reads[0].throwingServerError()
-        let version: Int
-        var item: ContentItem
-        do {
-            guard let fields = reads[1].fieldDictionary else {
+        return try await attempt(
+            connection,
+            keys: keys,
+            watch: [itemKey, keys.version, keys.epoch, keys.queue, target],
+            reads: [
+                RedisCommand("HGETALL", itemKey), RedisCommand("GET", keys.version), RedisCommand("GET", keys.epoch),
+                RedisCommand("TYPE", keys.queue), RedisCommand("TYPE", target),
+            ],
+            guarantees: guarantees
+        ) { reads, generation in
+            guard let fields = reads[0].fieldDictionary else {
                 throw ContentQueueError(.corruptState, "\(itemKey) is not a hash")
             }
             guard !fields.isEmpty else {
                 throw ContentQueueError(.notFound, "no content \(id) in this family")
             }
-            guard let stored = ContentItem(hash: fields), stored.family == family.rawValue else {
+            guard var item = ContentItem(hash: fields), item.family == family.rawValue else {
                 throw ContentQueueError(.corruptState, "\(itemKey) is missing required fields")
             }
-            guard stored.status == .pending else {
-                throw ContentQueueError(.notPending, "content \(id) was already \(stored.status.rawValue)")
+            guard item.status == .pending else {
+                throw ContentQueueError(.notPending, "content \(id) was already \(item.status.rawValue)")
             }
-            version = try parseVersion(reads[2], key: keys.version)
-            try expectType(reads[4], ["list", "none"], key: keys.queue)
-            try expectType(reads[5], ["list", "none"], key: target)
-            item = stored
-        } catch let error as ContentQueueError {
-            try await connection.send(RedisCommand("UNWATCH"))
-            return .failed(error)
-        }
-        let (epoch, epochIsNew) = reads[3].string.map { ($0, false) } ?? (Epoch.random(), true)
-        let newVersion = version + 1
-        item.status = decision.status
-        item.decidedAt = now.iso8601
-        item.decidedBy = parent.rawValue
-        var update = [itemKey, "status", item.status.rawValue, "decidedAt", now.iso8601, "decidedBy", parent.rawValue]
-        if case .reject(let reason?) = decision {
-            item.rejectReason = reason
-            update += ["rejectReason", reason]
-        }
-        let payload = InvalidationPayload(
-            key: invalidationKey,
-            family: family.rawValue,
-            version: newVersion,
-            reason: decision.invalidationReason.rawValue,
-            contentId: id.rawValue,
-            epoch: epoch,
-            ts: now.millisecondsSince1970
-        )
-        let writes = [
-            RedisCommand("HSET", update),
-            RedisCommand("LREM", keys.queue, 0, id.rawValue),
-            RedisCommand("RPUSH", target, id.rawValue),
-        ]
-        guard try await commit(connection, keys: keys, writes: writes, payload: payload, epochIsNew: epochIsNew) else { return .conflict }
-        return .committed(MutationResult(item: item, version: newVersion, epoch: epoch))
-    }
-
-    /// The one place a mutation is made, so that no write can go without its event:
-    /// MULTI, the caller's writes, the new version, the epoch (a family's first write only),
-    /// the PUBLISH of `payload`, EXEC, sent as one pipeline while the caller's WATCH holds.
-    /// Returns `false` when a WATCHed key changed (EXEC answered null: nothing was written,
-    /// nothing published).
-    static func commit(
-        _ connection: some RedisPipeline,
-        keys: ContentKeys,
-        writes: [RedisCommand],
-        payload: InvalidationPayload,
-        epochIsNew: Bool
-    ) async throws -> Bool {
-        var writes = writes
-        if epochIsNew, let epoch = payload.epoch { writes.append(RedisCommand("SET", keys.epoch, epoch)) }
-        return try await commit(connection, versionKey: keys.version, writes: writes, payload: payload)
-    }
-
-    /// MULTI, `writes`, SET `versionKey` to the payload's version, PUBLISH the payload, EXEC, in
-    /// one round trip: the write and its event commit together or not at all. Returns false
-    /// when a WATCHed key changed (nothing was written).
-    static func commit(
-        _ connection: some RedisPipeline,
-        versionKey: String,
-        writes: [RedisCommand],
-        payload: InvalidationPayload
-    ) async throws -> Bool {
-        var commands = [RedisCommand("MULTI")] + writes
-        commands.append(RedisCommand("SET", versionKey, payload.version))
-        commands.append(RedisCommand("PUBLISH", InvalidationPayload.channel(for: payload.key), payload.json))
-        commands.append(RedisCommand("EXEC"))
-        let replies = try await connection.pipeline(commands)
-        switch replies.last {
-        case .null?:
-            return false
-        case .array(let results)?:
-            if let failure = results.first(where: { $0.errorMessage != nil }) {
-                // Unreachable while the WATCHed type checks hold; reported, never hidden.
-                throw RedisError(.server, "a command inside EXEC failed: \(failure.errorMessage ?? "")")
+            let version = try parseVersion(reads[1], key: keys.version)
+            try expectType(reads[3], ["list", "none"], key: keys.queue)
+            try expectType(reads[4], ["list", "none"], key: target)
+            let (epoch, epochIsNew) = reads[2].string.map { ($0, false) } ?? (Epoch.random(), true)
+            item.status = decision.status
+            item.decidedAt = now.iso8601
+            item.decidedBy = parent.rawValue
+            var update = [itemKey, "status", item.status.rawValue, "decidedAt", now.iso8601, "decidedBy", parent.rawValue]
+            if case .reject(let reason?) = decision {
+                item.rejectReason = reason
+                update += ["rejectReason", reason]
             }
-            return true
-        case .error(let message)?:
-            // EXECABORT: a queued command was refused (out of memory, ACL, LOADING); nothing ran.
-            let cause = replies.dropLast().compactMap(\.errorMessage).first ?? message
-            throw RedisError.serverReply(cause)
-        default:
-            throw RedisError(.unexpectedReply, "EXEC answered \(String(describing: replies.last))")
+            let payload = InvalidationPayload(
+                key: invalidationKey,
+                family: family.rawValue,
+                version: version + 1,
+                reason: decision.invalidationReason.rawValue,
+                contentId: id.rawValue,
+                epoch: epoch,
+                ts: now.millisecondsSince1970
+            )
+            return .write(
+                writes: [
+                    RedisCommand("HSET", update), RedisCommand("LREM", keys.queue, 0, id.rawValue),
+                    RedisCommand("RPUSH", target, id.rawValue),
+                ],
+                versionKey: keys.version,
+                epochKey: epochIsNew ? keys.epoch : nil,
+                payload: payload,
+                value: MutationResult(item: item, version: version + 1, epoch: epoch, generation: generation)
+            )
         }
     }
 

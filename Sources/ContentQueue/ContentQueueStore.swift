@@ -12,11 +12,19 @@ import RedisClient
 public struct ContentQueueStore: Sendable {
     /// Tuning for the store.
     public struct Configuration: Sendable {
-        /// Attempts of one mutation before it fails with ``ContentQueueError/Code/contention``. Default 64.
+        /// Attempts of one mutation before it fails with ``ContentQueueError/Code/contention``.
         public var maxAttempts: Int
+        /// Replicas that must hold a write before it is acknowledged (`WAIT` after EXEC); 0: the
+        /// master's word is enough.
+        public var minReplicas: Int
+        /// How long `WAIT` waits for them; past it a committed write answers
+        /// ``ContentQueueError/Code/replicationTimeout``.
+        public var replicationTimeout: Duration
 
-        public init(maxAttempts: Int = 64) {
+        public init(maxAttempts: Int = 64, minReplicas: Int = 0, replicationTimeout: Duration = .seconds(1)) {
             self.maxAttempts = maxAttempts
+            self.minReplicas = minReplicas
+            self.replicationTimeout = replicationTimeout
         }
     }
 
@@ -36,24 +44,51 @@ public struct ContentQueueStore: Sendable {
     }
 
     /// Adds a pending item for `child` in `family` and returns it with the version that announced it.
-    public func upload(family: FamilyID, child: UserID, draft: ContentDraft) async throws -> MutationResult {
-        let maxAttempts = configuration.maxAttempts
+    ///
+    /// With `idempotency`, a retry of the same request returns what the first one did and writes
+    /// nothing; the same key with another request fails with ``ContentQueueError/Code/idempotencyKeyReused``.
+    public func upload(
+        family: FamilyID,
+        child: UserID,
+        draft: ContentDraft,
+        idempotency: IdempotentRequest? = nil
+    ) async throws -> Mutated<MutationResult> {
+        let (maxAttempts, guarantees) = (configuration.maxAttempts, guarantees(idempotency))
         return try await redis.withConnection { connection in
             try await Self.retrying(maxAttempts: maxAttempts) {
-                try await Self.uploadAttempt(connection, family: family, child: child, draft: draft, now: .now())
+                try await Self.uploadAttempt(connection, family: family, child: child, draft: draft, now: .now(), guarantees: guarantees)
             }
         }.get()
     }
 
     /// Approves or rejects a pending item. Of concurrent decisions on one item exactly one commits;
-    /// the others fail with ``ContentQueueError/Code/notPending``.
-    public func decide(family: FamilyID, id: ContentID, parent: UserID, decision: Decision) async throws -> MutationResult {
-        let maxAttempts = configuration.maxAttempts
+    /// the others fail with ``ContentQueueError/Code/notPending``. `idempotency` as for ``upload(family:child:draft:idempotency:)``.
+    public func decide(
+        family: FamilyID,
+        id: ContentID,
+        parent: UserID,
+        decision: Decision,
+        idempotency: IdempotentRequest? = nil
+    ) async throws -> Mutated<MutationResult> {
+        let (maxAttempts, guarantees) = (configuration.maxAttempts, guarantees(idempotency))
         return try await redis.withConnection { connection in
             try await Self.retrying(maxAttempts: maxAttempts) {
-                try await Self.decideAttempt(connection, family: family, id: id, parent: parent, decision: decision, now: .now())
+                try await Self.decideAttempt(
+                    connection,
+                    family: family,
+                    id: id,
+                    parent: parent,
+                    decision: decision,
+                    now: .now(),
+                    guarantees: guarantees
+                )
             }
         }.get()
+    }
+
+    /// What every mutation of this store commits with.
+    func guarantees(_ idempotency: IdempotentRequest?) -> Guarantees {
+        Guarantees(idempotency: idempotency, replicas: configuration.minReplicas, replicationTimeout: configuration.replicationTimeout)
     }
 
     /// The pending queue, oldest first, read consistently with the version it reports.
@@ -92,13 +127,14 @@ public struct ContentQueueStore: Sendable {
             let keys = ContentKeys(family: family)
             commands += [RedisCommand("GET", keys.version), RedisCommand("GET", keys.epoch)]
         }
-        let replies = try await redis.pipeline(commands)
+        let answered = try await redis.replies(to: commands)
+        let replies = answered.values
         var result: [FamilyID: FamilyVersion] = [:]
         for (index, family) in families.enumerated() {
             let keys = ContentKeys(family: family)
             let version = try Self.parseVersion(replies[index * 2], key: keys.version)
             if let epoch = replies[index * 2 + 1].string {
-                result[family] = FamilyVersion(epoch: epoch, version: version)
+                result[family] = FamilyVersion(epoch: epoch, generation: answered.generation, version: version)
             } else {
                 result[family] = try await Self.readVersion(redis, keys: keys)
             }

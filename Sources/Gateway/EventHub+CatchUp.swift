@@ -7,95 +7,103 @@ extension EventHub {
     /// The first bytes of a new stream: `retry:`, then what its Last-Event-ID calls for.
     ///
     /// - no Last-Event-ID: an `id:` line alone, so the client has one for its next reconnect;
-    /// - the same epoch and a version behind `current`: one `invalidate` at once;
+    /// - the same history (epoch and generation) and a version behind `current`: one `invalidate`;
+    /// - another generation (a failover since, or an id from before generations) up to
+    ///   `current`'s version: one `invalidate`, since this node cannot vouch for that state;
     /// - another epoch, a version ahead of `current`, or an id that does not parse: `reset`;
     /// - up to date: the `id:` line alone.
     ///
     /// `current` is the family's state read from Redis after the stream was registered.
     public func openingFrames(for stream: StreamTicket, current: FamilyVersion, lastEventID: String?) -> ByteBuffer {
         let family = stream.family
-        let epochChanged = observe(family: family, current: current)
+        let change = observe(family: family, current: current)
         var buffer = SSEFrame.retry(milliseconds: configuration.retryMilliseconds)
         var body: ByteBuffer
         let trimmed = lastEventID?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         if trimmed.isEmpty {
             body = SSEFrame.idOnly(current.tag)
         } else if let seen = FamilyVersion(tag: trimmed), seen.epoch == current.epoch, seen.version <= current.version {
-            // A stream that did not ask for the queue's key has nothing to catch up on.
-            if seen.version < current.version, stream.keys?.contains(.contentQueue) ?? true {
-                let payload = InvalidationPayload(
-                    key: ContentQueueStore.invalidationKey,
-                    family: family.rawValue,
-                    version: current.version,
-                    reason: InvalidationReason.catchUp.rawValue,
-                    epoch: current.epoch
-                )
-                body = SSEFrame.event(id: current.tag, event: "invalidate", data: payload.json)
+            let wantsQueue = stream.keys?.contains(.contentQueue) ?? true
+            if seen.version < current.version || !seen.isSameHistory(as: current), wantsQueue {
+                body = Self.invalidateFrame(family: family, current: current, reason: .catchUp)
                 state.withLockedValue { $0.counters.catchUps += 1 }
+            } else if !seen.isSameHistory(as: current) {
+                // Its keys' versions are not tracked: after a change of master, all of them may be stale.
+                body = Self.resetFrame(family: family, current: current)
             } else {
+                // A stream that did not ask for the queue's key has nothing to catch up on.
                 body = SSEFrame.idOnly(current.tag)
             }
         } else {
             body = Self.resetFrame(family: family, current: current)
         }
         buffer.writeBuffer(&body)
-        if epochChanged {
-            // The new stream gets the reset frame too, queued behind its opening; a client
-            // treats a second reset as one more refetch, which is harmless.
-            broadcast(Self.resetFrame(family: family, current: current), family: family, key: nil)
-        }
+        // A read ahead of the hub in the same history is an event on its way: it will tell the
+        // others. Anything else is told now; the new stream gets the same frame as the others,
+        // queued behind its opening (one more refetch is harmless).
+        if change != .ahead { announce(change, family: family, current: current) }
         return buffer
     }
 
-    /// Compares versions re-read from Redis with what the hub relayed: a family whose epoch
-    /// changed gets `reset` on every stream, one whose version is ahead gets one `invalidate`.
-    /// Returns the number of families that were behind.
+    /// Compares versions re-read from Redis with what the hub relayed: a family whose state
+    /// went back (another epoch, or a new master behind what was relayed) gets `reset` on every
+    /// stream; one that moved on, or whose master changed, gets one `invalidate`. Returns the
+    /// number of families told.
     @discardableResult
     public func reconcile(_ versions: [FamilyID: FamilyVersion]) -> Int {
-        var behind = 0
-        for (family, current) in versions {
-            let (epochChanged, wasBehind) = state.withLockedValue { state -> (Bool, Bool) in
-                guard var entry = state.families[family] else { return (false, false) }
-                let epochChanged = entry.epoch != nil && entry.epoch != current.epoch
-                let wasBehind = !epochChanged && current.version > entry.version
-                entry.epoch = current.epoch
-                entry.version = epochChanged ? current.version : max(entry.version, current.version)
-                state.families[family] = entry
-                if epochChanged || wasBehind { state.counters.catchUps += 1 }
-                return (epochChanged, wasBehind)
-            }
-            let frame: ByteBuffer
-            var key: String? = ContentQueueStore.invalidationKey
-            if epochChanged {
-                frame = Self.resetFrame(family: family, current: current)
-                key = nil
-            } else if wasBehind {
-                let payload = InvalidationPayload(
-                    key: ContentQueueStore.invalidationKey,
-                    family: family.rawValue,
-                    version: current.version,
-                    reason: InvalidationReason.resync.rawValue,
-                    epoch: current.epoch
-                )
-                frame = SSEFrame.event(id: current.tag, event: "invalidate", data: payload.json)
-            } else {
-                continue
-            }
-            behind += 1
-            broadcast(frame, family: family, key: key)
+        var told = 0
+        for (family, current) in versions where announce(observe(family: family, current: current), family: family, current: current) {
+            told += 1
         }
-        return behind
+        return told
     }
 
-    /// Records the family's state read from Redis; returns whether its streams must be reset (the epoch changed).
-    private func observe(family: FamilyID, current: FamilyVersion) -> Bool {
-        state.withLockedValue { state -> Bool in
-            guard var entry = state.families[family] else { return false }
-            let epochChanged = entry.epoch != nil && entry.epoch != current.epoch
-            entry.epoch = current.epoch
-            entry.version = epochChanged ? current.version : max(entry.version, current.version)
+    /// Records the family's state read from Redis and returns what its streams must hear.
+    private func observe(family: FamilyID, current: FamilyVersion) -> FamilyHistory.Change {
+        state.withLockedValue { state -> FamilyHistory.Change in
+            guard var entry = state.families[family] else { return .none }
+            let change = entry.history.read(current)
             state.families[family] = entry
-            return epochChanged
+            return change
         }
+    }
+
+    /// Sends every stream of `family` what `change` calls for; returns whether it sent anything.
+    @discardableResult
+    private func announce(_ change: FamilyHistory.Change, family: FamilyID, current: FamilyVersion) -> Bool {
+        state.withLockedValue { state in
+            switch change {
+            case .none: break
+            case .ahead, .newHistory: state.counters.catchUps += 1
+            case .reset: state.counters.resets += 1
+            }
+        }
+        switch change {
+        case .none:
+            return false
+        case .ahead:
+            broadcast(Self.invalidateFrame(family: family, current: current, reason: .resync), family: family, key: ContentQueueStore.invalidationKey)
+        case .newHistory:
+            broadcast(
+                Self.invalidateFrame(family: family, current: current, reason: .resync),
+                family: family,
+                key: ContentQueueStore.invalidationKey,
+                others: Self.resetFrame(family: family, current: current)
+            )
+        case .reset:
+            broadcast(Self.resetFrame(family: family, current: current), family: family, key: nil)
+        }
+        return true
+    }
+
+    static func invalidateFrame(family: FamilyID, current: FamilyVersion, reason: InvalidationReason) -> ByteBuffer {
+        let payload = InvalidationPayload(
+            key: ContentQueueStore.invalidationKey,
+            family: family.rawValue,
+            version: current.version,
+            reason: reason.rawValue,
+            epoch: current.epoch
+        )
+        return SSEFrame.event(id: current.tag, event: "invalidate", data: payload.json)
     }
 }

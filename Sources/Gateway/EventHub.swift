@@ -4,17 +4,17 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import RedisClient
 
 /// The one place where invalidations fan out to streams.
 ///
-/// The hub keeps, per family with open streams, the newest epoch and queue version it knows
-/// and on which event loops the family's streams live. Each event is encoded once and handed
+/// The hub keeps, per family with open streams, the newest state of its queue it knows
+/// (``FamilyHistory``) and on which event loops the family's streams live. Each event is encoded once and handed
 /// to the ``LoopFanout`` of each of those loops, which writes the same buffer to every stream
 /// of the family there; streams of other families never see it.
 public final class EventHub: Sendable {
     struct Family {
-        var epoch: String?
-        var version = 0
+        var history = FamilyHistory()
         var streams = 0
         /// Streams of this family per event loop.
         var loops: [ObjectIdentifier: Int] = [:]
@@ -143,9 +143,10 @@ public final class EventHub: Sendable {
         return released
     }
 
-    /// Relays one message received from Redis. Returns how many streams it was sent to.
+    /// Relays one message received from Redis, from a node of `generation`. Returns how many
+    /// streams it was sent to.
     @discardableResult
-    public func deliver(channel: String, message: [UInt8]) -> Int {
+    public func deliver(channel: String, message: [UInt8], generation: RedisGeneration? = nil) -> Int {
         let event: InvalidationEvent
         do {
             event = try InvalidationEvent(channel: channel, message: message)
@@ -155,32 +156,32 @@ public final class EventHub: Sendable {
             logger.warning("dropped an invalidation that breaks the channel contract", metadata: ["reason": "\(error)"])
             return 0
         }
-        return deliver(event)
+        return deliver(event, generation: generation)
     }
 
-    /// Relays one validated event to the streams of its family.
+    /// Relays one validated event, from a node of `generation`, to the streams of its family.
+    /// An event of the content queue from a generation the family has left is dropped; one that
+    /// shows the family's state went back resets its streams first.
     @discardableResult
-    public func deliver(_ event: InvalidationEvent) -> Int {
+    public func deliver(_ event: InvalidationEvent, generation: RedisGeneration? = nil) -> Int {
         let payload = event.payload
-        let plan = state.withLockedValue { state -> (streams: Int, loops: [LoopFanout], reset: FamilyVersion?, id: String?) in
+        typealias Plan = (streams: Int, loops: [LoopFanout], change: FamilyHistory.Change, known: FamilyVersion?)
+        let plan = state.withLockedValue { state -> Plan in
             state.counters.eventsReceived += 1
-            guard var family = state.families[event.family] else { return (0, [], nil, nil) }
-            var reset: FamilyVersion?
+            guard var family = state.families[event.family] else { return (0, [], .none, nil) }
+            var change = FamilyHistory.Change.none
             if payload.key == ContentQueueStore.invalidationKey {
-                if let epoch = payload.epoch, let known = family.epoch, epoch != known {
-                    family.version = payload.version
-                    family.epoch = epoch
-                    reset = FamilyVersion(epoch: epoch, version: payload.version)
-                } else {
-                    family.version = max(family.version, payload.version)
-                    family.epoch = family.epoch ?? payload.epoch
+                guard let heard = family.history.heard(epoch: payload.epoch, generation: generation, version: payload.version) else {
+                    state.counters.staleEventsDropped += 1
+                    return (0, [], .none, nil)
                 }
+                change = heard
+                if change == .reset { state.counters.resets += 1 }
             }
             state.families[event.family] = family
             state.counters.eventsRelayed += 1
             state.counters.deliveries += family.streams
-            let id = family.epoch.map { FamilyVersion(epoch: $0, version: family.version).tag }
-            return (family.streams, family.loops.keys.compactMap { state.loops[$0] }, reset, id)
+            return (family.streams, family.loops.keys.compactMap { state.loops[$0] }, change, family.history.known)
         }
         guard plan.streams > 0 else { return 0 }
         // Counted per event, here rather than in the fan-out loops: one atomic add per event
@@ -192,23 +193,31 @@ public final class EventHub: Sendable {
             let nowMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
             metrics.deliveryLag.recordMilliseconds(max(0, nowMilliseconds - ts))
         }
-        let frame = SSEFrame.event(id: plan.id, event: "invalidate", data: event.rawJSON)
+        let frame = SSEFrame.event(id: plan.known?.tag, event: "invalidate", data: event.rawJSON)
+        let reset = plan.known.map { Self.resetFrame(family: event.family, current: $0) }
         for fanout in plan.loops {
-            // A reset goes to every stream first, then the event to those that want its key.
-            if let reset = plan.reset {
-                fanout.submit(.frame(family: event.family, key: nil, Self.resetFrame(family: event.family, current: reset)))
+            switch plan.change {
+            case .reset:
+                // A reset goes to every stream first, then the event to those that want its key.
+                if let reset { fanout.submit(.frame(family: event.family, key: nil, reset)) }
+                fanout.submit(.frame(family: event.family, key: payload.key, frame))
+            case .newHistory:
+                // The event tells the queue's streams; the others' keys may be stale too.
+                fanout.submit(.frame(family: event.family, key: payload.key, frame, others: reset))
+            case .none, .ahead:
+                fanout.submit(.frame(family: event.family, key: payload.key, frame))
             }
-            fanout.submit(.frame(family: event.family, key: payload.key, frame))
         }
         return plan.streams
     }
 
-    /// Sends `frame` to every open stream of `family` that wants `key` (all of them when `key` is nil).
-    func broadcast(_ frame: ByteBuffer, family: FamilyID, key: String?) {
+    /// Sends `frame` to every open stream of `family` that wants `key` (all of them when `key` is
+    /// nil), and `others` (if any) to the rest.
+    func broadcast(_ frame: ByteBuffer, family: FamilyID, key: String?, others: ByteBuffer? = nil) {
         let loops = state.withLockedValue { state in
             state.families[family]?.loops.keys.compactMap { state.loops[$0] } ?? []
         }
-        for fanout in loops { fanout.submit(.frame(family: family, key: key, frame)) }
+        for fanout in loops { fanout.submit(.frame(family: family, key: key, frame, others: others)) }
     }
 
     /// Sends every open stream a heartbeat comment.
@@ -250,20 +259,4 @@ public final class EventHub: Sendable {
         )
         return SSEFrame.event(id: current.tag, event: "reset", data: data.json)
     }
-}
-
-/// What the hub has done since start.
-public struct EventHubCounters: Sendable, Equatable {
-    /// Valid messages received from Redis.
-    public var eventsReceived = 0
-    /// Of those, the ones that had at least one stream to go to.
-    public var eventsRelayed = 0
-    /// Frames sent to streams, summed over all events.
-    public var deliveries = 0
-    /// Messages dropped because they broke the channel contract.
-    public var eventsRejected = 0
-    /// Catch-up and resync events the hub made itself.
-    public var catchUps = 0
-    /// Streams closed because their client stopped reading.
-    public var slowClientCloses = 0
 }

@@ -25,6 +25,8 @@ public struct GatewayMetrics: Sendable {
     public let poolReconnects: Counter
     /// Streams closed because their client stopped reading.
     let slowClientCloses: Counter
+    /// Changes of the Redis master (Sentinel), counted by the server as its client reports them.
+    public let masterChanges: Counter
 
     /// Makes every metric from `factory`.
     public init(factory: any MetricsFactory) {
@@ -40,6 +42,7 @@ public struct GatewayMetrics: Sendable {
         )
         poolReconnects = Counter(label: "flimmer_redis_reconnects_total", dimensions: [("connection", "pool")], factory: factory)
         slowClientCloses = Counter(label: "flimmer_slow_client_closes_total", factory: factory)
+        masterChanges = Counter(label: "flimmer_redis_master_changes_total", factory: factory)
     }
 
     /// Metrics that go nowhere: for a hub that nobody scrapes (unit tests, tools).

@@ -86,7 +86,7 @@ public final class InvalidationSubscriber: Service, Sendable {
             if message.channel == probeChannel {
                 probes.returned(String(decoding: message.payload, as: UTF8.self))
             } else {
-                hub.deliver(channel: message.channel, message: message.payload)
+                hub.deliver(channel: message.channel, message: message.payload, generation: message.generation)
             }
         }
         let count = state.withLockedValue { state -> Int in

@@ -18,7 +18,8 @@ final class LoopFanout: @unchecked Sendable {
     /// What waits for the loop: frames for one family, or work on every stream.
     enum Job: Sendable {
         /// `key` nil: for every stream of the family (a reset), whatever keys it asked for.
-        case frame(family: FamilyID, key: String?, ByteBuffer)
+        /// `others`: what the family's streams that did not ask for `key` get instead, if anything.
+        case frame(family: FamilyID, key: String?, ByteBuffer, others: ByteBuffer? = nil)
         case heartbeat(ByteBuffer)
         case sweep(now: ContinuousClock.Instant, stallDeadline: NIODeadline)
         case closeAll(StreamCloseReason)
@@ -96,10 +97,14 @@ final class LoopFanout: @unchecked Sendable {
         var expired = 0
         for job in jobs {
             switch job {
-            case .frame(let family, let key, let frame):
+            case .frame(let family, let key, let frame, let others):
                 guard let handlers = streams[family] else { continue }
                 for handler in handlers {
-                    if let key, let wanted = handler.keys, !wanted.contains(key) { continue }
+                    var frame = frame
+                    if let key, let wanted = handler.keys, !wanted.contains(key) {
+                        guard let others else { continue }
+                        frame = others
+                    }
                     handler.send(frame, flush: !batching)
                     if batching { touched.append(handler) }
                 }

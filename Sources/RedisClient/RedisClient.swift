@@ -28,23 +28,37 @@ public final class RedisClient: Service, RedisPipeline {
     ///     so that Redis I/O runs on the same loops as HTTP and costs no thread of its own.
     ///   - onReconnect: called each time a connection lost to a failure is replaced (a metric;
     ///     the client itself depends on no metrics library).
+    ///   - onMasterChange: called with the new address each time the master that Sentinel names
+    ///     moves (never for one fixed server).
     public init(
         configuration: RedisConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger,
-        onReconnect: @escaping @Sendable () -> Void = {}
+        onReconnect: @escaping @Sendable () -> Void = {},
+        onMasterChange: @escaping @Sendable (RedisNodeAddress) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
-        let node = RedisNode(
-            address: RedisNodeAddress(host: configuration.host, port: configuration.port),
-            configuration: configuration,
-            group: eventLoopGroup,
-            logger: logger,
-            onReconnect: onReconnect
-        )
-        self.topology = StandaloneTopology(node: node)
+        if let sentinel = configuration.sentinel {
+            self.topology = SentinelTopology(
+                configuration: configuration,
+                sentinel: sentinel,
+                group: eventLoopGroup,
+                logger: logger,
+                onReconnect: onReconnect,
+                onMasterChange: onMasterChange
+            )
+        } else {
+            let node = RedisNode(
+                address: RedisNodeAddress(host: configuration.host, port: configuration.port),
+                configuration: configuration,
+                group: eventLoopGroup,
+                logger: logger,
+                onReconnect: onReconnect
+            )
+            self.topology = StandaloneTopology(node: node)
+        }
     }
 
     /// Connections made since start, including reconnects after failures.
@@ -53,37 +67,51 @@ public final class RedisClient: Service, RedisPipeline {
     /// Connections made to replace one lost to a failure.
     public var reconnects: Int { topology.nodes.reduce(0) { $0 + $1.reconnects } }
 
+    /// How many times the master moved since start (Sentinel only; the first master found does not count).
+    public var masterChanges: Int { (topology as? SentinelTopology)?.masterChanges ?? 0 }
+
     /// Sends `commands` as one unit (a MULTI … EXEC block is never interleaved with other
-    /// requests' commands) and returns their replies in order.
-    public func pipeline(_ commands: [RedisCommand]) async throws -> [RedisValue] {
-        guard !commands.isEmpty else { return [] }
-        return try await topology.primary().send(commands)
+    /// requests' commands) and returns their replies in order, with the answering node's
+    /// generation. Commands a replica refused (`READONLY`: nothing was written) are sent once
+    /// more to the master the topology names then.
+    public func replies(to commands: [RedisCommand]) async throws -> RedisReplies {
+        guard !commands.isEmpty else { return RedisReplies(values: [], generation: nil) }
+        let node = try await topology.primary()
+        let replies = try await reporting(node) { try await node.send(commands) }
+        guard replies.values.contains(where: \.isReadOnlyRefusal) else { return replies }
+        topology.report(node)
+        let master = try await topology.primary()
+        return try await reporting(master) { try await master.send(commands) }
     }
 
     /// Runs `body` with a connection of its own, for commands that must stay on one connection:
     /// WATCH, reads, then MULTI … EXEC. At most ``RedisConfiguration/poolSize`` such connections
     /// are lent at once; past that, a caller waits up to ``RedisConfiguration/poolWaitTimeout``
-    /// and then gets ``RedisError/Code/busy``. A connection whose body threw is closed, not lent again.
+    /// and then gets ``RedisError/Code/busy``. A connection whose body threw is closed, not lent
+    /// again. A body whose writes a replica refused (`READONLY`: nothing was written) runs once
+    /// more, on the master the topology names then.
     public func withConnection<Result: Sendable>(_ body: (RedisLease) async throws -> Result) async throws -> Result {
-        try await topology.primary().withLease(body)
+        let node = try await topology.primary()
+        do {
+            return try await reporting(node) { try await node.withLease(body) }
+        } catch let error as RedisError where error.isReadOnlyRefusal {
+            topology.report(node)
+            let master = try await topology.primary()
+            return try await reporting(master) { try await master.withLease(body) }
+        }
     }
 
     /// Opens a connection of its own in subscribe mode, subscribes to `patterns` and `channels`,
     /// and calls `onMessage` for each message Redis pushes, on the connection's event loop (keep
     /// it short: the loop waits for it). The caller closes the subscription; a lost connection is
-    /// not remade (see ``RedisSubscription/closed()``).
+    /// not remade (see ``RedisSubscription/closed()``), and a master that moves closes it.
     public func subscribe(
         patterns: [String] = [],
         channels: [String] = [],
         onMessage: @escaping @Sendable (RedisPubSubMessage) -> Void
     ) async throws -> RedisSubscription {
         let node = try await topology.primary()
-        let connection = try await RedisNodeConnection.connect(
-            to: node.address,
-            configuration: configuration,
-            group: eventLoopGroup,
-            onPush: onMessage
-        )
+        let connection = try await reporting(node) { try await node.connect(onPush: onMessage) }
         let subscription = RedisSubscription(connection: connection, address: node.address)
         do {
             try await subscription.subscribe(patterns: patterns, channels: channels)
@@ -94,6 +122,17 @@ public final class RedisClient: Service, RedisPipeline {
         return subscription
     }
 
+    /// Runs `work` against `node`; a failure that may mean the node is no longer the right one
+    /// is reported to the topology, which asks again before the next request.
+    private func reporting<T>(_ node: RedisNode, _ work: () async throws -> T) async throws -> T {
+        do {
+            return try await work()
+        } catch let error as RedisError where error.breaksConnection || error.isReadOnlyRefusal {
+            topology.report(node)
+            throw error
+        }
+    }
+
     /// Waits for graceful shutdown, then closes every connection.
     public func run() async throws {
         try? await gracefulShutdown()
@@ -102,6 +141,6 @@ public final class RedisClient: Service, RedisPipeline {
 
     /// Closes every connection. Later calls fail with ``RedisError/Code/shutdown``.
     public func shutdown() async {
-        for node in topology.nodes { node.shutdown() }
+        topology.shutdown()
     }
 }

@@ -1,10 +1,13 @@
 /// How to reach Redis and how long to wait for it. Each default is the one in
 /// ``init(host:port:database:username:password:connectTimeout:commandTimeout:poolSize:poolWaitTimeout:)``.
 public struct RedisConfiguration: Sendable, Equatable {
-    /// Host name or address.
+    /// Host name or address of the one server, when there are no ``sentinel``s to ask.
     public var host: String
-    /// TCP port.
+    /// TCP port of the one server, when there are no ``sentinel``s to ask.
     public var port: Int
+    /// Sentinels that name the master (`redis+sentinel://`); nil for one server at ``host``:``port``.
+    /// The data nodes' credentials are ``username`` and ``password`` either way.
+    public var sentinel: RedisSentinelConfiguration?
     /// Logical database selected after connecting.
     public var database: Int
     /// ACL user name, sent with AUTH when set.
@@ -42,6 +45,7 @@ public struct RedisConfiguration: Sendable, Equatable {
         self.commandTimeout = commandTimeout
         self.poolSize = poolSize
         self.poolWaitTimeout = poolWaitTimeout
+        self.sentinel = nil
     }
 
     /// Throws ``RedisError/Code/invalidConfiguration`` for a value that cannot work.
@@ -53,71 +57,9 @@ public struct RedisConfiguration: Sendable, Equatable {
         }
         guard (1...1024).contains(poolSize) else { throw RedisError(.invalidConfiguration, "poolSize must be 1-1024") }
         guard poolWaitTimeout > .zero else { throw RedisError(.invalidConfiguration, "poolWaitTimeout must be positive") }
-    }
-
-    /// Parses `redis://[[user]:password@]host[:port][/db]`.
-    ///
-    /// Errors never repeat the URL, since it may hold a password.
-    public init(url: String) throws {
-        self.init()
-        let prefix = "redis://"
-        guard url.hasPrefix(prefix) else {
-            throw RedisError(.invalidURL, "the Redis URL must start with redis://")
+        if let sentinel {
+            guard !sentinel.sentinels.isEmpty else { throw RedisError(.invalidConfiguration, "at least one Sentinel is needed") }
+            guard !sentinel.masterName.isEmpty else { throw RedisError(.invalidConfiguration, "the master's name is needed") }
         }
-        var rest = Substring(url.dropFirst(prefix.count))
-        if let at = rest.lastIndex(of: "@") {
-            let credentials = rest[..<at]
-            rest = rest[rest.index(after: at)...]
-            if let colon = credentials.firstIndex(of: ":") {
-                let user = String(credentials[..<colon])
-                self.username = user.isEmpty ? nil : Self.percentDecoded(user)
-                self.password = Self.percentDecoded(String(credentials[credentials.index(after: colon)...]))
-            } else if !credentials.isEmpty {
-                // redis://secret@host is the common shorthand for a password alone.
-                self.password = Self.percentDecoded(String(credentials))
-            }
-        }
-        var hostPort = rest
-        if let slash = rest.firstIndex(of: "/") {
-            hostPort = rest[..<slash]
-            let dbText = rest[rest.index(after: slash)...]
-            if !dbText.isEmpty {
-                guard let db = Int(dbText), db >= 0 else {
-                    throw RedisError(.invalidURL, "the database in the Redis URL must be a number")
-                }
-                self.database = db
-            }
-        }
-        if let colon = hostPort.lastIndex(of: ":") {
-            guard let port = Int(hostPort[hostPort.index(after: colon)...]), (1...65535).contains(port) else {
-                throw RedisError(.invalidURL, "the port in the Redis URL must be 1-65535")
-            }
-            self.port = port
-            hostPort = hostPort[..<colon]
-        }
-        if !hostPort.isEmpty {
-            self.host = String(hostPort)
-        }
-    }
-
-    /// The URL without its credentials, safe for logs.
-    public var redactedURL: String {
-        let auth = (username != nil || password != nil) ? "***@" : ""
-        return "redis://\(auth)\(host):\(port)/\(database)"
-    }
-
-    private static func percentDecoded(_ text: String) -> String {
-        var bytes: [UInt8] = []
-        var iterator = Array(text.utf8).makeIterator()
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
-                let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
-            {
-                bytes.append(value)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

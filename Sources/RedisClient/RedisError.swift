@@ -71,6 +71,9 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         code == .io || code == .timeout || code == .protocolError || code == .connectionFailed
     }
 
+    /// Whether a replica refused a write (`READONLY`): nothing was written, and the master is elsewhere.
+    public var isReadOnlyRefusal: Bool { message.hasPrefix("READONLY") }
+
     /// Whether Redis could not be reached, did not answer, or answered that it cannot serve yet.
     public var isUnavailable: Bool {
         code == .io || code == .timeout || code == .connectionFailed || code == .shutdown || code == .serverUnavailable || code == .busy
@@ -78,7 +81,9 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
 
     /// The error for an error reply, classified by its prefix.
     public static func serverReply(_ message: String) -> RedisError {
-        let transient = ["LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN"]
+        // READONLY: a replica refused a write, so the master moved (or is moving): as unavailable
+        // as a node that is loading; the client asks for the master again.
+        let transient = ["LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY"]
         let prefix = message.prefix { $0 != " " }
         return RedisError(transient.contains(String(prefix)) ? .serverUnavailable : .server, message)
     }

@@ -14,9 +14,9 @@ public final class RedisLease: RedisPipeline {
     var repliesRead: Int { replies.withLockedValue { $0 } }
 
     /// Sends `commands` as one unit and returns their replies in order.
-    public func pipeline(_ commands: [RedisCommand]) async throws -> [RedisValue] {
+    public func replies(to commands: [RedisCommand]) async throws -> RedisReplies {
         let result = try await connection.send(commands)
         replies.withLockedValue { $0 += result.count }
-        return result
+        return RedisReplies(values: result, generation: connection.generation)
     }
 }

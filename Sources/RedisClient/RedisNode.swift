@@ -39,6 +39,8 @@ final class RedisNode: Sendable {
         var backoff: Duration = .zero
         var downUntil: ContinuousClock.Instant?
         var lastConnectError: RedisError?
+        /// Every open connection the node made (shared, lent, subscriptions): all closed at shutdown.
+        var live: [ObjectIdentifier: RedisNodeConnection] = [:]
     }
 
     init(
@@ -62,12 +64,14 @@ final class RedisNode: Sendable {
 
     /// Sends `commands` as one unit on the shared connection. A request that never reached Redis
     /// (the connection had died unnoticed) is sent once more on a new connection.
-    func send(_ commands: [RedisCommand]) async throws -> [RedisValue] {
+    func send(_ commands: [RedisCommand]) async throws -> RedisReplies {
         do {
-            return try await sharedConnection().send(commands)
+            let connection = try await sharedConnection()
+            return RedisReplies(values: try await connection.send(commands), generation: connection.generation)
         } catch let error as RedisError where error.isRetryable {
             logger.debug("resending on a new Redis connection", metadata: ["error": "\(error.message)"])
-            return try await sharedConnection().send(commands)
+            let connection = try await sharedConnection()
+            return RedisReplies(values: try await connection.send(commands), generation: connection.generation)
         }
     }
 
@@ -240,16 +244,33 @@ final class RedisNode: Sendable {
 
     // MARK: Connecting
 
-    private func connect() async throws -> RedisNodeConnection {
+    /// A new connection to the node, registered so that ``shutdown()`` closes it.
+    /// - Parameter onPush: for a subscription: where its messages go.
+    /// A subscription's connection does not count in ``connectionsMade`` or ``reconnects``, which
+    /// are about the connections requests use.
+    func connect(onPush: (@Sendable (RedisPubSubMessage) -> Void)? = nil) async throws -> RedisNodeConnection {
         if let error = state.withLockedValue({ state in state.downUntil.map { $0 > .now } == true ? state.lastConnectError : nil }) {
             throw error
         }
         do {
-            let connection = try await RedisNodeConnection.connect(to: address, configuration: configuration, group: group)
+            let connection = try await RedisNodeConnection.connect(to: address, configuration: configuration, group: group, onPush: onPush)
+            let id = ObjectIdentifier(connection)
+            let isShutdown = state.withLockedValue { state -> Bool in
+                if !state.isShutdown { state.live[id] = connection }
+                return state.isShutdown
+            }
+            if isShutdown {
+                connection.close()
+                throw RedisError(.shutdown, "the Redis client has been shut down")
+            }
+            connection.channel.closeFuture.whenComplete { [weak self] _ in
+                self?.state.withLockedValue { _ = $0.live.removeValue(forKey: id) }
+            }
             let (made, replaced) = state.withLockedValue { state in
-                state.connectionsMade += 1
                 state.backoff = .zero
                 state.downUntil = nil
+                guard onPush == nil else { return (state.connectionsMade, false) }
+                state.connectionsMade += 1
                 let replaced = state.lost > 0
                 if replaced {
                     state.lost -= 1
@@ -275,8 +296,8 @@ final class RedisNode: Sendable {
     func shutdown() {
         let (connections, waiters, connecting) = state.withLockedValue { state in
             state.isShutdown = true
-            var connections = state.idle
-            if let shared = state.shared { connections.append(shared) }
+            let connections = Array(state.live.values)
+            state.live = [:]
             state.idle = []
             state.shared = nil
             let waiters = Array(state.waiters.values)

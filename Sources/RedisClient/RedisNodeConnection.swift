@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
@@ -11,23 +12,44 @@ import NIOPosix
 final class RedisNodeConnection: Sendable {
     let channel: any Channel
     private let handler: NIOLoopBound<RedisCommandHandler>
+    private let described: NIOLockedValueBox<(role: String?, generation: RedisGeneration?)>
 
-    private init(channel: any Channel, handler: NIOLoopBound<RedisCommandHandler>) {
+    private init(
+        channel: any Channel,
+        handler: NIOLoopBound<RedisCommandHandler>,
+        described: NIOLockedValueBox<(role: String?, generation: RedisGeneration?)>
+    ) {
         self.channel = channel
         self.handler = handler
+        self.described = described
     }
 
-    /// Connects to `address`, then authenticates and selects the database as `configuration`
-    /// says. Throws ``RedisError/Code/connectionFailed`` within the connect timeout (plus one
-    /// command timeout for the handshake).
+    /// The node's role when the connection was made (`master`, `slave`), if it was asked.
+    var role: String? { described.withLockedValue { $0.role } }
+    /// The node's generation when the connection was made, if it was asked and could answer.
+    var generation: RedisGeneration? { described.withLockedValue { $0.generation } }
+
+    /// Connects to `address` and runs `handshake` (AUTH, SELECT, and what the node is). Throws
+    /// ``RedisError/Code/connectionFailed`` within the connect timeout plus one command timeout.
     /// - Parameter onPush: for a subscription connection: where pushed messages go, on the event loop.
     static func connect(
         to address: RedisNodeAddress,
         configuration: RedisConfiguration,
+        handshake: RedisHandshake? = nil,
         group: any EventLoopGroup,
         onPush: (@Sendable (RedisPubSubMessage) -> Void)? = nil
     ) async throws -> RedisNodeConnection {
         let commandTimeout = TimeAmount(configuration.commandTimeout)
+        // Known after the handshake, before any subscription exists: each pushed message carries
+        // the generation of the node it came from.
+        let described = NIOLockedValueBox<(role: String?, generation: RedisGeneration?)>((nil, nil))
+        let push = onPush.map { onPush in
+            { @Sendable (message: RedisPubSubMessage) in
+                var message = message
+                message.generation = described.withLockedValue { $0.generation }
+                onPush(message)
+            }
+        }
         let connection: RedisNodeConnection
         do {
             connection = try await ClientBootstrap(group: group)
@@ -35,20 +57,24 @@ final class RedisNodeConnection: Sendable {
                 .channelOption(.socketOption(.so_keepalive), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(RedisCommandHandler(commandTimeout: commandTimeout, onPush: onPush))
+                        try channel.pipeline.syncOperations.addHandler(RedisCommandHandler(commandTimeout: commandTimeout, onPush: push))
                     }
                 }
                 .connect(host: address.host, port: address.port)
                 .flatMapThrowing { channel in
                     let handler = try channel.pipeline.syncOperations.handler(type: RedisCommandHandler.self)
-                    return RedisNodeConnection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+                    return RedisNodeConnection(
+                        channel: channel,
+                        handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),
+                        described: described
+                    )
                 }
                 .get()
         } catch {
             throw RedisError(.connectionFailed, "connect to \(address): \(error)")
         }
         do {
-            try await connection.handshake(configuration)
+            try await connection.perform(handshake ?? .dataNode(configuration), address: address)
         } catch {
             connection.close()
             throw error
@@ -56,15 +82,16 @@ final class RedisNodeConnection: Sendable {
         return connection
     }
 
-    private func handshake(_ configuration: RedisConfiguration) async throws {
+    private func perform(_ handshake: RedisHandshake, address: RedisNodeAddress) async throws {
         var commands: [RedisCommand] = []
-        if let password = configuration.password {
+        if let password = handshake.password {
             var auth = RedisCommand("AUTH")
-            if let username = configuration.username { auth.arguments.append(Array(username.utf8)) }
+            if let username = handshake.username { auth.arguments.append(Array(username.utf8)) }
             auth.arguments.append(Array(password.utf8))
             commands.append(auth)
         }
-        if configuration.database != 0 { commands.append(RedisCommand("SELECT", configuration.database)) }
+        if handshake.database != 0 { commands.append(RedisCommand("SELECT", handshake.database)) }
+        if handshake.describeNode { commands.append(RedisCommand("INFO", "replication")) }
         guard !commands.isEmpty else { return }
         let replies: [RedisValue]
         do {
@@ -72,12 +99,19 @@ final class RedisNodeConnection: Sendable {
         } catch let error as RedisError {
             throw RedisError(.connectionFailed, error.message)
         }
-        for (command, reply) in zip(commands, replies) {
+        for (command, reply) in zip(commands, replies) where command.name != "INFO" {
             if case .error(let message) = reply {
                 // The server's text names no secret, but say only what kind of failure it was.
                 let kind = message.split(separator: " ").first.map(String.init) ?? "ERR"
                 throw RedisError(.connectionFailed, "\(command.name) was refused (\(kind))")
             }
+        }
+        guard handshake.describeNode, let info = replies.last?.string else { return }
+        // A user without INFO leaves the node undescribed: it works, without generations.
+        let description = RedisGeneration.fromInfo(info)
+        described.withLockedValue { $0 = description }
+        if handshake.requireMaster, description.role != "master" {
+            throw RedisError(.connectionFailed, "\(address) is not a master (role \(description.role ?? "unknown"))")
         }
     }
 

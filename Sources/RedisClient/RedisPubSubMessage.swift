@@ -6,11 +6,14 @@ public struct RedisPubSubMessage: Sendable, Hashable {
     public let pattern: String?
     /// The payload, as published.
     public let payload: [UInt8]
+    /// The generation of the node it came from: whose history of writes it announces.
+    public internal(set) var generation: RedisGeneration?
 
-    public init(channel: String, pattern: String? = nil, payload: [UInt8]) {
+    public init(channel: String, pattern: String? = nil, payload: [UInt8], generation: RedisGeneration? = nil) {
         self.channel = channel
         self.pattern = pattern
         self.payload = payload
+        self.generation = generation
     }
 
     /// The message a pushed reply carries; nil for anything else (confirmations, replies).

@@ -8,6 +8,10 @@ public final class RedisSubscription: Sendable {
     /// The node it listens to.
     public let address: RedisNodeAddress
 
+    /// The node's generation when the subscription was made: the lineage of the writes whose
+    /// events arrive on it.
+    public var generation: RedisGeneration? { connection.generation }
+
     init(connection: RedisNodeConnection, address: RedisNodeAddress) {
         self.connection = connection
         self.address = address

@@ -5,8 +5,13 @@
 protocol RedisTopology: Sendable {
     /// The node that takes writes (and, here, every read).
     func primary() async throws -> RedisNode
-    /// Every node the topology holds connections to.
+    /// `node` failed a request in a way that says it may no longer be the right one (its
+    /// connection broke, it refused a write as a replica): ask again before the next request.
+    func report(_ node: RedisNode)
+    /// Every node the topology holds connections to now.
     var nodes: [RedisNode] { get }
+    /// Closes every connection.
+    func shutdown()
 }
 
 /// One Redis server at a fixed address.
@@ -14,5 +19,7 @@ struct StandaloneTopology: RedisTopology {
     let node: RedisNode
 
     func primary() async throws -> RedisNode { node }
+    func report(_ node: RedisNode) {}
     var nodes: [RedisNode] { [node] }
+    func shutdown() { node.shutdown() }
 }

@@ -58,4 +58,7 @@ extension RedisValue {
         }
         return self
     }
+
+    /// Whether this is a replica's refusal of a write (`READONLY`).
+    public var isReadOnlyRefusal: Bool { errorMessage?.hasPrefix("READONLY") == true }
 }

@@ -20,6 +20,10 @@ extension APIError {
                 return APIError(.conflict, code: "not_pending", message: error.message)
             case .reservedKey:
                 return .invalidField("key", "is reserved: \(error.message)")
+            case .idempotencyKeyReused:
+                return APIError(.unprocessableContent, code: "idempotency_key_reused", message: error.message)
+            case .replicationTimeout:
+                return APIError(.serviceUnavailable, code: "replication_timeout", message: error.message, headers: [.retryAfter: "1"])
             case .contention:
                 return APIError(.serviceUnavailable, code: "contention", message: error.message, headers: [.retryAfter: "1"])
             default:

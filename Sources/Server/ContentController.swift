@@ -2,12 +2,14 @@ import ContentQueue
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// `/api/content/...`: upload, queue, a child's own items, item, approve, reject.
 struct ContentController: Sendable {
     let store: ContentQueueStore
     let auth: Authenticator
     let bodies: RequestBodyReader
+    let mutations: MutationRequests
 
     func register(on router: Router<some RequestContext>) {
         router.post("/api/content/upload") { request, _ in try await upload(request) }
@@ -39,9 +41,14 @@ struct ContentController: Sendable {
 
     func upload(_ request: Request) async throws -> Response {
         let principal = try await auth.principal(request, roles: [.child])
-        let upload = try UploadRequest(try await bodies.object(request))
-        let result = try await store.upload(family: principal.family, child: principal.user, draft: upload.draft)
-        return try JSONResponse.make(result)
+        let body = try await bodies.read(request)
+        let upload = try UploadRequest(body.object)
+        let idempotency = try mutations.idempotency(request, user: principal.user, route: "POST /api/content/upload", body: body.bytes)
+        return try await mutations.answer {
+            try await store.upload(family: principal.family, child: principal.user, draft: upload.draft, idempotency: idempotency)
+        } body: {
+            $0
+        }
     }
 
     func queue(_ request: Request) async throws -> Response {
@@ -85,11 +92,11 @@ struct ContentController: Sendable {
         return limit
     }
 
-    /// A JSON body tagged with the snapshot's `"<epoch>-<version>"` ETag, or 304 when the
-    /// request's `If-None-Match` already names it (the body is then never built).
+    /// A JSON body tagged with the snapshot's `"<epoch>-<generation>-<version>"` ETag, or 304
+    /// when the request's `If-None-Match` already names it (the body is then never built). A tag
+    /// of another generation never matches: that node may not hold the state it named.
     static func conditional(_ request: Request, _ snapshot: QueueSnapshot, body: () -> some Encodable) throws -> Response {
-        let tag = FamilyVersion(epoch: snapshot.epoch, version: snapshot.version).tag
-        let etag = "\"\(tag)\""
+        let etag = "\"\(snapshot.familyVersion.tag)\""
         var headers: HTTPFields = [.eTag: etag]
         headers[.cacheControl] = "no-cache"
         if let condition = request.headers[.ifNoneMatch], matches(condition, etag: etag) {
@@ -113,18 +120,41 @@ struct ContentController: Sendable {
     func approve(_ request: Request, id: String?) async throws -> Response {
         let principal = try await auth.principal(request, roles: [.parent])
         let id = try Self.contentID(id)
+        let body = try await bodies.read(request, allowEmpty: true)
         // Approve takes no body; anything sent is still checked, so junk does not pass silently.
-        try FieldRules.rejectUnknown(try await bodies.object(request, allowEmpty: true), allowed: [])
-        return try JSONResponse.make(try await store.decide(family: principal.family, id: id, parent: principal.user, decision: .approve))
+        try FieldRules.rejectUnknown(body.object, allowed: [])
+        return try await decide(request, principal, id: id, decision: .approve, route: "POST /api/content/{id}/approve", body: body.bytes)
     }
 
     func reject(_ request: Request, id: String?) async throws -> Response {
         let principal = try await auth.principal(request, roles: [.parent])
         let id = try Self.contentID(id)
-        let reason = try RejectRequest(try await bodies.object(request, allowEmpty: true)).reason
-        return try JSONResponse.make(
-            try await store.decide(family: principal.family, id: id, parent: principal.user, decision: .reject(reason: reason))
+        let body = try await bodies.read(request, allowEmpty: true)
+        let reason = try RejectRequest(body.object).reason
+        return try await decide(
+            request,
+            principal,
+            id: id,
+            decision: .reject(reason: reason),
+            route: "POST /api/content/{id}/reject",
+            body: body.bytes
         )
+    }
+
+    private func decide(
+        _ request: Request,
+        _ principal: Principal,
+        id: ContentID,
+        decision: Decision,
+        route: String,
+        body: ByteBuffer
+    ) async throws -> Response {
+        let idempotency = try mutations.idempotency(request, user: principal.user, route: route, body: body)
+        return try await mutations.answer {
+            try await store.decide(family: principal.family, id: id, parent: principal.user, decision: decision, idempotency: idempotency)
+        } body: {
+            $0
+        }
     }
 
     /// Path ids are checked against the server's own format before any key is built from them.

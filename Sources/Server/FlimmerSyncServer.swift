@@ -4,6 +4,7 @@ import Gateway
 import Hummingbird
 import HummingbirdCore
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import Prometheus
 import RedisClient
@@ -51,10 +52,24 @@ public struct FlimmerSyncServer: Sendable {
             .map { Duration.milliseconds($0) }
         let gatewayMetrics = GatewayMetrics(factory: factory)
         let httpMetrics = HTTPMetrics(factory: factory)
-        let redis = RedisClient(configuration: configuration.redis, logger: logger) { gatewayMetrics.poolReconnects.increment() }
+        let mutations = MutationRequests(factory: factory)
+        // The client is made before what it must call on a change of master; the box closes the loop.
+        let onMasterChange = NIOLockedValueBox<@Sendable () -> Void>({})
+        let redis = RedisClient(
+            configuration: configuration.redis,
+            logger: logger,
+            onReconnect: { gatewayMetrics.poolReconnects.increment() },
+            onMasterChange: { _ in
+                gatewayMetrics.masterChanges.increment()
+                onMasterChange.withLockedValue { $0 }()
+            }
+        )
         let store = ContentQueueStore(redis: redis, configuration: configuration.store, logger: logger)
         let hub = EventHub(configuration: configuration.hub, metrics: gatewayMetrics, logger: logger)
         let maintenance = StreamMaintenance(hub: hub, store: store, logger: logger)
+        // Every family with open streams is checked against the new master at once (its
+        // subscription comes back too, and checks again).
+        onMasterChange.withLockedValue { $0 = { Task { await maintenance.recheck() } } }
         let subscriber = InvalidationSubscriber(
             redis: redis,
             configuration: configuration.subscriber,
@@ -75,9 +90,9 @@ public struct FlimmerSyncServer: Sendable {
         if !configuration.corsAllowedOrigins.isEmpty {
             router.middlewares.add(CORSPolicy(allowedOrigins: Set(configuration.corsAllowedOrigins)))
         }
-        InvalidateController(store: store, auth: auth, bodies: RequestBodyReader(maxBytes: configuration.maxBodyBytes))
+        InvalidateController(store: store, auth: auth, bodies: RequestBodyReader(maxBytes: configuration.maxBodyBytes), mutations: mutations)
             .register(on: router)
-        ContentController(store: store, auth: auth, bodies: RequestBodyReader(maxBytes: configuration.maxBodyBytes))
+        ContentController(store: store, auth: auth, bodies: RequestBodyReader(maxBytes: configuration.maxBodyBytes), mutations: mutations)
             .register(on: router)
         let events = EventsController(
             hub: hub,

@@ -7,6 +7,7 @@ struct InvalidateController: Sendable {
     let store: ContentQueueStore
     let auth: Authenticator
     let bodies: RequestBodyReader
+    let mutations: MutationRequests
 
     /// What the service gets back: the key's new version.
     private struct Body: Encodable {
@@ -21,11 +22,16 @@ struct InvalidateController: Sendable {
 
     func invalidate(_ request: Request) async throws -> Response {
         let caller = try await auth.service(request)
-        let body = try InvalidateRequest(try await bodies.object(request))
+        let read = try await bodies.read(request)
+        let body = try InvalidateRequest(read.object)
         guard caller.mayInvalidate(body.family) else {
             throw APIError.forbidden("this service token is for another family")
         }
-        let version = try await store.invalidate(family: body.family, key: body.key, reason: body.reason)
-        return try JSONResponse.make(Body(family: body.family.rawValue, key: body.key.rawValue, version: version))
+        let idempotency = try mutations.idempotency(request, user: caller.user, route: "POST /api/invalidate", body: read.bytes)
+        return try await mutations.answer {
+            try await store.invalidate(family: body.family, key: body.key, reason: body.reason, idempotency: idempotency)
+        } body: {
+            Body(family: body.family.rawValue, key: body.key.rawValue, version: $0)
+        }
     }
 }

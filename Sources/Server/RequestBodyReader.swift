@@ -9,6 +9,12 @@ struct RequestBodyReader: Sendable {
 
     /// The body's top-level object. An empty body is `[:]` when `allowEmpty`, else an error.
     func object(_ request: Request, allowEmpty: Bool = false) async throws -> [String: JSONValue] {
+        try await read(request, allowEmpty: allowEmpty).object
+    }
+
+    /// The body's top-level object and the bytes it was read from (an idempotency key's request
+    /// digest covers the bytes as sent).
+    func read(_ request: Request, allowEmpty: Bool = false) async throws -> (object: [String: JSONValue], bytes: ByteBuffer) {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBytes {
             throw APIError.payloadTooLarge(maxBytes)
         }
@@ -19,7 +25,7 @@ struct RequestBodyReader: Sendable {
             throw APIError.payloadTooLarge(maxBytes)
         }
         if buffer.readableBytes == 0 {
-            if allowEmpty { return [:] }
+            if allowEmpty { return ([:], buffer) }
             throw APIError.invalidJSON("the request body must be a JSON object")
         }
         let bytes = Data(buffer.readableBytesView)
@@ -36,7 +42,7 @@ struct RequestBodyReader: Sendable {
         guard case .object(let object) = value else {
             throw APIError.invalidJSON("the request body must be a JSON object, not \(value.typeName)")
         }
-        return object
+        return (object, buffer)
     }
 }
 

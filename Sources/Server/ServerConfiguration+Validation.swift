@@ -15,6 +15,14 @@ extension ServerConfiguration {
         try ConfigurationError.require(maxBodyBytes, in: 1024...Int.max, "maxBodyBytes")
         try ConfigurationError.require(backlog, in: 1...Int.max, "backlog")
         try ConfigurationError.require(store.maxAttempts, in: 1...Int.max, "store.maxAttempts")
+        try ConfigurationError.require(store.minReplicas, in: 0...16, "store.minReplicas")
+        // WAIT is a command like any other on its connection: it must end before the command timeout does.
+        guard store.replicationTimeout >= .milliseconds(1), store.minReplicas == 0 || store.replicationTimeout < redis.commandTimeout else {
+            throw ConfigurationError(
+                setting: "store.replicationTimeout",
+                "must be at least 1 ms, and shorter than the Redis command timeout (\(redis.commandTimeout)) when replicas are awaited"
+            )
+        }
         try ConfigurationError.requirePositive(shutdownTimeout, "shutdownTimeout")
         try ConfigurationError.requirePositive(idleTimeout, "idleTimeout")
         for origin in corsAllowedOrigins where !Self.isExplicitOrigin(origin) {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ContentQueue
 import FlimmerLogging
 import Foundation
 import Gateway
@@ -30,8 +31,33 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to bind (env FLIMMER_PORT). Default \(defaults.port).")
     var port: Int?
 
-    @Option(name: .customLong("redis-url"), help: "redis://[[user]:password@]host[:port][/db] (env REDIS_URL). Default \(RedisURLOption.defaultURL).")
+    @Option(
+        name: .customLong("redis-url"),
+        help: ArgumentHelp(
+            "redis://[[user]:password@]host[:port][/db], or redis+sentinel://[[user]:password@]host:port[,host:port…]/master[/db] "
+                + "to follow the master Sentinel names (env REDIS_URL; a Sentinel's own credentials from REDIS_SENTINEL_USERNAME "
+                + "and REDIS_SENTINEL_PASSWORD). Default \(RedisURLOption.defaultURL)."
+        )
+    )
     var redisURL: String?
+
+    @Option(
+        name: .customLong("redis-min-replicas"),
+        help: ArgumentHelp(
+            "Replicas that must confirm a write (WAIT after EXEC) before it is acknowledged. "
+                + "Default \(ServerConfiguration.defaultMinReplicasUnderSentinel) with a redis+sentinel:// URL, 0 otherwise."
+        )
+    )
+    var redisMinReplicas: Int?
+
+    @Option(
+        name: .customLong("redis-wait-timeout-ms"),
+        help: ArgumentHelp(
+            "How long a write waits for those replicas; past it the write answers 503 replication_timeout. "
+                + "Default \(defaults.store.replicationTimeout.components.seconds * 1000)."
+        )
+    )
+    var redisWaitTimeoutMilliseconds: Int?
 
     @Option(
         name: .customLong("redis-pool-size"),
@@ -141,6 +167,9 @@ struct Serve: AsyncParsableCommand {
         var configuration = ServerConfiguration(jwtSecret: jwtSecret)
         configuration.redis = try RedisURLOption.configuration(flag: redisURL, environment: environment)
         configuration.redis.poolSize = redisPoolSize ?? ServerConfiguration.defaultRedisPoolSize
+        configuration.store.minReplicas =
+            redisMinReplicas ?? (configuration.redis.sentinel == nil ? 0 : ServerConfiguration.defaultMinReplicasUnderSentinel)
+        if let redisWaitTimeoutMilliseconds { configuration.store.replicationTimeout = .milliseconds(redisWaitTimeoutMilliseconds) }
         if let host = host ?? environment["FLIMMER_HOST"] { configuration.host = host }
         if let port {
             configuration.port = port
@@ -173,6 +202,7 @@ struct Serve: AsyncParsableCommand {
     /// The flag (or environment variable) behind each setting, for usage errors.
     static let flags: [String: String] = [
         "port": "--port (or FLIMMER_PORT)", "redis": "the Redis configuration (--redis-url, --redis-pool-size):", "backlog": "--backlog",
+        "store.minReplicas": "--redis-min-replicas", "store.replicationTimeout": "--redis-wait-timeout-ms",
         "hub.heartbeatInterval": "--heartbeat-seconds", "hub.maxWriteStall": "--write-stall-seconds",
         "shutdownTimeout": "--shutdown-timeout-seconds", "idleTimeout": "--idle-timeout-seconds", "maxBodyBytes": "--max-body-bytes",
         "hub.maxStreamsPerUser": "--max-streams-per-user", "hub.maxStreams": "--max-streams",

@@ -43,6 +43,32 @@ struct RedisConfigurationTests {
         #expect(!error.message.contains(url))
     }
 
+    @Test func aSentinelURLNamesTheSentinelsTheMasterAndTheDataNodesCredentials() throws {
+        let configuration = try RedisConfiguration(url: "redis+sentinel://flimmer:p%40ss@127.0.0.1:26379,sentinel-b:26380,sentinel-c/mymaster/2")
+        let sentinel = try #require(configuration.sentinel)
+        #expect(sentinel.masterName == "mymaster")
+        #expect(
+            sentinel.sentinels == [
+                RedisNodeAddress(host: "127.0.0.1", port: 26379), RedisNodeAddress(host: "sentinel-b", port: 26380),
+                RedisNodeAddress(host: "sentinel-c", port: 26379),
+            ]
+        )
+        #expect(sentinel.username == nil && sentinel.password == nil, "the Sentinels' own credentials never come from the URL")
+        #expect(configuration.username == "flimmer")
+        #expect(configuration.password == "p@ss")
+        #expect(configuration.database == 2)
+        #expect(configuration.redactedURL == "redis+sentinel://***@127.0.0.1:26379,sentinel-b:26380,sentinel-c:26379/mymaster/2")
+        try configuration.validate()
+    }
+
+    @Test(arguments: [
+        "redis+sentinel://127.0.0.1:26379", "redis+sentinel://127.0.0.1:26379/", "redis+sentinel:///mymaster", "redis+sentinel://h:0/m",
+    ])
+    func aSentinelURLWithoutSentinelsOrMasterIsRefused(url: String) throws {
+        let error = try #require(throws: RedisError.self) { try RedisConfiguration(url: url) }
+        #expect(error.code == .invalidURL)
+    }
+
     @Test func errorsNeverContainThePassword() throws {
         let error = try #require(throws: RedisError.self) { try RedisConfiguration(url: "redis://u:hunter2@host:99999") }
         #expect(!error.message.contains("hunter2"))

@@ -19,7 +19,8 @@ struct RedisSubscriptionTests {
             try await eventually("51 messages") { received.withLockedValue { $0.count } == 51 }
             let messages = received.withLockedValue { $0 }
             #expect(messages.prefix(50).map { String(decoding: $0.payload, as: UTF8.self) } == (0..<50).map { "m\($0)" })
-            #expect(messages.last == RedisPubSubMessage(channel: channel + ":sub", pattern: channel + ":*", payload: Array("p".utf8)))
+            let last = try #require(messages.last)
+            #expect(last.channel == channel + ":sub" && last.pattern == channel + ":*" && last.payload == Array("p".utf8))
             #expect(subscription.isActive)
             #expect(try await redis.send(RedisCommand("CLIENT", "KILL", "TYPE", "pubsub")).int ?? 0 >= 1)
             await subscription.closed()

@@ -28,7 +28,8 @@ struct StreamRelayTests {
             #expect(payload.version == upload.version)
             #expect(payload.reason == "uploaded")
             #expect(payload.contentId == upload.id)
-            #expect(event.id == "\(payload.epoch!)-\(upload.version)")
+            let id = try #require(FamilyVersion(tag: event.id))
+            #expect(id.epoch == payload.epoch && id.version == upload.version && id.generation != nil)
 
             // The client's reaction: refetch the queue, which now has the item at that version.
             let queue = try await server.request(.GET, "/api/content/queue", token: family.parent)

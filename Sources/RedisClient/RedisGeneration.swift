@@ -1,0 +1,30 @@
+/// Which lineage of data a Redis node serves: the start of its replication id (`master_replid`).
+///
+/// A replica promoted to master takes a new one, and so does a server that restarts; a node
+/// that comes back as a replica takes its new master's. Two reads with the same generation come
+/// from one history of writes, so an event id or ETag that carries it can never be mistaken for
+/// the state of another history (a master that lost the last writes of the one before it).
+public struct RedisGeneration: Sendable, Hashable, CustomStringConvertible {
+    /// 16 lowercase hexadecimal digits.
+    public let rawValue: String
+
+    public init?(_ rawValue: some StringProtocol) {
+        guard rawValue.count == 16, rawValue.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+            return nil
+        }
+        self.rawValue = String(rawValue)
+    }
+
+    /// The generation in an `INFO replication` reply, with the node's role.
+    static func fromInfo(_ text: String) -> (role: String?, generation: RedisGeneration?) {
+        var role: String?
+        var generation: RedisGeneration?
+        for line in text.split(whereSeparator: \.isNewline) {
+            if line.hasPrefix("role:") { role = String(line.dropFirst(5)) }
+            if line.hasPrefix("master_replid:") { generation = RedisGeneration(line.dropFirst(14).prefix(16)) }
+        }
+        return (role, generation)
+    }
+
+    public var description: String { rawValue }
+}
