@@ -30,7 +30,8 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         /// Redis answered with an error reply (WRONGTYPE, NOAUTH, ...).
         public static let server = Code(.server)
         /// Redis answered that it cannot serve right now (LOADING after a restart, BUSY script,
-        /// MASTERDOWN, CLUSTERDOWN, TRYAGAIN): as good as unreachable for the caller.
+        /// MASTERDOWN, CLUSTERDOWN, TRYAGAIN, READONLY, NOREPLICAS): as good as unreachable for
+        /// the caller.
         public static let serverUnavailable = Code(.serverUnavailable)
         /// The reply did not have the shape the caller expected.
         public static let unexpectedReply = Code(.unexpectedReply)
@@ -82,8 +83,10 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
     /// The error for an error reply, classified by its prefix.
     public static func serverReply(_ message: String) -> RedisError {
         // READONLY: a replica refused a write, so the master moved (or is moving): as unavailable
-        // as a node that is loading; the client asks for the master again.
-        let transient = ["LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY"]
+        // as a node that is loading; the client asks for the master again. NOREPLICAS: a master
+        // with too few replicas attached (min-replicas-to-write: just promoted, or cut off)
+        // refused a write, which it refuses whole, so nothing was written.
+        let transient = ["LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY", "NOREPLICAS"]
         let prefix = message.prefix { $0 != " " }
         return RedisError(transient.contains(String(prefix)) ? .serverUnavailable : .server, message)
     }

@@ -7,13 +7,15 @@ import RedisClient
 public func withTestRedis<Result>(
     configuration: RedisConfiguration? = nil,
     onReconnect: @escaping @Sendable () -> Void = {},
+    onMasterChange: @escaping @Sendable (RedisNodeAddress) -> Void = { _ in },
     isolation: isolated (any Actor)? = #isolation,
     _ body: (RedisClient) async throws -> Result
 ) async throws -> Result {
     let redis = RedisClient(
         configuration: try configuration ?? TestEnvironment.redisConfiguration(),
         logger: TestEnvironment.logger,
-        onReconnect: onReconnect
+        onReconnect: onReconnect,
+        onMasterChange: onMasterChange
     )
     do {
         let result = try await body(redis)
@@ -25,7 +27,7 @@ public func withTestRedis<Result>(
     }
 }
 
-/// ``withTestRedis(configuration:isolation:_:)`` with a content store on that client.
+/// ``withTestRedis(configuration:onReconnect:onMasterChange:isolation:_:)`` with a content store on that client.
 public func withTestStore<Result>(
     configuration: RedisConfiguration? = nil,
     isolation: isolated (any Actor)? = #isolation,

@@ -35,13 +35,14 @@ struct SentinelGroupTests {
     }
 
     /// What the gateway sends on a Sentinel topology, as its own ACL user on a master with
-    /// replicas: the idempotency record, WAIT, INFO and ROLE; and still nothing more.
+    /// replicas: the idempotency record (and its renewal), WAIT, INFO and ROLE; and still nothing more.
     @Test func theGatewayUserMaySendWhatASentinelClientSends() async throws {
         let group = try await SentinelGroup(acl: true)
         let master = group.dataPorts[0]
         let gateway = SentinelGroup.Credentials(user: "flimmer", password: try group.password(ofACLUser: "flimmer"))
         let record = "idempotency:{f1}:" + String(repeating: "0a", count: 32)
         #expect(try group.command(["SET", record, "{}", "EX", "86400"], on: master, as: gateway) == "OK")
+        #expect(try group.command(["EXPIRE", record, "86400"], on: master, as: gateway) == "1")
         #expect(try group.command(["WAIT", "2", "5000"], on: master, as: gateway) == "2")
         #expect(try group.command(["ROLE"], on: master, as: gateway).hasPrefix("master"))
         #expect(try group.command(["INFO", "replication"], on: master, as: gateway).contains("master_replid:"))

@@ -21,7 +21,8 @@ struct TestStream {
         maxQueuedFrames: Int = 16,
         framing: StreamFraming = .closeDelimited,
         current: FamilyVersion = FamilyVersion(epoch: "e1", version: 0),
-        lastEventID: String? = nil
+        lastEventID: String? = nil,
+        keys: Set<QueryKey>? = nil
     ) async throws -> TestStream {
         let channel = NIOAsyncTestingChannel()
         let handler = try await channel.testingEventLoop.executeInContext {
@@ -30,7 +31,7 @@ struct TestStream {
             return NIOLoopBound(handler, eventLoop: channel.eventLoop)
         }
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1))
-        let request = StreamRequest(family: family, user: user.flatMap(UserID.init), lastEventID: lastEventID, credentialExpiry: until)
+        let request = StreamRequest(family: family, user: user.flatMap(UserID.init), keys: keys, lastEventID: lastEventID, credentialExpiry: until)
         let stream = try await hub.open(request, handler: handler) { _ in current }
         return TestStream(channel: channel, stream: stream)
     }

@@ -1,0 +1,108 @@
+import ContentQueue
+import FlimmerTestSupport
+import Foundation
+import RedisClient
+import Server
+import Testing
+
+/// A gateway on a `redis+sentinel://` URL, as the restricted ACL user, against a Sentinel group
+/// of the test's own (a master, 2 replicas, 3 Sentinels): what it acknowledged survives the
+/// master's crash, its streams learn of the new master, and a write the replicas did not confirm
+/// answers 503 and is answered once when retried with its Idempotency-Key.
+/// Serialized: each group is six processes whose Sentinels call a node down after 1 s.
+@Suite("Gateway on Redis Sentinel", .serialized)
+struct SentinelFailoverTests {
+    /// The gateway's Redis, as the ACL user `flimmer`, through the group's Sentinels.
+    private static func redis(_ group: SentinelGroup) throws -> RedisConfiguration {
+        var redis = try RedisConfiguration(url: try group.url(aclUser: "flimmer"))
+        redis.poolSize = 8
+        return redis
+    }
+
+    private static func configure(_ configuration: inout ServerConfiguration, _ redis: RedisConfiguration) {
+        configuration.redis = redis
+        configuration.store.minReplicas = 1
+        configuration.store.replicationTimeout = .milliseconds(500)
+    }
+
+    /// The generation (first 16 hex digits of master_replid) of the data node at `port`.
+    private static func generation(_ group: SentinelGroup, _ port: Int) throws -> String {
+        String(try #require(try group.info("replication", of: port)["master_replid"]).prefix(16))
+    }
+
+    @Test func acknowledgedUploadsSurviveACrashedMasterAndStreamsMoveToTheNewOne() async throws {
+        let group = try await SentinelGroup(acl: true)
+        let old = group.dataPorts[0]
+        let redis = try Self.redis(group)
+        try await TestServer.run(configure: { Self.configure(&$0, redis) }) { server in
+            let family = try await server.family()
+            let stream = try await server.openStream(token: family.parent)
+            defer { stream.close() }
+            try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
+            var acknowledged: [String] = []
+            for index in 0..<3 { acknowledged.append(try await server.upload(token: family.child, title: "before \(index)").id) }
+            let oldGeneration = try Self.generation(group, old)
+            try await stream.waitUntil("version 3 of the old master") { $0.lastEventID?.hasSuffix("\(oldGeneration)-3") == true }
+
+            try group.kill9(port: old)
+            let new = try await group.waitForFailover(from: old)
+            // Retried with one key until the new master takes it: written once, whatever failed before.
+            let key = [("Idempotency-Key", "after-failover")]
+            var after: TestResponse?
+            try await eventually("an upload on the new master", timeout: .seconds(20), poll: .milliseconds(200)) {
+                let response = try await server.request(.POST, "/api/content/upload", token: family.child, headers: key, body: #"{"title":"after"}"#)
+                guard response.status == 200 else {
+                    #expect(response.status == 503, "\(response.text)")
+                    return false
+                }
+                after = response
+                return true
+            }
+            #expect(try after?.json()["version"] as? Int == 4)
+
+            let queue = try await server.request(.GET, "/api/content/queue", token: family.parent).json()
+            let ids = Set((queue["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String })
+            #expect(ids.isSuperset(of: acknowledged))
+            #expect(ids.count == 4)
+            let newGeneration = try Self.generation(group, new)
+            #expect(newGeneration != oldGeneration)
+            try await stream.waitUntil(timeout: .seconds(10), "version 4 under the new master's generation") {
+                $0.lastEventID?.hasSuffix("\(newGeneration)-4") == true
+            }
+            // No event ever named version 4 (or more) under the old master's generation.
+            #expect(!stream.events.contains { $0.id.contains(oldGeneration) && (FamilyVersion(tag: $0.id)?.version ?? 0) > 3 })
+            try await eventually("readiness on the new master", timeout: .seconds(10)) {
+                try await server.request(.GET, "/health/ready").status == 200
+            }
+        }
+    }
+
+    @Test func aWriteTheReplicasDidNotConfirmAnswers503AndItsRetryIsAnsweredOnce() async throws {
+        let group = try await SentinelGroup(acl: true)
+        let redis = try Self.redis(group)
+        try await TestServer.run(configure: { Self.configure(&$0, redis) }) { server in
+            let family = try await server.family()
+            let key = [("Idempotency-Key", "unconfirmed")]
+            let replicas = Array(group.dataPorts.dropFirst())
+            for replica in replicas { try group.pause(port: replica) }
+            let unconfirmed = try await server.request(.POST, "/api/content/upload", token: family.child, headers: key, body: #"{"title":"x"}"#)
+            for replica in replicas { try group.resume(port: replica) }
+            #expect(unconfirmed.status == 503)
+            #expect(unconfirmed.errorCode == "replication_timeout")
+            #expect(unconfirmed.headers.first(name: "retry-after") != nil)
+
+            var replayed: TestResponse?
+            try await eventually("the retry to be confirmed", timeout: .seconds(10), poll: .milliseconds(200)) {
+                let response = try await server.request(.POST, "/api/content/upload", token: family.child, headers: key, body: #"{"title":"x"}"#)
+                if response.status == 503 { return false }
+                replayed = response
+                return true
+            }
+            #expect(replayed?.status == 200)
+            #expect(replayed?.headers.first(name: "idempotent-replayed") == "true")
+            #expect(try replayed?.json()["version"] as? Int == 1)
+            let queue = try await server.request(.GET, "/api/content/queue", token: family.parent).json()
+            #expect((queue["items"] as? [[String: Any]])?.count == 1)
+        }
+    }
+}
