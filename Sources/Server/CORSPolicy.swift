@@ -9,8 +9,8 @@ struct CORSPolicy<Context: RequestContext>: RouterMiddleware {
     let allowedOrigins: Set<String>
 
     static var allowedMethods: String { "GET, POST, OPTIONS" }
-    static var allowedHeaders: String { "Authorization, Content-Type, If-None-Match, Last-Event-ID" }
-    static var exposedHeaders: String { "ETag, Retry-After" }
+    static var allowedHeaders: String { "Authorization, Content-Type, Idempotency-Key, If-None-Match, Last-Event-ID" }
+    static var exposedHeaders: String { "ETag, Idempotent-Replayed, Retry-After" }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let origin = request.headers[.origin] else {

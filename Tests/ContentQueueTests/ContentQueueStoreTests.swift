@@ -245,7 +245,12 @@ struct ContentQueueStoreTests {
     }
 
     @Test func concurrentUploadsEachGetTheirOwnVersion() async throws {
-        try await withTestStore { store, _ in
+        // 40 uploads race for one family's version on 8 leased connections: one wins per round,
+        // so the last waits for about 40 rounds. On a starved CI machine that passed the 5 s a
+        // caller waits for a connection by default (redis_busy); this test is about versions.
+        var configuration = try TestEnvironment.redisConfiguration()
+        configuration.poolWaitTimeout = .seconds(60)
+        try await withTestStore(configuration: configuration) { store, _ in
             let recorder = try await PublishRecorder.start()
             defer { recorder.stop() }
             let versions = try await withThrowingTaskGroup(of: Int.self) { group in

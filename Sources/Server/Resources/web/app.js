@@ -239,9 +239,7 @@ function renderQueue(data, token) {
 
 async function decide(id, decision, token, button) {
   button.disabled = true;
-  const response = await fetch(`/api/content/${encodeURIComponent(id)}/${decision}`, {
-    method: "POST", headers: { Authorization: "Bearer " + token },
-  });
+  const response = await mutate(`/api/content/${encodeURIComponent(id)}/${decision}`, token);
   if (!response.ok) {
     button.disabled = false;
     return showError(await errorText(response));
@@ -261,11 +259,7 @@ function showChild(token) {
   document.getElementById("upload-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const input = document.getElementById("upload-title");
-    const response = await fetch("/api/content/upload", {
-      method: "POST",
-      headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
-      body: JSON.stringify({ title: input.value }),
-    });
+    const response = await mutate("/api/content/upload", token, { title: input.value });
     if (!response.ok) return showError(await errorText(response));
     input.value = "";
     // The invalidation will come over the stream too; this makes the upload show at once.
@@ -305,6 +299,28 @@ function showError(message) {
   const error = document.getElementById("error");
   error.textContent = message;
   error.hidden = false;
+}
+
+// A mutation with an Idempotency-Key of its own, retried with the same key when the answer was
+// lost (a network error) or the server asks for it (503 with Retry-After: Redis unavailable, or
+// a write the replicas did not confirm in time during a failover). The server answers a retry
+// from the first success's record, so a click is written once however often it is sent.
+async function mutate(url, token, body) {
+  const key = crypto.randomUUID?.() ?? Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  const headers = { Authorization: "Bearer " + token, "Idempotency-Key": key };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const init = { method: "POST", headers, body: body === undefined ? undefined : JSON.stringify(body) };
+  for (let attempt = 1; ; attempt++) {
+    let response;
+    try {
+      response = await fetch(url, init);
+    } catch (error) {
+      if (attempt >= 5) throw error;
+    }
+    if (response && (response.status !== 503 || attempt >= 5)) return response;
+    const seconds = Number(response?.headers.get("Retry-After")) || 1;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(seconds, 5) * 1000 * attempt));
+  }
 }
 
 async function errorText(response) {
