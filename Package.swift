@@ -262,6 +262,7 @@ let package = Package(
 // or sees them (they add no package dependency). The tool is Linux-only (epoll, /proc, Glibc).
 if Context.environment["FLIMMER_BENCHMARKS"] != nil {
     package.products.append(.executable(name: "flimmer-bench", targets: ["flimmer-bench"]))
+    package.products.append(.executable(name: "redis-leak-check", targets: ["redis-leak-check"]))
     package.targets += [
         // <sys/epoll.h> for flimmer-bench's receiver thread (Swift's Glibc module leaves it out).
         .systemLibrary(name: "CEpoll", path: "Benchmarks/CEpoll"),
@@ -280,6 +281,18 @@ if Context.environment["FLIMMER_BENCHMARKS"] != nil {
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Benchmarks/flimmer-bench",
+            swiftSettings: testSwiftSettings
+        ),
+        // Every allocating path of RedisClient, for LeakSanitizer (scripts/leak-check builds it
+        // with --sanitize=address); depends on RedisClient alone, so that build stays small.
+        .executableTarget(
+            name: "redis-leak-check",
+            dependencies: [
+                "RedisClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Benchmarks/redis-leak-check",
             swiftSettings: testSwiftSettings
         ),
         // The load tool's parsing and receiver, the chaos run's checks, schedule, client and

@@ -92,6 +92,9 @@ final class RedisNodeConnection: Sendable {
         }
         if handshake.database != 0 { commands.append(RedisCommand("SELECT", handshake.database)) }
         if handshake.describeNode { commands.append(RedisCommand("INFO", "replication")) }
+        // ROLE, as the Sentinel client rules ask, in the same round trip: a node the Sentinels
+        // named that is not (or no longer) a master is never written to.
+        if handshake.requireMaster { commands.append(RedisCommand("ROLE")) }
         guard !commands.isEmpty else { return }
         let replies: [RedisValue]
         do {
@@ -106,7 +109,11 @@ final class RedisNodeConnection: Sendable {
                 throw RedisError(.connectionFailed, "\(command.name) was refused (\(kind))")
             }
         }
-        guard handshake.describeNode, let info = replies.last?.string else { return }
+        if handshake.requireMaster {
+            let role = replies.last?.array?.first?.string
+            guard role == "master" else { throw RedisError(.connectionFailed, "\(address) is not a master (ROLE \(role ?? "unknown"))") }
+        }
+        guard handshake.describeNode, let index = commands.firstIndex(where: { $0.name == "INFO" }), let info = replies[index].string else { return }
         // A user without INFO leaves the node undescribed: it works, without generations.
         let description = RedisGeneration.fromInfo(info)
         described.withLockedValue { $0 = description }

@@ -7,7 +7,7 @@ import NIOCore
 ///
 /// - **Discovery.** The Sentinels are asked in turn, each with short timeouts, for
 ///   `SENTINEL get-master-addr-by-name`; the first that answers is asked first next time. The
-///   node it names is confirmed as a master (its `INFO replication` role) when the client
+///   node it names is confirmed as a master (`ROLE`, sent with `INFO replication`) when the client
 ///   connects to it, and refused otherwise.
 /// - **Again on every reconnect.** Whenever a request finds its connection broken, or a write
 ///   is refused because the node is a replica (`READONLY`), the topology asks the Sentinels

@@ -46,6 +46,9 @@ public final class SentinelGroup: @unchecked Sendable {
     private let aclDirectory: String?
     private var processes: [Int: RedisProcess] = [:]
     private var paused: Set<Int> = []
+    /// Held for the group's lifetime: one group at a time (``SentinelGroupTicket``). Given back
+    /// when the group goes away, after its deinit stopped every process.
+    private let ticket: SentinelGroupTicket
 
     /// Starts the group and returns once it has settled (see ``waitUntilSettled(timeout:)``).
     ///
@@ -80,6 +83,7 @@ public final class SentinelGroup: @unchecked Sendable {
             )
         }
         guard replicas >= 0, sentinels >= 1 else { throw TestFailure("a group needs a master and at least one Sentinel") }
+        self.ticket = await SentinelGroupTicket.take()
         var ports: [Int] = []
         while ports.count < 1 + replicas + sentinels {
             let port = try RedisProcess.freePort()

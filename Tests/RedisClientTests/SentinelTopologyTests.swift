@@ -32,11 +32,13 @@ struct SentinelTopologyTests {
     }
 
     /// The master is killed: requests fail for the seconds of the failover, then go to the
-    /// replica the Sentinels promoted, and the first write there lands on it.
+    /// replica the Sentinels promoted, and the first write there lands on it. The old master,
+    /// restarted, believes it is the master until the Sentinels demote it: the client never
+    /// connects to it.
     @Test func aCrashedMasterIsReplacedByThePromotedReplica() async throws {
-        let group = try await SentinelGroup()
-        try await withTestRedis(configuration: try Self.configuration(group)) { redis throws in
-            let key = RedisClientTests.key("crash")
+        let group = try await SentinelGroup(acl: true)
+        try await withTestRedis(configuration: try Self.configuration(group, aclUser: "flimmer")) { redis throws in
+            let key = "epoch:{\(RedisClientTests.key("crash"))}"
             #expect(try await redis.send(RedisCommand("SET", key, "before")) == .simpleString("OK"))
             #expect(try await redis.send(RedisCommand("WAIT", "2", "5000")).int == 2)
             let old = group.dataPorts[0]
@@ -47,6 +49,18 @@ struct SentinelTopologyTests {
             }
             #expect(try group.command(["GET", key], on: new) == "after")
             #expect(redis.masterChanges == 1)
+
+            try group.restart(port: old)
+            #expect(try group.role(of: old) == "master")
+            let connectionsBefore = redis.connectionsMade
+            for index in 0..<20 {
+                #expect(try await redis.send(RedisCommand("SET", key, "\(index)")) == .simpleString("OK"))
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let ours = try group.command(["CLIENT", "LIST"], on: old).split(whereSeparator: \.isNewline).filter { $0.contains(" user=flimmer ") }
+            #expect(ours.isEmpty, "\(ours)")
+            #expect(try group.command(["GET", key], on: new) == "19")
+            #expect(redis.connectionsMade == connectionsBefore)
         }
     }
 

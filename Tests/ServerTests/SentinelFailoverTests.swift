@@ -45,6 +45,11 @@ struct SentinelFailoverTests {
             try await stream.waitUntil("version 3 of the old master") { $0.lastEventID?.hasSuffix("\(oldGeneration)-3") == true }
 
             try group.kill9(port: old)
+            // While no master answers, the gateway is not ready (load balancers stop sending it
+            // writes); open streams stay open.
+            try await eventually("readiness to turn false", timeout: .seconds(5), poll: .milliseconds(50)) {
+                try await server.request(.GET, "/health/ready").status == 503
+            }
             let new = try await group.waitForFailover(from: old)
             // Retried with one key until the new master takes it: written once, whatever failed before.
             let key = [("Idempotency-Key", "after-failover")]
