@@ -119,6 +119,15 @@ func round(_ index: Int) async throws {
     await refused.shutdown()
 }
 
+// LEAK_CHECK_SELF_TEST=1 leaks 4 KiB on purpose: LeakSanitizer must then fail the run, which
+// shows that a clean run means something.
+func leakOnPurpose() {
+    // Not kept anywhere (a top-level variable would be a global, still reachable at exit).
+    let lost = malloc(4096)
+    precondition(lost != nil)
+}
+if ProcessInfo.processInfo.environment["LEAK_CHECK_SELF_TEST"] == "1" { leakOnPurpose() }
+
 do {
     for index in 0..<rounds {
         try await round(index)
