@@ -96,18 +96,25 @@ extension ContentQueueStore {
     }
 
     /// The family's epoch and version. A missing epoch is created with SET NX, so that two
-    /// gateways reading at once agree on it.
+    /// gateways reading at once agree on it; an existing one is only read, so that a master
+    /// that refuses writes (`NOREPLICAS` just after a promotion) still answers re-checks and
+    /// stream openings.
     static func readVersion(_ connection: some RedisPipeline, keys: ContentKeys) async throws -> FamilyVersion {
-        let answered = try await connection.replies(to: [
-            RedisCommand("SET", keys.epoch, Epoch.random(), "NX"),
-            RedisCommand("GET", keys.epoch),
-            RedisCommand("GET", keys.version),
-        ])
+        var answered = try await connection.replies(to: [RedisCommand("GET", keys.epoch), RedisCommand("GET", keys.version)])
+        if answered.values[0] == .null {
+            answered = try await connection.replies(to: [
+                RedisCommand("SET", keys.epoch, Epoch.random(), "NX"),
+                RedisCommand("GET", keys.epoch),
+                RedisCommand("GET", keys.version),
+            ])
+            try answered.values[0].throwingServerError()
+            answered.values.removeFirst()
+        }
         let replies = answered.values
         try replies[0].throwingServerError()
-        guard let epoch = replies[1].string else {
+        guard let epoch = replies[0].string else {
             throw RedisError(.unexpectedReply, "\(keys.epoch) is missing right after SET NX")
         }
-        return FamilyVersion(epoch: epoch, generation: answered.generation, version: try parseVersion(replies[2], key: keys.version))
+        return FamilyVersion(epoch: epoch, generation: answered.generation, version: try parseVersion(replies[1], key: keys.version))
     }
 }
