@@ -1,6 +1,7 @@
 import ContentQueue
 import FlimmerTestSupport
 import Foundation
+import RedisClient
 import Server
 import Testing
 
@@ -65,6 +66,25 @@ struct IdempotencyTests {
             #expect(replay.headers.first(name: "idempotent-replayed") == "true")
             let queue = try await server.request(.GET, "/api/content/queue", token: family.parent).json()
             #expect(queue["version"] as? Int == 2)
+        }
+    }
+
+    /// A backend service's invalidation, retried with its key, advances the key's version once.
+    @Test func aRetriedInvalidationIsAnsweredFromItsRecord() async throws {
+        try await TestServer.run { server in
+            let family = try await server.family()
+            let service = try await server.serviceToken(family: nil)
+            let key = [("Idempotency-Key", "invalidate-\(UUID().uuidString)")]
+            let body = #"{"family":"\#(family)","key":"profile"}"#
+            let first = try await server.request(.POST, "/api/invalidate", token: service, headers: key, body: body)
+            #expect(first.status == 200, "\(first.text)")
+            let again = try await server.request(.POST, "/api/invalidate", token: service, headers: key, body: body)
+            #expect(again.status == 200)
+            #expect(again.headers.first(name: "idempotent-replayed") == "true")
+            #expect(again.text == first.text)
+            try await withTestRedis { redis throws in
+                #expect(try await redis.send(RedisCommand("GET", "profile:{\(family)}:version")).string == "1")
+            }
         }
     }
 
