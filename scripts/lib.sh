@@ -3,7 +3,7 @@
 #
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 #
-# Provides: ensure_packages, ensure_bench_packages, free_port, start_redis PORT DIR [ARGS...],
+# Provides: ensure_packages, ensure_bench_packages, free_port, restart_port, start_redis PORT DIR [ARGS...],
 # stop_redis DIR, redis_ping PORT, redis_server_pid PORT, render_acl DIR, a Sentinel topology
 # (start_ha DIR [REPLICAS [SENTINELS]], stop_ha DIR, ha_master_port DIR, ha_sentinel_ports DIR,
 # ha_gateway_url DIR, render_ha_node_conf, render_sentinel_conf), start_nchan PORT DIR,
@@ -117,6 +117,37 @@ s.close()'
     done
     echo "free_port: no free port found" >&2
     return 1
+}
+
+# restart_port: prints a free loopback port below the kernel's ephemeral range (above it when
+# there is no room below), for a server that may be restarted on its port: a port from
+# free_port (the ephemeral range) could meanwhile become the local port of one of the many
+# outgoing connections on the machine, and the restart would fail with "address in use".
+# Falls back to free_port without python3 or when nothing is found.
+restart_port() {
+    python3 - <<'PY' 2>/dev/null || free_port
+import random, socket
+low, high = 32768, 60999
+try:
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as file:
+        low, high = map(int, file.read().split())
+except (OSError, ValueError):
+    pass
+ranges = [r for r in (range(10000, low), range(high + 1, 65536)) if len(r) >= 1000]
+if not ranges:
+    raise SystemExit(1)
+for _ in range(200):
+    port = random.choice(random.choice(ranges))
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+    print(port)
+    break
+else:
+    raise SystemExit(1)
+PY
 }
 
 # REDIS_CLI_USER / REDIS_CLI_PASS: when set (plain shell variables, deliberately not
@@ -479,24 +510,25 @@ _ha_start_sentinel() {
 }
 
 # _ha_fresh_node DIR ACL_DIR [MASTER_PORT]: renders and starts a new data node on a free
-# port; free_port cannot reserve it, so a lost race is retried on another one.
+# port (restart_port: a node restarts on its port, so not one of the ephemeral range); the port
+# cannot be reserved, so a lost race is retried on another one.
 _ha_fresh_node() {
     local dir="$1" acl="$2" master="${3:-}" attempt
     local -a replica=()
     [[ -z "$master" ]] || replica=(--replica-of "$master")
     for attempt in 1 2 3; do
-        render_ha_node_conf "$dir" "$(free_port)" --acl "$acl" "${replica[@]}" || return 1
+        render_ha_node_conf "$dir" "$(restart_port)" --acl "$acl" "${replica[@]}" || return 1
         _ha_start_node "$dir" "$acl" && return 0
         echo "start_ha: could not start the data node in $dir (attempt $attempt of 3)" >&2
     done
     return 1
 }
 
-# _ha_fresh_sentinel DIR ACL_DIR NAME MASTER_PORT: renders and starts a new Sentinel on a free port.
+# _ha_fresh_sentinel DIR ACL_DIR NAME MASTER_PORT: renders and starts a new Sentinel on a free port (restart_port).
 _ha_fresh_sentinel() {
     local attempt
     for attempt in 1 2 3; do
-        render_sentinel_conf "$1" "$(free_port)" "$3" "$4" --acl "$2" || return 1
+        render_sentinel_conf "$1" "$(restart_port)" "$3" "$4" --acl "$2" || return 1
         _ha_start_sentinel "$1" && return 0
         echo "start_ha: could not start the Sentinel in $1 (attempt $attempt of 3)" >&2
     done

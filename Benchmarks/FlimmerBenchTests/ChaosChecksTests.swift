@@ -1,4 +1,5 @@
 import ContentQueue
+import RedisClient
 import Testing
 
 @testable import flimmer_bench
@@ -131,5 +132,76 @@ struct ChaosChecksTests {
         ]
         let twice = ChaosChecks.versionsAcknowledgedTwice(acks)
         #expect(twice.map { $0.map(\.id) } == [["b", "d"], ["a", "c"]], "version 1 was answered first (1.5 s)")
+    }
+
+    // MARK: Sentinel runs: generations, writes applied twice, the gateway's ETag
+
+    private static let g1 = RedisGeneration("9d1e0b6a2c4f7e31")!
+    private static let g2 = RedisGeneration("0123456789abcdef")!
+
+    @Test func aStreamAtTheFinalVersionNumberOfAnotherGenerationIsBehind() {
+        let old = ClientSnapshot(
+            index: 0,
+            family: "chaos-1",
+            role: "parent",
+            gateway: "A",
+            seen: FamilyVersion(epoch: Self.epoch, generation: Self.g1, version: 7)
+        )
+        let current = ClientSnapshot(index: 1, family: "chaos-1", role: "child", gateway: "B", seen: FamilyVersion(tag: "\(Self.epoch)-\(Self.g2)-7"))
+        let finals = ["chaos-1": FamilyVersion(epoch: Self.epoch, generation: Self.g2, version: 7)]
+        #expect(current.seen?.generation == Self.g2, "a three-part id parses with its generation")
+        #expect(ChaosChecks.lagging([old, current], finals: finals).map(\.index) == [0])
+    }
+
+    @Test func anUploadStoredTwiceUnderOneTitleFailsWithItsKeys() {
+        let items = [
+            ChaosChecks.StoredItem(key: "content:{chaos-1}:b", title: "chaos chaos-1 #4"),
+            ChaosChecks.StoredItem(key: "content:{chaos-1}:a", title: "chaos chaos-1 #4"),
+            ChaosChecks.StoredItem(key: "content:{chaos-1}:c", title: "chaos chaos-1 #5"),
+            ChaosChecks.StoredItem(key: "content:{other}:d", title: "Cat video"),
+            ChaosChecks.StoredItem(key: "content:{other}:e", title: "Cat video"),
+            ChaosChecks.StoredItem(key: "content:{other}:f", title: nil),
+        ]
+        #expect(ChaosChecks.writtenTwice(items) == ["upload 'chaos chaos-1 #4' was written 2 times: content:{chaos-1}:a, content:{chaos-1}:b"])
+    }
+
+    @Test func theGatewaysETagMustBeTheStateInRedis() {
+        let finals = [
+            "chaos-1": FamilyVersion(epoch: Self.epoch, generation: Self.g2, version: 7),
+            "chaos-2": FamilyVersion(epoch: Self.epoch, generation: Self.g2, version: 3),
+            "chaos-3": FamilyVersion(epoch: Self.epoch, generation: Self.g2, version: 1),
+        ]
+        let tags = ["chaos-1": "\(Self.epoch)-\(Self.g2)-7", "chaos-2": "\(Self.epoch)-\(Self.g1)-3"]
+        #expect(
+            ChaosChecks.tagMismatches(tags, finals: finals) == [
+                "family chaos-2: the gateway's queue ETag is \(Self.epoch)-\(Self.g1)-3, Redis holds \(Self.epoch)-\(Self.g2)-3",
+                "family chaos-3: the gateway answered no queue ETag (Redis holds \(Self.epoch)-\(Self.g2)-1)",
+            ]
+        )
+    }
+
+    @Test func aSentinelRunFailsOnALostWriteADuplicateARefusedRetryAndAnETagItCouldNotRead() {
+        var checks = ChaosChecks(
+            uploads: [Self.ack("u1", version: 1, sent: 1, answered: 1.1), Self.ack("u2", version: 2, sent: 2, answered: 2.1)],
+            decisions: [],
+            clients: [],
+            redisKilledAt: nil,
+            faultProblems: [],
+            masterKilledAt: [1.5, 9],
+            refusedOnRetry: ["decision on u1 (chaos-1) answered 409 not_pending at 3.00 s, attempt 2 with the key of an earlier attempt: …"]
+        )
+        let found = ChaosChecks.Found(
+            uploads: [true, false],
+            statuses: [],
+            finals: Self.finals(2),
+            items: [.init(key: "content:{chaos-1}:u1", title: "chaos chaos-1 #1"), .init(key: "content:{chaos-1}:u3", title: "chaos chaos-1 #1")]
+        )
+        checks.judge(.success(found), tags: .failure(ChaosProblem("no gateway answered"))) { _ in "not in the AOF" }
+        #expect(checks.failures.count == 5, "\(checks.failures)")
+        #expect(checks.failures[0].hasPrefix("1 acknowledged writes are not on the final master (masters killed at 1.50 s, 9.00 s)"))
+        #expect(checks.failures[1].hasPrefix("upload u2 of chaos-1 acknowledged with version 2"))
+        #expect(checks.failures[2].hasPrefix("upload 'chaos chaos-1 #1' was written 2 times"))
+        #expect(checks.failures[3].hasPrefix("decision on u1 (chaos-1) answered 409 not_pending"))
+        #expect(checks.failures[4] == "the gateway's queue ETags could not be read for the checks: no gateway answered")
     }
 }

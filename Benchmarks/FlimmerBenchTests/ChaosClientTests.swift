@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import ContentQueue
+import FlimmerClient
 import NIOConcurrencyHelpers
 import Testing
 
@@ -60,5 +61,43 @@ struct ChaosClientTests {
         // until it opened: more than nothing, never more than the whole wait.
         #expect(gate.heldSeconds > 0)
         #expect(gate.heldSeconds <= Double((ContinuousClock.now - started).components.seconds) + 1)
+    }
+
+    /// Across a failover the gateway resets a stream to a lower version of the new master's
+    /// generation: a reset, not a regression; the time each generation was first seen is kept.
+    @Test func aLowerVersionOfANewGenerationIsAResetNotARegression() async throws {
+        let epoch = "0123456789abcdef"
+        let (g1, g2) = ("9d1e0b6a2c4f7e31", "00000000000000aa")
+        // The opening id line on a connection of its own: one read's id-only line is observed
+        // only at the end of that read (EventStreamObservation.of).
+        let server = try ScriptedSSEServer(bodies: [
+            "retry: 50\nid: \(epoch)-\(g1)-7\n\n",
+            "id: \(epoch)-\(g2)-5\nevent: reset\ndata: {}\n\nid: \(epoch)-\(g2)-4\nevent: invalidate\ndata: {}\n\n",
+        ])
+        defer { server.stop() }
+        let http = ChaosRun.httpClient(connections: 4)
+        let client = ChaosClient(index: 0, family: "chaos-1", role: "parent", token: "t", gateway: 0)
+        let task = Task { await client.run(gateways: ["http://127.0.0.1:\(server.port)"], http: http, random: ChaosRandom(seed: 1)) }
+        let done = await ProcessControl.wait(upTo: .seconds(10)) { client.snapshot().events == 2 }
+        task.cancel()
+        await task.value
+        try await http.shutdown()
+        #expect(done, "got \(client.snapshot())")
+        let seen = client.snapshot()
+        #expect(seen.resets == 1)
+        #expect(seen.regressions == 1, "5 then 4 within the new generation; 7 then 5 across generations is none")
+        #expect(seen.regressionNotes.count == 1)
+        #expect(seen.regressionNotes.first?.hasSuffix("on A: \(epoch)-\(g2)-4 after \(epoch)-\(g2)-5") == true)
+        #expect(Set(seen.firstSeen.keys) == [g1, g2])
+        #expect(seen.seen == FamilyVersion(tag: "\(epoch)-\(g2)-4"))
+    }
+
+    @Test func aFailedOpenIsCountedByItsShortCause() {
+        let refused = EventStreamError(.unexpectedResponse, status: 503, serverError: ServerError(code: "redis_unavailable", message: "…"))
+        #expect(ChaosClient.cause(of: refused) == "503 redis_unavailable")
+        #expect(ChaosClient.cause(of: EventStreamError(.unexpectedResponse, status: 502)) == "502")
+        #expect(ChaosClient.cause(of: EventStreamError(.idleTimeout)) == "idle_timeout")
+        #expect(ChaosClient.cause(of: ChaosProblem("connection refused")) == "network")
+        #expect(ChaosClient.cause(of: nil) == "closed")
     }
 }

@@ -83,4 +83,35 @@ struct FaultRunnerTests {
         #expect(faults.map(\.schedule.downtime) == [.milliseconds(1500), .seconds(1), .seconds(5)])
         #expect(faults.compactMap(\.tally) == ["redis restarts", "gateway restarts"])
     }
+
+    @Test func theSentinelScheduleIsTheOneScriptsChaosDescribes() {
+        let faults = ChaosRun.haFaults(pause: 5)
+        #expect(faults.map(\.schedule.at) == [0.20, 0.50, 0.55, 0.60, 0.75])
+        #expect(faults.map(\.schedule.downtime) == [.seconds(3), .seconds(1), .seconds(3), .seconds(5), .seconds(2)])
+        #expect(faults.map { FaultRunner.name(of: $0) } == ["MasterKill", "GatewayRestart", "MasterKill", "StreamPause", "ReplicaPause"])
+    }
+
+    @Test func aSentinelFaultWithoutATopologyIsAProblemOfTheRun() async {
+        let ledger = FaultLedger()
+        let faults: [any Fault] = [
+            MasterKill(schedule: FaultSchedule(at: 0, downtime: .zero)), ReplicaPause(schedule: FaultSchedule(at: 0, downtime: .zero)),
+        ]
+        await FaultRunner(faults: faults).run(Self.context(ledger), loadStart: .now, load: .milliseconds(100))
+        #expect(
+            Set(ledger.problems) == [
+                "a master kill needs a Sentinel topology (--ha-dir)", "a replica pause needs a Sentinel topology (--ha-dir)",
+            ]
+        )
+        #expect(!ledger.isSettling)
+    }
+
+    @Test func aMasterKillCountsAsSettlingUntilItsNodeIsBack() {
+        let ledger = FaultLedger()
+        let first = ledger.killedMaster(.init(node: "node-1", port: 17000, killedAt: 4))
+        #expect(ledger.isSettling)
+        ledger.updateMasterKill(first) { $0.failoverAt = 6.3 }
+        ledger.settled(first)
+        #expect(!ledger.isSettling)
+        #expect(ledger.masterKills.map(\.failoverAt) == [6.3])
+    }
 }

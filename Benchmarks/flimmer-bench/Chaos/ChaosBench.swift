@@ -1,22 +1,33 @@
 import ArgumentParser
+import Foundation
+import RedisClient
 
-/// `flimmer-bench chaos`: SSE clients, load and faults against two gateways sharing one Redis;
-/// the work of scripts/chaos, which starts the Redis and the gateways and runs this.
+/// `flimmer-bench chaos`: SSE clients, load and faults against two gateways sharing one Redis
+/// or one Sentinel topology; the work of scripts/chaos, which starts Redis and the gateways and
+/// runs this.
 ///
 /// Given gateways A and B and their Redis, it opens `--clients` streams over the families of
 /// `--tokens` (FlimmerClient's `EventStream`, alternating A/B, each moving to the other gateway
 /// when an open fails), uploads and decides at the given rates through both for `--duration`
-/// seconds while `ChaosRun.faults` strike (redis-server killed with SIGKILL and restarted with
-/// scripts/lib.sh's start_redis, gateway B stopped with SIGTERM and restarted with the command
-/// line after `--`, one client's reading paused), waits up to `--settle` seconds for every
-/// stream to reach its family's final version, and checks `ChaosChecks`. Prints the figures;
-/// exits 1 when a check failed, 3 when the run outlived its time budget, 128+N on signal N.
-/// Everything on 127.0.0.1; every process it starts is stopped before it exits.
+/// seconds, each write with an `Idempotency-Key` of its own and retried with it after a 503 or
+/// no answer, while the faults strike: on one Redis (`--redis-port`, `ChaosRun.faults`)
+/// redis-server killed with SIGKILL and restarted with scripts/lib.sh's start_redis; on a
+/// Sentinel topology (`--ha-dir`, `ChaosRun.haFaults`) the master killed twice and restarted
+/// with start_ha, and both replicas paused; on both gateway B stopped with SIGTERM and
+/// restarted with the command line after `--`, and one client's reading paused. Then it waits
+/// up to `--settle` seconds for every stream to reach its family's final version, and checks
+/// `ChaosChecks`. Prints the figures; exits 1 when a check failed, 3 when the run outlived its
+/// time budget, 128+N on signal N. Everything on 127.0.0.1; every process it starts is stopped
+/// before it exits.
+///
+/// On a Sentinel topology it reads Redis through `CHAOS_REDIS_URL` from the environment (a
+/// `redis+sentinel://` URL as the read-only operator: a password, so never an argument); a
+/// restarted gateway B inherits the environment, and with it `REDIS_URL`.
 struct ChaosBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chaos",
         abstract:
-            "Faults under load against two gateways on one Redis (run by scripts/chaos); checks that no acknowledged write and no event is lost.",
+            "Faults under load against two gateways on one Redis or a Sentinel topology (run by scripts/chaos); checks that no acknowledged write and no event is lost.",
         discussion: "The arguments after -- are the command line that (re)starts gateway B."
     )
 
@@ -25,9 +36,11 @@ struct ChaosBench: AsyncParsableCommand {
     @Option(help: "Gateway A's pidfile.") var gatewayAPidfile: String
     @Option(help: "Gateway B's pidfile (rewritten when the run restarts it).") var gatewayBPidfile: String
     @Option(help: "Gateway B's log (a restarted B appends to it).") var gatewayBLog: String
-    @Option(help: "Port of the gateways' Redis.") var redisPort: Int
-    @Option(help: "That Redis's --dir (holds redis.pid and the AOF).") var redisDir: String
-    @Option(help: "scripts/lib.sh, whose start_redis restarts Redis.") var lib: String
+    @Option(help: "Port of the gateways' one Redis (not with --ha-dir).") var redisPort: Int?
+    @Option(help: "That Redis's --dir (holds redis.pid and the AOF).") var redisDir: String?
+    @Option(help: "The folder of the gateways' Sentinel topology, made by scripts/lib.sh's start_ha; Redis is read through CHAOS_REDIS_URL.")
+    var haDir: String?
+    @Option(help: "scripts/lib.sh, whose start_redis or start_ha restarts Redis.") var lib: String
     @Option(help: "A file of 'family role token' lines: a parent and a child token per family.") var tokens: String
     @Option(help: "SSE streams.") var clients = 300
     @Option(help: "Seconds of load.") var duration = 30.0
@@ -43,6 +56,24 @@ struct ChaosBench: AsyncParsableCommand {
             throw ValidationError("--clients, --duration, --upload-rate and --decision-rate must be positive")
         }
         guard !gatewayBCommand.isEmpty else { throw ValidationError("the command line of gateway B is missing after --") }
+        switch (haDir, redisPort, redisDir) {
+        case (nil, .some, .some): break
+        case (.some, nil, nil): break
+        default: throw ValidationError("give either --redis-port and --redis-dir (one Redis) or --ha-dir (a Sentinel topology)")
+        }
+    }
+
+    /// The store of the run, from the options and, for a Sentinel topology, `CHAOS_REDIS_URL`.
+    private func store() throws -> ChaosRun.Store {
+        if let haDir {
+            guard let url = ProcessInfo.processInfo.environment["CHAOS_REDIS_URL"], !url.isEmpty else {
+                throw ValidationError("--ha-dir needs CHAOS_REDIS_URL in the environment (the operator's redis+sentinel:// URL)")
+            }
+            let configuration = try RedisConfiguration(url: url)
+            guard configuration.sentinel != nil else { throw ValidationError("CHAOS_REDIS_URL must be a redis+sentinel:// URL with --ha-dir") }
+            return .sentinel(HATopology(directory: haDir, library: lib), configuration: configuration)
+        }
+        return .single(RedisNode(port: redisPort!, directory: redisDir!, library: lib))
     }
 
     func run() async throws {
@@ -50,10 +81,13 @@ struct ChaosBench: AsyncParsableCommand {
         let children = ChildProcesses()
         defer { children.stopAll() }
         // Nothing may outlive its budget: a stuck run ends itself.
-        RunGuard.install(budget: .seconds(duration + settle + pause + 120), log: log, children: children)
+        let store = try store()
+        // A Sentinel run waits for each killed master to rejoin (start_ha: up to 30 s each).
+        let extra: Double = haDir == nil ? 120 : 240
+        RunGuard.install(budget: .seconds(duration + settle + pause + extra), log: log, children: children)
         FileLimit.raiseToHard()
         let chaos = ChaosRun(
-            redis: RedisNode(port: redisPort, directory: redisDir, library: lib),
+            store: store,
             gateways: [
                 GatewayNode(name: "A", port: gatewayA, pidfile: gatewayAPidfile, logPath: "", command: []),
                 GatewayNode(name: "B", port: gatewayB, pidfile: gatewayBPidfile, logPath: gatewayBLog, command: gatewayBCommand),

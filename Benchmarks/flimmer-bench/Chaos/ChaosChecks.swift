@@ -3,11 +3,16 @@ import ContentQueue
 /// The verdict of a chaos run, from what was acknowledged, what Redis holds afterwards and
 /// what the clients saw: no I/O here, so that every rule can be tested on its own.
 ///
-/// a. every acknowledged upload is in Redis, every acknowledged decision left the status it
-///    asked for; lost writes are explained against the kill -9 (`LossExplanation`);
-/// b. no family's final version is below a version a write was acknowledged with;
-/// c. every client's last seen id is its family's final `<epoch>-<version>`;
-/// d. the faults themselves went as planned.
+/// a. every acknowledged upload (replays included) is in Redis, every acknowledged decision
+///    left the status it asked for; lost writes are explained against the kill -9 of the one
+///    Redis (`LossExplanation`) or listed with the master kills of a Sentinel topology;
+/// b. no logical write was applied twice: no two items carry one upload's title (each upload's
+///    title is unique to its `Idempotency-Key`), and no retry of a write was refused as if its
+///    committed first attempt had not been (a decision found not pending);
+/// c. no family's final version is below a version a write was acknowledged with;
+/// d. every client's last seen id is its family's final `<epoch>-<generation>-<version>`, and
+///    that is the tag (ETag) the gateway answers for the family's queue;
+/// e. the faults themselves went as planned.
 struct ChaosChecks {
     /// What Redis held after the run.
     struct Found {
@@ -16,6 +21,14 @@ struct ChaosChecks {
         /// Per decision, in order: the item's status.
         var statuses: [String?]
         var finals: [String: FamilyVersion]
+        /// Every item hash in Redis.
+        var items: [StoredItem] = []
+    }
+
+    /// One item hash in Redis: its key (`content:{F}:<id>`) and title.
+    struct StoredItem: Sendable, Equatable {
+        var key: String
+        var title: String?
     }
 
     var uploads: [Ack]
@@ -23,6 +36,10 @@ struct ChaosChecks {
     var clients: [ClientSnapshot]
     var redisKilledAt: Double?
     var faultProblems: [String]
+    /// When each master of a Sentinel topology was killed (seconds since the start).
+    var masterKilledAt: [Double] = []
+    /// Writes refused on a retry (`ChaosLoad.refusedOnRetry`).
+    var refusedOnRetry: [String] = []
 
     /// Counted for the report.
     private(set) var uploadsFound = 0
@@ -31,9 +48,10 @@ struct ChaosChecks {
     private(set) var behind: [ClientSnapshot]?
     private(set) var failures: [String] = []
 
-    /// Runs the checks on `found`, or on the error that kept Redis from being read; `aofNote`
-    /// tells whether a lost upload's id is still in the AOF files.
-    mutating func judge(_ found: Result<Found, any Error>, aofNote: (String) -> String) {
+    /// Runs the checks on `found`, or on the error that kept Redis from being read; `tags`: each
+    /// family's queue ETag (without quotes) as a gateway answered it after the run, nil when
+    /// none could be read; `aofNote` tells whether a lost upload's id is still in the AOF files.
+    mutating func judge(_ found: Result<Found, any Error>, tags: Result<[String: String], any Error>? = nil, aofNote: (String) -> String) {
         failures = []
         switch found {
         case .failure(let error):
@@ -41,6 +59,16 @@ struct ChaosChecks {
             behind = nil
         case .success(let found):
             judgeWrites(found, aofNote: aofNote)
+            failures += Self.writtenTwice(found.items)
+            failures += refusedOnRetry
+            switch tags {
+            case .failure(let error)?:
+                failures.append("the gateway's queue ETags could not be read for the checks: \(error)")
+            case .success(let tags)?:
+                failures += Self.tagMismatches(tags, finals: found.finals)
+            case nil:
+                break
+            }
             let behind = Self.lagging(clients, finals: found.finals)
             self.behind = behind
             for client in behind {
@@ -79,7 +107,15 @@ struct ChaosChecks {
             }
         }
         if !lost.isEmpty {
-            failures.append(LossExplanation.explain(writes, killedAt: redisKilledAt))
+            if masterKilledAt.isEmpty {
+                failures.append(LossExplanation.explain(writes, killedAt: redisKilledAt))
+            } else {
+                let kills = masterKilledAt.map { LossExplanation.f2($0) + " s" }.joined(separator: ", ")
+                failures.append(
+                    "\(lost.count) acknowledged writes are not on the final master (masters killed at \(kills)): each was "
+                        + "acknowledged only after WAIT counted a replica holding it, so a failover must not lose it"
+                )
+            }
             failures += lost
         }
         // One line is enough: a family behind one acknowledged version is behind all later ones.
@@ -92,11 +128,36 @@ struct ChaosChecks {
 
     private func when(_ ack: Ack) -> String {
         var text = "sent at \(LossExplanation.f2(ack.sent)) s, answered at \(LossExplanation.f2(ack.answered)) s by gateway \(ack.gateway)"
+        if ack.attempts > 1 { text += " on attempt \(ack.attempts)" }
+        if ack.replayed { text += " (replayed)" }
+        if let generation = ack.generation { text += ", generation \(generation)" }
         if let killed = redisKilledAt { text += "; Redis killed at \(LossExplanation.f2(killed)) s" }
         return text
     }
 
-    /// Clients whose last seen id is not their family's final epoch and version.
+    /// Items that share an upload's title: one logical write stored twice. Titles not made by
+    /// the chaos load (`chaos …`) are ignored.
+    static func writtenTwice(_ items: [StoredItem]) -> [String] {
+        var keysByTitle: [String: [String]] = [:]
+        for item in items {
+            guard let title = item.title, title.hasPrefix("chaos ") else { continue }
+            keysByTitle[title, default: []].append(item.key)
+        }
+        return keysByTitle.filter { $0.value.count > 1 }.sorted { $0.key < $1.key }.map {
+            "upload '\($0.key)' was written \($0.value.count) times: \($0.value.sorted().joined(separator: ", "))"
+        }
+    }
+
+    /// Families whose queue ETag, as a gateway answers it, is not their state in Redis.
+    static func tagMismatches(_ tags: [String: String], finals: [String: FamilyVersion]) -> [String] {
+        finals.keys.sorted().compactMap { family in
+            let final = finals[family]!.tag
+            guard let tag = tags[family] else { return "family \(family): the gateway answered no queue ETag (Redis holds \(final))" }
+            return tag == final ? nil : "family \(family): the gateway's queue ETag is \(tag), Redis holds \(final)"
+        }
+    }
+
+    /// Clients whose last seen id is not their family's final epoch, generation and version.
     static func lagging(_ clients: [ClientSnapshot], finals: [String: FamilyVersion]) -> [ClientSnapshot] {
         clients.filter { $0.seen != finals[$0.family] }
     }

@@ -11,8 +11,10 @@ import NIOConcurrencyHelpers
 /// gateway's `retry:`, with `Last-Event-ID`). When a connection attempt fails (refused, an
 /// error status, no answer), it goes to the other gateway after 0.2–1 s, resuming from the
 /// last id it saw. It records that id (`.lastEventID` observations: the gateway's first `id:`
-/// line is no event), counts events, opens, failed opens, stalls (10 s without a byte),
-/// shutdown farewells and ids that went backwards within one epoch.
+/// line is no event) and when it first saw an id of each generation, counts events, `reset`
+/// events, opens, failed opens, stalls (10 s without a byte), shutdown farewells and ids that
+/// went backwards within one history (epoch and generation; across a failover a lower version
+/// of the new master's generation is the gateway's `reset`, not a regression).
 final class ChaosClient: Sendable {
     /// No byte, not even a heartbeat (every 2 s in a chaos run), for this long: the connection is dead.
     static let stallTimeout = Duration.seconds(10)
@@ -21,6 +23,7 @@ final class ChaosClient: Sendable {
     let family: String
     let role: String
     private let token: String
+    private let log: ChaosLog
     private let state: NIOLockedValueBox<State>
     private let gate = PauseGate()
 
@@ -35,11 +38,13 @@ final class ChaosClient: Sendable {
         var endings: [(any Error)?] = []
     }
 
-    init(index: Int, family: String, role: String, token: String, gateway: Int) {
+    /// `log`: the run's clock, for the times generations are first seen.
+    init(index: Int, family: String, role: String, token: String, gateway: Int, log: ChaosLog = ChaosLog()) {
         self.index = index
         self.family = family
         self.role = role
         self.token = token
+        self.log = log
         let figures = ClientSnapshot(index: index, family: family, role: role, gateway: Self.name(gateway))
         self.state = NIOLockedValueBox(State(figures: figures, gateway: gateway))
     }
@@ -97,8 +102,11 @@ final class ChaosClient: Sendable {
                     let wasOpen = opened
                     opened = false
                     if !ended(wasOpen: wasOpen, gateway: gateway) { return true }
-                case .event:
-                    state.withLockedValue { $0.figures.events += 1 }
+                case .event(let event):
+                    state.withLockedValue { state in
+                        state.figures.events += 1
+                        if event.type == "reset" { state.figures.resets += 1 }
+                    }
                     await gate.pass()
                 }
             }
@@ -116,6 +124,7 @@ final class ChaosClient: Sendable {
             let name = Self.name(gateway)
             if !wasOpen {
                 state.figures.openFailures += 1
+                state.figures.openFailureCauses[Self.cause(of: error), default: 0] += 1
                 state.figures.lastError = "open on \(name): \(error.map { "\($0)" } ?? "closed before the stream opened")"
             } else if (error as? EventStreamError)?.code == .idleTimeout {
                 state.figures.stalls += 1
@@ -133,8 +142,17 @@ final class ChaosClient: Sendable {
             case .lastEventID(let id):
                 state.lastID = id
                 guard let version = FamilyVersion(tag: id) else { return }
-                if let seen = state.figures.seen, seen.epoch == version.epoch, version.version < seen.version { state.figures.regressions += 1 }
+                if let seen = state.figures.seen, seen.isSameHistory(as: version), version.version < seen.version {
+                    state.figures.regressions += 1
+                    if state.figures.regressionNotes.count < 3 {
+                        state.figures.regressionNotes.append(
+                            "at \(String(format: "%.2f", log.elapsed())) s on \(Self.name(state.gateway)): \(id) after \(seen.tag)"
+                        )
+                    }
+                }
                 state.figures.seen = version
+                let generation = version.generation?.rawValue ?? ""
+                if state.figures.firstSeen[generation] == nil { state.figures.firstSeen[generation] = log.elapsed() }
             case .comment(let text):
                 if text.contains("shutting down") { state.figures.shutdownNotices += 1 }
             case .connectionEnded(let error):
@@ -144,4 +162,13 @@ final class ChaosClient: Sendable {
     }
 
     static func name(_ gateway: Int) -> String { gateway == 0 ? "A" : "B" }
+
+    /// Why a connection attempt failed, short: `503 redis_unavailable` for the gateway's refusal,
+    /// `idle_timeout`, `network` for anything below HTTP, `closed` when the server just closed it.
+    static func cause(of error: (any Error)?) -> String {
+        guard let error else { return "closed" }
+        guard let failure = error as? EventStreamError else { return "network" }
+        guard let status = failure.status else { return failure.code.rawValue }
+        return failure.serverError.map { "\(status) \($0.code)" } ?? "\(status)"
+    }
 }

@@ -5,8 +5,11 @@ import NIOConcurrencyHelpers
 import NIOCore
 
 /// The writes of a chaos run: children upload, parents approve or reject what was uploaded,
-/// through a random gateway each time, on a fixed schedule; every acknowledged (2xx) write is
-/// recorded for the checks, every other answer counted by cause.
+/// through a random gateway each time, on a fixed schedule. Each logical write carries an
+/// `Idempotency-Key` of its own and is retried with it (`WriteRetry`) while it is answered 503
+/// or not at all, each attempt through a gateway picked anew. Every acknowledged (2xx) write is
+/// recorded for the checks, replays included; every failed attempt is counted by cause, and
+/// every write that ended without an acknowledgement by its last answer.
 final class ChaosLoad: Sendable {
     private struct State {
         var uploaded: [Ack] = []
@@ -14,40 +17,80 @@ final class ChaosLoad: Sendable {
         var undecided: [(String, String)] = []
         var decided: [Ack] = []
         var sequence = 0
+        var inFlight = 0
+        /// Writes refused on a retry: the server did not recognise an attempt it had already
+        /// committed (a decision found not pending, a key refused as reused).
+        var refusedOnRetry: [String] = []
     }
+
+    /// The answer of one logical write, after its retries.
+    private struct Outcome {
+        var status: Int?
+        var body: [String: Any]?
+        var replayed: Bool
+        var attempts: Int
+        var gateway: Int
+        var sent: Double
+        var attemptSent: Double
+        var answered: Double
+    }
+
+    /// Most writes in flight at once (their retries included); past it a due write is skipped.
+    static let maxInFlight = 400
 
     private let gateways: [String]
     private let tokens: ChaosTokens
     private let random: ChaosRandom
     private let log: ChaosLog
     private let http: HTTPClient
+    let retry: WriteRetry
     private let state = NIOLockedValueBox(State())
+    /// Writes that ended without an acknowledgement, by their last answer.
     let uploadErrors = ErrorTally()
     let decisionErrors = ErrorTally()
+    /// Every attempt that was retried, by cause: `503 replication_timeout`, `conn`…
+    let retriedAttempts = ErrorTally()
+    /// Writes not sent because `maxInFlight` were still in flight.
+    let skipped = ErrorTally()
 
     /// `gateways`: base URLs, A first.
-    init(gateways: [String], tokens: ChaosTokens, random: ChaosRandom, log: ChaosLog, http: HTTPClient) {
+    init(gateways: [String], tokens: ChaosTokens, random: ChaosRandom, log: ChaosLog, http: HTTPClient, retry: WriteRetry = WriteRetry()) {
         self.gateways = gateways
         self.tokens = tokens
         self.random = random
         self.log = log
         self.http = http
+        self.retry = retry
     }
 
     var uploaded: [Ack] { state.withLockedValue { $0.uploaded } }
     var decided: [Ack] { state.withLockedValue { $0.decided } }
+    var refusedOnRetry: [String] { state.withLockedValue { $0.refusedOnRetry } }
 
-    /// Uploads at `uploadRate` (over up to 16 workers, 10 per second each) and decides at
-    /// `decisionRate` until `end`; returns when the last request has been answered.
+    /// Uploads at `uploadRate` and decides at `decisionRate` until `end`; returns when the last
+    /// write has been acknowledged or given up. A write does not hold up the next one: during an
+    /// outage new writes keep coming at the rate while earlier ones retry.
     func run(uploadRate: Double, decisionRate: Double, until end: ContinuousClock.Instant) async {
-        let workers = max(1, min(16, Int(uploadRate / 10)))
         await withTaskGroup(of: Void.self) { group in
-            for worker in 0..<workers {
+            group.addTask { await self.paced(rate: uploadRate, offset: 0, until: end) { await self.upload() } }
+            group.addTask { await self.paced(rate: decisionRate, offset: 0.5, until: end) { await self.decide() } }
+        }
+    }
+
+    private func paced(rate: Double, offset: Double, until end: ContinuousClock.Instant, _ work: @escaping @Sendable () async -> Void) async {
+        await withDiscardingTaskGroup { group in
+            await Self.pace(rate: rate, offset: offset, until: end) {
+                let admitted = state.withLockedValue { state -> Bool in
+                    guard state.inFlight < Self.maxInFlight else { return false }
+                    state.inFlight += 1
+                    return true
+                }
+                guard admitted else { return skipped.add("in flight \(Self.maxInFlight)") }
                 group.addTask {
-                    await Self.pace(rate: uploadRate / Double(workers), offset: Double(worker) / uploadRate, until: end) { await self.upload() }
+                    await work()
+                    self.state.withLockedValue { $0.inFlight -= 1 }
                 }
             }
-            group.addTask { await Self.pace(rate: decisionRate, offset: 0.5, until: end) { await self.decide() } }
         }
     }
 
@@ -70,32 +113,23 @@ final class ChaosLoad: Sendable {
 
     private func upload() async {
         let family = tokens.families[random.index(below: tokens.families.count)]
-        let gateway = random.index(below: gateways.count)
         let number = state.withLockedValue { state -> Int in
             state.sequence += 1
             return state.sequence
         }
-        let sent = log.elapsed()
-        let (status, body) = await call(
-            gateway,
-            "/api/content/upload",
-            token: tokens.token(family, "child"),
-            body: ["title": "chaos \(family) #\(number)"]
-        )
-        guard let status, (200..<300).contains(status) else { return uploadErrors.add(status.map(String.init) ?? "conn") }
+        // Unique per logical write: the checks find an upload written twice by its title.
+        let title = "chaos \(family) #\(number)"
+        let outcome = await write("/api/content/upload", token: tokens.token(family, "child"), body: ["title": title])
+        guard let status = outcome.status, (200..<300).contains(status) else {
+            return settleFailure(outcome, tally: uploadErrors, what: "upload '\(title)'")
+        }
+        let body = outcome.body
         guard let item = body?["item"] as? [String: Any], let id = item["id"] as? String, ContentID(id) != nil, let version = body?["version"] as? Int
         else {
             return uploadErrors.add("\(status) without item.id/version")
         }
-        let ack = Ack(
-            family: family,
-            id: id,
-            status: "pending",
-            version: version,
-            sent: sent,
-            answered: log.elapsed(),
-            gateway: ChaosClient.name(gateway)
-        )
+        var ack = ack(outcome, family: family, id: id, status: "pending", version: version)
+        ack.title = title
         state.withLockedValue { state in
             state.uploaded.append(ack)
             state.undecided.append((family, id))
@@ -108,45 +142,94 @@ final class ChaosLoad: Sendable {
         }
         guard let (family, id) = picked else { return }
         let approve = random.chance(0.5)
-        let gateway = random.index(below: gateways.count)
-        let sent = log.elapsed()
-        let (status, body) = await call(
-            gateway,
+        let outcome = await write(
             "/api/content/\(id)/\(approve ? "approve" : "reject")",
             token: tokens.token(family, "parent"),
             body: approve ? nil : ["reason": "chaos"]
         )
-        guard let status, (200..<300).contains(status) else { return decisionErrors.add(status.map(String.init) ?? "conn") }
-        let ack = Ack(
+        guard let status = outcome.status, (200..<300).contains(status) else {
+            return settleFailure(outcome, tally: decisionErrors, what: "decision on \(id) (\(family))")
+        }
+        let ack = ack(outcome, family: family, id: id, status: approve ? "approved" : "rejected", version: outcome.body?["version"] as? Int)
+        state.withLockedValue { $0.decided.append(ack) }
+    }
+
+    private func ack(_ outcome: Outcome, family: String, id: String, status: String, version: Int?) -> Ack {
+        Ack(
             family: family,
             id: id,
-            status: approve ? "approved" : "rejected",
-            version: body?["version"] as? Int,
-            sent: sent,
-            answered: log.elapsed(),
-            gateway: ChaosClient.name(gateway)
+            status: status,
+            version: version,
+            sent: outcome.sent,
+            answered: outcome.answered,
+            gateway: ChaosClient.name(outcome.gateway),
+            generation: outcome.body?["generation"] as? String,
+            replayed: outcome.replayed,
+            attempts: outcome.attempts,
+            attemptSent: outcome.attemptSent
         )
-        state.withLockedValue { $0.decided.append(ack) }
+    }
+
+    /// Counts a write that was not acknowledged; one refused after a retry is a problem of its own.
+    private func settleFailure(_ outcome: Outcome, tally: ErrorTally, what: String) {
+        let cause = outcome.status.map { "\($0)\(WriteRetry.errorCode(outcome.body).map { " \($0)" } ?? "")" } ?? "conn"
+        tally.add(WriteRetry.isRetried(outcome.status) ? "\(cause) (gave up)" : cause)
+        if let status = outcome.status, (400..<500).contains(status), outcome.attempts > 1 {
+            let line =
+                "\(what) answered \(cause) at \(LossExplanation.f2(outcome.answered)) s, attempt \(outcome.attempts) with the key of an "
+                + "earlier attempt: that attempt had committed, yet its retry was not answered from its record"
+            state.withLockedValue { $0.refusedOnRetry.append(line) }
+        }
+    }
+
+    /// One logical write: POST `path` with a fresh `Idempotency-Key`, the same bytes and key on
+    /// every retry, each attempt through a gateway picked at random.
+    private func write(_ path: String, token: String, body: [String: String]?) async -> Outcome {
+        let key = UUID().uuidString
+        let bytes = body.flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
+        let sent = log.elapsed()
+        var attempt = 1
+        while true {
+            let gateway = random.index(below: gateways.count)
+            let attemptSent = log.elapsed()
+            let (status, json, replayed) = await call(gateway, path, token: token, key: key, body: bytes)
+            let outcome = Outcome(
+                status: status,
+                body: json,
+                replayed: replayed,
+                attempts: attempt,
+                gateway: gateway,
+                sent: sent,
+                attemptSent: attemptSent,
+                answered: log.elapsed()
+            )
+            guard WriteRetry.isRetried(status), let delay = retry.delay(after: attempt), !Task.isCancelled else { return outcome }
+            retriedAttempts.add(status.map { "\($0)\(WriteRetry.errorCode(json).map { " \($0)" } ?? "")" } ?? "conn")
+            try? await Task.sleep(for: delay)
+            attempt += 1
+        }
     }
 
     /// POST `path` on gateway `gateway` on a connection of its own (closed after the answer, so
     /// no request meets a connection a restarted gateway left behind); nil status: no answer within 5 s.
-    private func call(_ gateway: Int, _ path: String, token: String, body: [String: String]?) async -> (Int?, [String: Any]?) {
+    private func call(_ gateway: Int, _ path: String, token: String, key: String, body: Data?) async -> (Int?, [String: Any]?, Bool) {
         var request = HTTPClientRequest(url: gateways[gateway] + path)
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: "Connection", value: "close")
-        if let body, let data = try? JSONSerialization.data(withJSONObject: body) {
+        request.headers.add(name: "Idempotency-Key", value: key)
+        if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: data))
+            request.body = .bytes(ByteBuffer(bytes: body))
         }
         do {
             let response = try await http.execute(request, timeout: .seconds(5))
             let bytes = try await response.body.collect(upTo: 1 << 20)
             let json = try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView)) as? [String: Any]
-            return (Int(response.status.code), json)
+            let replayed = response.headers.first(name: "Idempotent-Replayed")?.lowercased() == "true"
+            return (Int(response.status.code), json, replayed)
         } catch {
-            return (nil, nil)
+            return (nil, nil, false)
         }
     }
 }

@@ -9,6 +9,13 @@ struct ChaosReport {
     var tallies: [(String, Int)]
     var settled: Double
     var total: Double
+    /// What followed each master kill of a run on a Sentinel topology; nil on one Redis.
+    var failovers: [FailoverFigures]? = nil
+    /// Each gateway's `flimmer_redis_master_changes_total` after the run (`A 2`), Sentinel only.
+    var masterChanges: [String] = []
+    /// The master switches the Sentinels logged, Sentinel only: more than the kills when a
+    /// Sentinel also failed over a master that was not killed.
+    var switches: Int? = nil
 
     /// Prints the figures, the acknowledgements that share a version and the failures; returns the exit status.
     func print(_ log: ChaosLog) -> Int32 {
@@ -25,12 +32,39 @@ struct ChaosReport {
         first += tallies.map { "\($0.0) \($0.1)" }
         log.line(first.joined(separator: ", "))
         log.line(
-            "upload errors: \(load.uploadErrors.summary); decision errors: \(load.decisionErrors.summary); "
-                + "failed stream opens \(sum(\.openFailures)), stalled streams \(sum(\.stalls)), "
-                + "shutdown notices \(sum(\.shutdownNotices)), id regressions \(sum(\.regressions)), "
+            "writes retried \(acks.filter { $0.attempts > 1 }.count) (acknowledged after a retry), replays \(acks.filter(\.replayed).count); "
+                + "retried attempts: \(load.retriedAttempts.summary); writes not acknowledged: uploads \(load.uploadErrors.summary), "
+                + "decisions \(load.decisionErrors.summary)"
+                + (load.skipped.summary == "none" ? "" : "; skipped: \(load.skipped.summary)")
+        )
+        log.line(
+            "failed stream opens \(sum(\.openFailures)), stalled streams \(sum(\.stalls)), "
+                + "shutdown notices \(sum(\.shutdownNotices)), resets seen \(sum(\.resets)), id regressions \(sum(\.regressions)), "
                 + "versions acknowledged twice \(twice.count), "
                 + "client 0 paused \(f1(clients.first?.pausedSeconds ?? 0)) s, settled in \(f1(settled)) s, total \(f1(total)) s"
         )
+        var causes: [String: Int] = [:]
+        for client in clients { causes.merge(client.openFailureCauses, uniquingKeysWith: +) }
+        if !causes.isEmpty {
+            let sorted = causes.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            log.line("failed stream opens by cause: " + sorted.map { "\($0.key) x\($0.value)" }.joined(separator: ", "))
+        }
+        for client in clients where !client.regressionNotes.isEmpty {
+            log.line("  client \(client.index) (\(client.family)) id regressions: \(client.regressionNotes.joined(separator: "; "))")
+        }
+        if let failovers {
+            let seen = failovers.filter { $0.kill.failoverAt != nil }.count
+            var line = "failovers after a kill \(seen) of \(failovers.count) master kills"
+            if let switches {
+                line += "; master switches in the Sentinels' logs \(switches)"
+                if switches > failovers.count { line += " (\(switches - failovers.count) not caused by a kill)" }
+            }
+            if !masterChanges.isEmpty {
+                line += "; master changes counted by the gateways: \(masterChanges.joined(separator: ", ")) (B's since its restart)"
+            }
+            log.line(line)
+            for (index, figures) in failovers.enumerated() { log.line("  " + figures.line(index + 1)) }
+        }
         for group in twice.prefix(5) {
             let described = group.map {
                 "\($0.status) \($0.id.prefix(8)) (sent \(LossExplanation.f2($0.sent)) s, answered \(LossExplanation.f2($0.answered)) s, \($0.gateway))"

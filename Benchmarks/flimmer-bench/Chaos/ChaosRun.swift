@@ -1,10 +1,21 @@
 import AsyncHTTPClient
 import ContentQueue
+import RedisClient
 
-/// One chaos run against gateways and a Redis that scripts/chaos started: streams, then load
-/// with faults, then quiescence, then the checks; returns the exit status.
+/// One chaos run against gateways and a Redis (or a Sentinel topology) that scripts/chaos
+/// started: streams, then load with faults, then quiescence, then the checks; returns the exit
+/// status.
 struct ChaosRun: Sendable {
-    /// The faults of every run, in the order they strike. A new fault: its file, and one line here.
+    /// What the gateways store their data in.
+    enum Store: Sendable {
+        /// One redis-server.
+        case single(RedisNode)
+        /// A Sentinel topology, read through `configuration` (a `redis+sentinel://` URL as the
+        /// read-only operator).
+        case sentinel(HATopology, configuration: RedisConfiguration)
+    }
+
+    /// The faults of a run on one Redis, in the order they strike. A new fault: its file, and one line here.
     static func faults(pause: Double) -> [any Fault] {
         [
             RedisKill(schedule: FaultSchedule(at: 0.25, downtime: .milliseconds(1500))),
@@ -13,7 +24,20 @@ struct ChaosRun: Sendable {
         ]
     }
 
-    var redis: RedisNode
+    /// The faults of a run on a Sentinel topology: the master killed twice (the second kill waits
+    /// until the first killed node has rejoined), both replicas paused, and the gateway restart
+    /// and stream pause of the run on one Redis.
+    static func haFaults(pause: Double) -> [any Fault] {
+        [
+            MasterKill(schedule: FaultSchedule(at: 0.20, downtime: .seconds(3))),
+            GatewayRestart(schedule: FaultSchedule(at: 0.50, downtime: .seconds(1)), gateway: 1),
+            MasterKill(schedule: FaultSchedule(at: 0.55, downtime: .seconds(3))),
+            StreamPause(schedule: FaultSchedule(at: 0.60, downtime: .milliseconds(Int64(pause * 1000))), client: 0),
+            ReplicaPause(schedule: FaultSchedule(at: 0.75, downtime: .seconds(2))),
+        ]
+    }
+
+    var store: Store
     /// A, then B.
     var gateways: [GatewayNode]
     var tokens: ChaosTokens
@@ -28,10 +52,21 @@ struct ChaosRun: Sendable {
     var log: ChaosLog
     var children: ChildProcesses
 
+    private var ha: HATopology? {
+        if case .sentinel(let topology, _) = store { return topology }
+        return nil
+    }
+
     func run() async throws -> Int32 {
         let streamHTTP = Self.httpClient(connections: clientCount + 16)
-        let requestHTTP = Self.httpClient(connections: 64)
-        let redisReader = ChaosRedis(node: redis)
+        let requestHTTP = Self.httpClient(connections: 128)
+        let redisReader: ChaosRedis
+        switch store {
+        case .single(let node):
+            redisReader = ChaosRedis(node: node)
+        case .sentinel(let topology, let configuration):
+            redisReader = ChaosRedis(configuration: configuration, directories: topology.nodes().map(\.directory))
+        }
         let status = await run(streamHTTP: streamHTTP, requestHTTP: requestHTTP, redisReader: redisReader)
         await redisReader.shutdown()
         try await streamHTTP.shutdown()
@@ -41,10 +76,15 @@ struct ChaosRun: Sendable {
 
     private func run(streamHTTP: HTTPClient, requestHTTP: HTTPClient, redisReader: ChaosRedis) async -> Int32 {
         let families = tokens.families
+        let redisText: String
+        switch store {
+        case .single(let node): redisText = "Redis :\(node.port)"
+        case .sentinel(let topology, _): redisText = "Sentinel topology \(topology.nodes().map { "\($0.name) :\($0.port)" }.joined(separator: ", "))"
+        }
         log.say(
             "\(clientCount) clients, \(families.count) families, \(ChaosLog.number(duration)) s of load "
                 + "(\(ChaosLog.number(uploadRate)) uploads/s, \(ChaosLog.number(decisionRate)) decisions/s); "
-                + "gateways A :\(gateways[0].port), B :\(gateways[1].port), Redis :\(redis.port); seed \(seed)"
+                + "gateways A :\(gateways[0].port), B :\(gateways[1].port), \(redisText); seed \(seed)"
         )
         let random = ChaosRandom(seed: seed)
 
@@ -53,7 +93,7 @@ struct ChaosRun: Sendable {
             let family = families[index % families.count]
             let k = index / families.count
             let role = (k / 2) % 2 == 0 ? "parent" : "child"
-            return ChaosClient(index: index, family: family, role: role, token: tokens.token(family, role), gateway: k % 2)
+            return ChaosClient(index: index, family: family, role: role, token: tokens.token(family, role), gateway: k % 2, log: log)
         }
         let urls = gateways.map(\.baseURL)
         let streams = Task {
@@ -77,16 +117,19 @@ struct ChaosRun: Sendable {
         }
 
         // 2. Load and faults.
-        let faults = Self.faults(pause: pause)
+        let faults = ha == nil ? Self.faults(pause: pause) : Self.haFaults(pause: pause)
         let ledger = FaultLedger()
+        var redisNode: RedisNode?
+        if case .single(let node) = store { redisNode = node }
         let context = FaultContext(
-            redis: redis,
+            redis: redisNode,
             gateways: gateways,
             clients: clients,
             log: log,
             ledger: ledger,
             children: children,
-            http: requestHTTP
+            http: requestHTTP,
+            ha: ha
         )
         let loadStart = ContinuousClock.now
         let load = Duration.milliseconds(Int64(duration * 1000))
@@ -96,7 +139,17 @@ struct ChaosRun: Sendable {
         log.say("load stopped: \(writes.uploaded.count) uploads and \(writes.decided.count) decisions acknowledged")
         await faulting.value
 
-        // 3. Quiescence: every stream at its family's final version, or the settle time is up.
+        // 3. Quiescence: the topology settled, then every stream at its family's final version,
+        // or the settle time is up.
+        if let ha {
+            let start = ContinuousClock.now
+            do {
+                try await ha.startWhatIsStopped(children: children)
+                log.say("the topology has settled (checked in \(String(format: "%.1f", ChaosLog.seconds(ContinuousClock.now - start))) s)")
+            } catch {
+                ledger.problem("the topology did not settle after the faults: \(error)")
+            }
+        }
         let settleStart = ContinuousClock.now
         let settleDeadline = settleStart + .milliseconds(Int64(settle * 1000))
         while ContinuousClock.now < settleDeadline {
@@ -112,12 +165,16 @@ struct ChaosRun: Sendable {
         await streams.value
 
         // 4. The checks.
+        let acks = writes.uploaded + writes.decided
+        let snapshots = clients.map { $0.snapshot() }
         var checks = ChaosChecks(
             uploads: writes.uploaded,
             decisions: writes.decided,
-            clients: clients.map { $0.snapshot() },
+            clients: snapshots,
             redisKilledAt: ledger.redisKilledAt,
-            faultProblems: ledger.problems
+            faultProblems: ledger.problems,
+            masterKilledAt: ledger.masterKills.map(\.killedAt),
+            refusedOnRetry: writes.refusedOnRetry
         )
         let found: Result<ChaosChecks.Found, any Error>
         do {
@@ -125,15 +182,32 @@ struct ChaosRun: Sendable {
         } catch {
             found = .failure(error)
         }
-        checks.judge(found, aofNote: redisReader.aofNote)
+        let tags: Result<[String: String], any Error>
+        do {
+            tags = .success(try await GatewayReads.queueTags(families: families, tokens: tokens, gateways: urls, http: requestHTTP))
+        } catch {
+            tags = .failure(error)
+        }
+        checks.judge(found, tags: tags, aofNote: redisReader.aofNote)
 
+        var masterChanges: [String] = []
+        if ha != nil {
+            for gateway in gateways {
+                let count = await GatewayReads.masterChanges(gateway: gateway.baseURL, http: requestHTTP)
+                masterChanges.append("\(gateway.name) \(count.map(String.init) ?? "?")")
+            }
+        }
         let report = ChaosReport(
             checks: checks,
             families: families.count,
             load: writes,
-            tallies: faults.compactMap(\.tally).map { ($0, ledger.tally($0)) },
+            tallies: faults.compactMap(\.tally).reduce(into: []) { names, name in if !names.contains(name) { names.append(name) } }
+                .map { ($0, ledger.tally($0)) },
             settled: settled,
-            total: log.elapsed()
+            total: log.elapsed(),
+            failovers: ha == nil ? nil : FailoverFigures.compute(ledger.masterKills, acks: acks, clients: snapshots),
+            masterChanges: masterChanges,
+            switches: ha?.switches()
         )
         return report.print(log)
     }

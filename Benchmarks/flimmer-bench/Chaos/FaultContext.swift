@@ -3,7 +3,8 @@ import AsyncHTTPClient
 /// What faults act on: the processes scripts/chaos started, the clients, and the run's log,
 /// ledger and own child processes.
 struct FaultContext: Sendable {
-    var redis: RedisNode
+    /// The one Redis of a run without Sentinel; nil with `ha`.
+    var redis: RedisNode?
     /// The gateways, A first.
     var gateways: [GatewayNode]
     var clients: [ChaosClient]
@@ -12,4 +13,6 @@ struct FaultContext: Sendable {
     var children: ChildProcesses
     /// For health checks of restarted processes.
     var http: HTTPClient
+    /// The Sentinel topology of a run with `--ha-dir`; nil for one Redis.
+    var ha: HATopology? = nil
 }

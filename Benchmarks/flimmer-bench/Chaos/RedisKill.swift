@@ -14,7 +14,7 @@ struct RedisKill: Fault {
     var tally: String? { "redis restarts" }
 
     func inject(_ context: FaultContext) async throws -> Damage {
-        let redis = context.redis
+        guard let redis = context.redis else { throw ChaosProblem("a Redis kill needs the run's one Redis (--redis-port)") }
         guard let pid = redis.pid else { throw ChaosProblem("no live redis-server pid in \(redis.directory)/redis.pid") }
         kill(pid, SIGKILL)
         let killed = ContinuousClock.now
@@ -25,13 +25,14 @@ struct RedisKill: Fault {
     }
 
     func undo(_ damage: Damage, _ context: FaultContext) async throws {
+        guard let redis = context.redis else { return }
         do {
-            try await context.redis.start(children: context.children)
+            try await redis.start(children: context.children)
         } catch {
             context.log.say("redis-server did NOT restart")
             throw error
         }
         let down = ChaosLog.seconds(ContinuousClock.now - damage.killed)
-        context.log.say("redis-server restarted (pid \(context.redis.pid.map(String.init) ?? "?")), down \(String(format: "%.1f", down)) s")
+        context.log.say("redis-server restarted (pid \(redis.pid.map(String.init) ?? "?")), down \(String(format: "%.1f", down)) s")
     }
 }
