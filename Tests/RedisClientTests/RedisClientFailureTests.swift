@@ -23,11 +23,14 @@ struct RedisClientFailureTests {
             let error = try await #require(throws: RedisError.self) { try await redis.send(RedisCommand("PING")) }
             #expect(error.code == .connectionFailed)
             #expect(error.isUnavailable)
-            // Within the backoff after a refused connect, calls fail at once.
-            let again = ContinuousClock.now
-            await #expect(throws: RedisError.self) { try await redis.send(RedisCommand("PING")) }
-            #expect(ContinuousClock.now - again < .seconds(1))
-            #expect(ContinuousClock.now - start < .seconds(3))
+            // Refused, not timed out: fast is what the kernel's refusal makes it. (Wall-clock
+            // bounds tighter than this one failed on a starved CI machine at 3-5 s.)
+            #expect(!error.message.lowercased().contains("timeout"), "\(error.message)")
+            // Within the backoff after a refused connect, calls fail at once, with the same error.
+            let second = try await #require(throws: RedisError.self) { try await redis.send(RedisCommand("PING")) }
+            #expect(second.message == error.message)
+            #expect(redis.connectionsMade == 0)
+            #expect(ContinuousClock.now - start < .seconds(10))
         }
     }
 

@@ -45,7 +45,9 @@ struct HealthTests {
                 #expect(response.status == 503, "\(method) \(path)")
                 #expect(response.errorCode == "redis_unavailable", "\(method) \(path)")
                 #expect(response.headers.first(name: "retry-after") == "1")
-                #expect(ContinuousClock.now - start < .seconds(3))
+                // A refused connect fails at once; the bound only catches a call that waits on
+                // a dead Redis (3 s failed on a starved CI machine at 3.8 s).
+                #expect(ContinuousClock.now - start < .seconds(8))
             }
             #expect(server.server.hub.streamCount == 0)
         }
