@@ -110,4 +110,66 @@ struct SentinelFailoverTests {
             #expect((queue["items"] as? [[String: Any]])?.count == 1)
         }
     }
+
+    /// The lost-write case end to end: with both replicas frozen an upload commits on the master
+    /// alone (503 `replication_timeout`), its event reaches the open stream, and the master dies
+    /// before a replica has it. The promoted replica never held that version: the stream must be
+    /// told (`reset`), and its last id must end at the new master's state, never keep the lost one.
+    @Test func aVersionTheNewMasterNeverHadResetsTheStream() async throws {
+        let group = try await SentinelGroup(acl: true)
+        let old = group.dataPorts[0]
+        let redis = try Self.redis(group)
+        try await TestServer.run(configure: { Self.configure(&$0, redis) }) { server in
+            let family = try await server.family()
+            let stream = try await server.openStream(token: family.parent)
+            defer { stream.close() }
+            try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
+            _ = try await server.upload(token: family.child, title: "kept")
+            let oldGeneration = try Self.generation(group, old)
+            try await stream.waitUntil("version 1") { $0.lastEventID?.hasSuffix("\(oldGeneration)-1") == true }
+
+            // The master is cut off from its replicas (frozen, their links dropped) but still takes
+            // the write: what redis/ha.conf's min-replicas-max-lag allows for up to 5 s, here made
+            // immediate (min-replicas-to-write 0), since a frozen replica would otherwise read the
+            // write from its socket buffer once thawed.
+            let replicas = Array(group.dataPorts.dropFirst())
+            #expect(try group.command(["CONFIG", "SET", "min-replicas-to-write", "0"], on: old) == "OK")
+            for replica in replicas { try group.pause(port: replica) }
+            _ = try group.command(["CLIENT", "KILL", "TYPE", "replica"], on: old)
+            let lost = try await server.request(.POST, "/api/content/upload", token: family.child, body: #"{"title":"lost"}"#)
+            #expect(lost.status == 503)
+            #expect(lost.errorCode == "replication_timeout")
+            try await stream.waitUntil("the event of the write no replica has") { $0.lastEventID?.hasSuffix("\(oldGeneration)-2") == true }
+            try group.kill9(port: old)
+            for replica in replicas { try group.resume(port: replica) }
+            let new = try await group.waitForFailover(from: old)
+            #expect(try group.command(["GET", "contentQueue:{\(family.id)}:version"], on: new) == "1")
+
+            let newGeneration = try Self.generation(group, new)
+            try await stream.waitUntil(timeout: .seconds(15), "a reset under the new master's generation") {
+                $0.events.contains { $0.type == "reset" && $0.id.contains(newGeneration) }
+            }
+            // The next write on the new master reuses version 2, under another generation: the
+            // stream ends at exactly the queue's ETag.
+            var after: TestResponse?
+            try await eventually("an upload on the new master", timeout: .seconds(20), poll: .milliseconds(200)) {
+                let response = try await server.request(
+                    .POST,
+                    "/api/content/upload",
+                    token: family.child,
+                    headers: [("Idempotency-Key", "after-loss")],
+                    body: #"{"title":"after"}"#
+                )
+                guard response.status == 200 else { return false }
+                after = response
+                return true
+            }
+            #expect(try after?.json()["version"] as? Int == 2)
+            let queue = try await server.request(.GET, "/api/content/queue", token: family.parent)
+            let etag = try #require(queue.headers.first(name: "etag"))
+            try await stream.waitUntil(timeout: .seconds(10), "the stream at the queue's ETag") { "\"\($0.lastEventID ?? "")\"" == etag }
+            #expect(etag.contains(newGeneration))
+            #expect((try queue.json()["items"] as? [[String: Any]])?.compactMap { $0["title"] as? String }.sorted() == ["after", "kept"])
+        }
+    }
 }
