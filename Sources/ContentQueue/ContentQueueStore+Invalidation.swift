@@ -17,20 +17,9 @@ extension ContentQueueStore {
         guard !key.isReserved else {
             throw ContentQueueError(.reservedKey, "\(key) is a name of the content queue's own key layout")
         }
-        let (maxAttempts, guarantees) = (configuration.maxAttempts, guarantees(idempotency))
-        let result = try await redis.withConnection { connection in
-            try await Self.retrying(maxAttempts: maxAttempts) {
-                try await Self.invalidateAttempt(
-                    connection,
-                    family: family,
-                    key: key,
-                    reason: reason,
-                    now: .now(),
-                    guarantees: guarantees
-                )
-            }
+        return try await mutate(idempotency) { connection, guarantees in
+            try await Self.invalidateAttempt(connection, family: family, key: key, reason: reason, now: .now(), guarantees: guarantees)
         }
-        return try result.get()
     }
 
     static func invalidateAttempt(

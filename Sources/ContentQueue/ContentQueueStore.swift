@@ -53,12 +53,9 @@ public struct ContentQueueStore: Sendable {
         draft: ContentDraft,
         idempotency: IdempotentRequest? = nil
     ) async throws -> Mutated<MutationResult> {
-        let (maxAttempts, guarantees) = (configuration.maxAttempts, guarantees(idempotency))
-        return try await redis.withConnection { connection in
-            try await Self.retrying(maxAttempts: maxAttempts) {
-                try await Self.uploadAttempt(connection, family: family, child: child, draft: draft, now: .now(), guarantees: guarantees)
-            }
-        }.get()
+        try await mutate(idempotency) { connection, guarantees in
+            try await Self.uploadAttempt(connection, family: family, child: child, draft: draft, now: .now(), guarantees: guarantees)
+        }
     }
 
     /// Approves or rejects a pending item. Of concurrent decisions on one item exactly one commits;
@@ -70,25 +67,35 @@ public struct ContentQueueStore: Sendable {
         decision: Decision,
         idempotency: IdempotentRequest? = nil
     ) async throws -> Mutated<MutationResult> {
-        let (maxAttempts, guarantees) = (configuration.maxAttempts, guarantees(idempotency))
-        return try await redis.withConnection { connection in
-            try await Self.retrying(maxAttempts: maxAttempts) {
-                try await Self.decideAttempt(
-                    connection,
-                    family: family,
-                    id: id,
-                    parent: parent,
-                    decision: decision,
-                    now: .now(),
-                    guarantees: guarantees
-                )
-            }
-        }.get()
+        try await mutate(idempotency) { connection, guarantees in
+            try await Self.decideAttempt(
+                connection,
+                family: family,
+                id: id,
+                parent: parent,
+                decision: decision,
+                now: .now(),
+                guarantees: guarantees
+            )
+        }
     }
 
-    /// What every mutation of this store commits with.
-    func guarantees(_ idempotency: IdempotentRequest?) -> Guarantees {
-        Guarantees(idempotency: idempotency, replicas: configuration.minReplicas, replicationTimeout: configuration.replicationTimeout)
+    /// Runs a mutation's attempts on one leased connection (WATCH holds only there) until one
+    /// commits, replays its record or fails, each with what every mutation of this store commits
+    /// with: `idempotency`, and the replicas to wait for.
+    func mutate<Value: Sendable>(
+        _ idempotency: IdempotentRequest?,
+        _ attempt: (RedisLease, Guarantees) async throws -> Attempt<Value>
+    ) async throws -> Mutated<Value> {
+        let guarantees = Guarantees(
+            idempotency: idempotency,
+            replicas: configuration.minReplicas,
+            replicationTimeout: configuration.replicationTimeout
+        )
+        let maxAttempts = configuration.maxAttempts
+        return try await redis.withConnection { connection in
+            try await Self.retrying(maxAttempts: maxAttempts) { try await attempt(connection, guarantees) }
+        }.get()
     }
 
     /// The pending queue, oldest first, read consistently with the version it reports.
