@@ -15,15 +15,10 @@ public struct RedisGeneration: Sendable, Hashable, CustomStringConvertible {
         self.rawValue = String(rawValue)
     }
 
-    /// The generation in an `INFO replication` reply, with the node's role.
-    static func fromInfo(_ text: String) -> (role: String?, generation: RedisGeneration?) {
-        var role: String?
-        var generation: RedisGeneration?
-        for line in text.split(whereSeparator: \.isNewline) {
-            if line.hasPrefix("role:") { role = String(line.dropFirst(5)) }
-            if line.hasPrefix("master_replid:") { generation = RedisGeneration(line.dropFirst(14).prefix(16)) }
-        }
-        return (role, generation)
+    /// The generation in an `INFO replication` reply; `nil` when it names none.
+    init?(info text: String) {
+        guard let line = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("master_replid:") }) else { return nil }
+        self.init(line.dropFirst(14).prefix(16))
     }
 
     public var description: String { rawValue }

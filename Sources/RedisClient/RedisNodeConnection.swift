@@ -12,22 +12,20 @@ import NIOPosix
 final class RedisNodeConnection: Sendable {
     let channel: any Channel
     private let handler: NIOLoopBound<RedisCommandHandler>
-    private let described: NIOLockedValueBox<(role: String?, generation: RedisGeneration?)>
+    private let described: NIOLockedValueBox<RedisGeneration?>
 
     private init(
         channel: any Channel,
         handler: NIOLoopBound<RedisCommandHandler>,
-        described: NIOLockedValueBox<(role: String?, generation: RedisGeneration?)>
+        described: NIOLockedValueBox<RedisGeneration?>
     ) {
         self.channel = channel
         self.handler = handler
         self.described = described
     }
 
-    /// The node's role when the connection was made (`master`, `slave`), if it was asked.
-    var role: String? { described.withLockedValue { $0.role } }
     /// The node's generation when the connection was made, if it was asked and could answer.
-    var generation: RedisGeneration? { described.withLockedValue { $0.generation } }
+    var generation: RedisGeneration? { described.withLockedValue { $0 } }
 
     /// Connects to `address` and runs `handshake` (AUTH, SELECT, and what the node is). Throws
     /// ``RedisError/Code/connectionFailed`` within the connect timeout plus one command timeout.
@@ -42,11 +40,11 @@ final class RedisNodeConnection: Sendable {
         let commandTimeout = TimeAmount(configuration.commandTimeout)
         // Known after the handshake, before any subscription exists: each pushed message carries
         // the generation of the node it came from.
-        let described = NIOLockedValueBox<(role: String?, generation: RedisGeneration?)>((nil, nil))
+        let described = NIOLockedValueBox<RedisGeneration?>(nil)
         let push = onPush.map { onPush in
             { @Sendable (message: RedisPubSubMessage) in
                 var message = message
-                message.generation = described.withLockedValue { $0.generation }
+                message.generation = described.withLockedValue { $0 }
                 onPush(message)
             }
         }
@@ -115,11 +113,8 @@ final class RedisNodeConnection: Sendable {
         }
         guard handshake.describeNode, let index = commands.firstIndex(where: { $0.name == "INFO" }), let info = replies[index].string else { return }
         // A user without INFO leaves the node undescribed: it works, without generations.
-        let description = RedisGeneration.fromInfo(info)
-        described.withLockedValue { $0 = description }
-        if handshake.requireMaster, description.role != "master" {
-            throw RedisError(.connectionFailed, "\(address) is not a master (role \(description.role ?? "unknown"))")
-        }
+        let generation = RedisGeneration(info: info)
+        described.withLockedValue { $0 = generation }
     }
 
     /// Whether the connection is still open and has not failed.
