@@ -12,17 +12,20 @@ import Testing
 /// Serialized: each group is six processes whose Sentinels call a node down after 1 s.
 @Suite("Gateway on Redis Sentinel", .serialized)
 struct SentinelFailoverTests {
-    /// The gateway's Redis, as the ACL user `flimmer`, through the group's Sentinels.
-    private static func redis(_ group: SentinelGroup) throws -> RedisConfiguration {
-        var redis = try RedisConfiguration(url: try group.url(aclUser: "flimmer"))
-        redis.poolSize = 8
-        return redis
-    }
-
-    private static func configure(_ configuration: inout ServerConfiguration, _ redis: RedisConfiguration) {
-        configuration.redis = redis
-        configuration.store.minReplicas = 1
-        configuration.store.replicationTimeout = .milliseconds(500)
+    /// Runs `body` with a group of its own (the repository's ACL) and a gateway on the group's
+    /// Sentinels, as the ACL user `flimmer`, waiting for 1 replica (500 ms) after each write.
+    private static func withGateway(_ body: @Sendable (SentinelGroup, TestServer) async throws -> Void) async throws {
+        let group = try await SentinelGroup(acl: true)
+        var configured = try RedisConfiguration(url: try group.url(aclUser: "flimmer"))
+        configured.poolSize = 8
+        let redis = configured
+        try await TestServer.run(configure: {
+            $0.redis = redis
+            $0.store.minReplicas = 1
+            $0.store.replicationTimeout = .milliseconds(500)
+        }) { server in
+            try await body(group, server)
+        }
     }
 
     /// The generation (first 16 hex digits of master_replid) of the data node at `port`.
@@ -31,10 +34,8 @@ struct SentinelFailoverTests {
     }
 
     @Test func acknowledgedUploadsSurviveACrashedMasterAndStreamsMoveToTheNewOne() async throws {
-        let group = try await SentinelGroup(acl: true)
-        let old = group.dataPorts[0]
-        let redis = try Self.redis(group)
-        try await TestServer.run(configure: { Self.configure(&$0, redis) }) { server in
+        try await Self.withGateway { group, server in
+            let old = group.dataPorts[0]
             let family = try await server.family()
             let stream = try await server.openStream(token: family.parent)
             defer { stream.close() }
@@ -83,9 +84,7 @@ struct SentinelFailoverTests {
     }
 
     @Test func aWriteTheReplicasDidNotConfirmAnswers503AndItsRetryIsAnsweredOnce() async throws {
-        let group = try await SentinelGroup(acl: true)
-        let redis = try Self.redis(group)
-        try await TestServer.run(configure: { Self.configure(&$0, redis) }) { server in
+        try await Self.withGateway { group, server in
             let family = try await server.family()
             let key = [("Idempotency-Key", "unconfirmed")]
             let replicas = Array(group.dataPorts.dropFirst())
@@ -116,10 +115,8 @@ struct SentinelFailoverTests {
     /// before a replica has it. The promoted replica never held that version: the stream must be
     /// told (`reset`), and its last id must end at the new master's state, never keep the lost one.
     @Test func aVersionTheNewMasterNeverHadResetsTheStream() async throws {
-        let group = try await SentinelGroup(acl: true)
-        let old = group.dataPorts[0]
-        let redis = try Self.redis(group)
-        try await TestServer.run(configure: { Self.configure(&$0, redis) }) { server in
+        try await Self.withGateway { group, server in
+            let old = group.dataPorts[0]
             let family = try await server.family()
             let stream = try await server.openStream(token: family.parent)
             defer { stream.close() }
