@@ -116,7 +116,7 @@ public final class EventHub: Sendable {
         do {
             let version = try await current(request.family)
             let opening = openingFrames(for: ticket, current: version, lastEventID: request.lastEventID)
-            return OpenedStream(ticket: ticket, opening: opening, handler: handler)
+            return OpenedStream(ticket: ticket, opening: opening, openedAt: version, handler: handler)
         } catch {
             eventLoop.execute { handler.value.finish(.cancelled) }
             throw error

@@ -1,3 +1,4 @@
+import ContentQueue
 import NIOCore
 
 /// A stream the hub has registered, with the bytes its response must start with.
@@ -10,6 +11,8 @@ public struct OpenedStream: Sendable {
     public let ticket: StreamTicket
     /// `retry:` and what the client's Last-Event-ID calls for: the first bytes of the body.
     public let opening: ByteBuffer
+    /// The family's state ``opening`` announced.
+    let openedAt: FamilyVersion
     let handler: NIOLoopBound<SSEStreamHandler>
 
     /// The event loop the stream lives on.
@@ -18,7 +21,7 @@ public struct OpenedStream: Sendable {
     /// Starts relaying: what queued while the stream opened, then every event. Call on the
     /// stream's event loop once the response head and ``opening`` are written.
     public func goLive() {
-        handler.value.goLive()
+        handler.value.goLive(after: openedAt)
     }
 
     /// Goes live and waits until the stream ends, for a server that finishes the response itself
@@ -27,7 +30,7 @@ public struct OpenedStream: Sendable {
         let handler = self.handler
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<StreamCloseReason, Never>) in
-                handler.eventLoop.execute { handler.value.goLive { continuation.resume(returning: $0) } }
+                handler.eventLoop.execute { handler.value.goLive(after: openedAt) { continuation.resume(returning: $0) } }
             }
         } onCancel: {
             finish(.cancelled)

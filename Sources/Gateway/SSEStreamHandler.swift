@@ -1,3 +1,4 @@
+import ContentQueue
 import NIOCore
 
 /// The write side of one SSE stream, living in its connection's channel pipeline.
@@ -117,7 +118,12 @@ public final class SSEStreamHandler: ChannelInboundHandler, RemovableChannelHand
     /// Starts writing: first what queued since ``begin(_:onEnd:)``, then every frame as it comes.
     /// Call once the response head and the opening frames are written. A stream that ended while
     /// it opened ends now, as it would have live.
-    func goLive(waiter: ((StreamCloseReason) -> Void)? = nil) {
+    ///
+    /// `opening`: the family's state the opening frames announced. A frame that queued while the
+    /// stream opened can carry an older id of that history (its event was relayed while Redis
+    /// answered the opening's read, and a later write had already committed): it goes out with
+    /// the opening's id instead, so the ids a client sees never go back.
+    func goLive(after opening: FamilyVersion? = nil, waiter: ((StreamCloseReason) -> Void)? = nil) {
         if case .closed(let reason) = phase {
             phase = .live
             end(reason, waiter: waiter)
@@ -125,6 +131,7 @@ public final class SSEStreamHandler: ChannelInboundHandler, RemovableChannelHand
         }
         self.waiter = waiter
         phase = .live
+        if let opening { backlog = backlog.map { SSEFrame.raisingID($0, to: opening) } }
         writeBacklog()
         flushIfNeeded()
     }
