@@ -16,7 +16,7 @@ public struct RedisGeneration: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The generation in an `INFO replication` reply; `nil` when it names none.
-    init?(info text: String) {
+    public init?(info text: String) {
         guard let line = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("master_replid:") }) else { return nil }
         self.init(line.dropFirst(14).prefix(16))
     }

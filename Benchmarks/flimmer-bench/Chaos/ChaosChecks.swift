@@ -12,7 +12,9 @@ import ContentQueue
 /// c. no family's final version is below a version a write was acknowledged with;
 /// d. every client's last seen id is its family's final `<epoch>-<generation>-<version>`, and
 ///    that is the tag (ETag) the gateway answers for the family's queue;
-/// e. the faults themselves went as planned.
+/// e. the faults themselves went as planned;
+/// f. (Sentinel) every stream that heard of a write the new master lacks was told otherwise
+///    afterwards (`LostEvents`), and no event id was given to two different writes.
 struct ChaosChecks {
     /// What Redis held after the run.
     struct Found {
@@ -40,6 +42,8 @@ struct ChaosChecks {
     var masterKilledAt: [Double] = []
     /// Writes refused on a retry (`ChaosLoad.refusedOnRetry`).
     var refusedOnRetry: [String] = []
+    /// Per master kill, the events of writes the new master lacked (`LostEvents.judge`).
+    var lostEvents: [LostEvents] = []
 
     /// Counted for the report.
     private(set) var uploadsFound = 0
@@ -81,6 +85,26 @@ struct ChaosChecks {
             }
         }
         failures += faultProblems
+        failures += Self.idsReused(uploads + decisions)
+        for kill in lostEvents { failures += kill.unanswered + kill.reusedIDs }
+        if !lostEvents.isEmpty, lostEvents.allSatisfy({ $0.notJudged != nil }) {
+            failures.append("no master kill could be judged for events of lost writes: " + lostEvents.compactMap(\.notJudged).joined(separator: "; "))
+        }
+    }
+
+    /// Event ids (family, generation, version) that acknowledged two different writes: an id must
+    /// name one state, so a client that saw it can never mistake one for the other. Replays of
+    /// one write share its id, as they must.
+    static func idsReused(_ acks: [Ack]) -> [String] {
+        var writes: [String: Set<String>] = [:]
+        var order: [String] = []
+        for ack in acks {
+            guard let version = ack.version, let generation = ack.generation else { continue }
+            let id = "\(ack.family) \(generation)-\(version)"
+            if writes[id] == nil { order.append(id) }
+            writes[id, default: []].insert("\(ack.status) \(ack.id)")
+        }
+        return order.filter { writes[$0]!.count > 1 }.map { "id \($0) acknowledged different writes: \(writes[$0]!.sorted().joined(separator: ", "))" }
     }
 
     private mutating func judgeWrites(_ found: Found, aofNote: (String) -> String) {

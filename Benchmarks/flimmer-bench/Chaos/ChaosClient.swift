@@ -106,6 +106,9 @@ final class ChaosClient: Sendable {
                     state.withLockedValue { state in
                         state.figures.events += 1
                         if event.type == "reset" { state.figures.resets += 1 }
+                        if let version = FamilyVersion(tag: event.id) {
+                            EventRun.append(generation: version.generation?.rawValue ?? "", version: version.version, to: &state.figures.runs)
+                        }
                     }
                     await gate.pass()
                 }

@@ -38,9 +38,9 @@ final class ChaosLoad: Sendable {
     /// Most writes in flight at once (their retries included); past it a due write is skipped.
     static let maxInFlight = 400
 
-    private let gateways: [String]
-    private let tokens: ChaosTokens
-    private let random: ChaosRandom
+    let gateways: [String]
+    let tokens: ChaosTokens
+    let random: ChaosRandom
     private let log: ChaosLog
     private let http: HTTPClient
     let retry: WriteRetry
@@ -212,7 +212,7 @@ final class ChaosLoad: Sendable {
 
     /// POST `path` on gateway `gateway` on a connection of its own (closed after the answer, so
     /// no request meets a connection a restarted gateway left behind); nil status: no answer within 5 s.
-    private func call(_ gateway: Int, _ path: String, token: String, key: String, body: Data?) async -> (Int?, [String: Any]?, Bool) {
+    func call(_ gateway: Int, _ path: String, token: String, key: String, body: Data?) async -> (Int?, [String: Any]?, Bool) {
         var request = HTTPClientRequest(url: gateways[gateway] + path)
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(token)")

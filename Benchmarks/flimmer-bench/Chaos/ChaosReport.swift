@@ -63,7 +63,14 @@ struct ChaosReport {
                 line += "; master changes counted by the gateways: \(masterChanges.joined(separator: ", ")) (B's since its restart)"
             }
             log.line(line)
-            for (index, figures) in failovers.enumerated() { log.line("  " + figures.line(index + 1)) }
+            for (index, figures) in failovers.enumerated() {
+                log.line("  " + figures.line(index + 1))
+                if index < checks.lostEvents.count {
+                    log.line("  " + checks.lostEvents[index].line(frozen: figures.kill.frozeReplicas, ballast: figures.kill.ballast))
+                }
+            }
+            let reused = ChaosChecks.idsReused(acks).count + checks.lostEvents.reduce(0) { $0 + $1.reusedIDs.count }
+            log.line("event ids reused for different content \(reused)")
         }
         for group in twice.prefix(5) {
             let described = group.map {

@@ -25,13 +25,14 @@ struct ChaosRun: Sendable {
     }
 
     /// The faults of a run on a Sentinel topology: the master killed twice (the second kill waits
-    /// until the first killed node has rejoined), both replicas paused, and the gateway restart
-    /// and stream pause of the run on one Redis.
+    /// until the first killed node has rejoined; before it, both replicas are frozen while writes
+    /// flow, so that the master announces writes that no replica gets), both replicas paused,
+    /// and the gateway restart and stream pause of the run on one Redis.
     static func haFaults(pause: Double) -> [any Fault] {
         [
             MasterKill(schedule: FaultSchedule(at: 0.20, downtime: .seconds(3))),
             GatewayRestart(schedule: FaultSchedule(at: 0.50, downtime: .seconds(1)), gateway: 1),
-            MasterKill(schedule: FaultSchedule(at: 0.55, downtime: .seconds(3))),
+            MasterKill(schedule: FaultSchedule(at: 0.55, downtime: .seconds(3)), freezeReplicas: .seconds(3)),
             StreamPause(schedule: FaultSchedule(at: 0.60, downtime: .milliseconds(Int64(pause * 1000))), client: 0),
             ReplicaPause(schedule: FaultSchedule(at: 0.75, downtime: .seconds(2))),
         ]
@@ -121,6 +122,9 @@ struct ChaosRun: Sendable {
         let ledger = FaultLedger()
         var redisNode: RedisNode?
         if case .single(let node) = store { redisNode = node }
+        let loadStart = ContinuousClock.now
+        let load = Duration.milliseconds(Int64(duration * 1000))
+        let writes = ChaosLoad(gateways: urls, tokens: tokens, random: random, log: log, http: requestHTTP)
         let context = FaultContext(
             redis: redisNode,
             gateways: gateways,
@@ -129,11 +133,9 @@ struct ChaosRun: Sendable {
             ledger: ledger,
             children: children,
             http: requestHTTP,
-            ha: ha
+            ha: ha,
+            load: writes
         )
-        let loadStart = ContinuousClock.now
-        let load = Duration.milliseconds(Int64(duration * 1000))
-        let writes = ChaosLoad(gateways: urls, tokens: tokens, random: random, log: log, http: requestHTTP)
         let faulting = Task { await FaultRunner(faults: faults).run(context, loadStart: loadStart, load: load) }
         await writes.run(uploadRate: uploadRate, decisionRate: decisionRate, until: loadStart + load)
         log.say("load stopped: \(writes.uploaded.count) uploads and \(writes.decided.count) decisions acknowledged")
@@ -174,7 +176,8 @@ struct ChaosRun: Sendable {
             redisKilledAt: ledger.redisKilledAt,
             faultProblems: ledger.problems,
             masterKilledAt: ledger.masterKills.map(\.killedAt),
-            refusedOnRetry: writes.refusedOnRetry
+            refusedOnRetry: writes.refusedOnRetry,
+            lostEvents: ha == nil ? [] : LostEvents.judge(ledger.masterKills, clients: snapshots, acks: acks)
         )
         let found: Result<ChaosChecks.Found, any Error>
         do {

@@ -24,6 +24,8 @@ struct ClientSnapshot: Sendable, Equatable {
     var lastError = ""
     /// Failed opens by cause (`503 redis_unavailable`, `network`…).
     var openFailureCauses: [String: Int] = [:]
+    /// The events received, in order, as runs of one generation each.
+    var runs: [EventRun] = []
     /// The first regressions, as `at 24.5 s on A: <tag> after <tag>`.
     var regressionNotes: [String] = []
 }

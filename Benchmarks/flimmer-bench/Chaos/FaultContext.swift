@@ -15,4 +15,11 @@ struct FaultContext: Sendable {
     var http: HTTPClient
     /// The Sentinel topology of a run with `--ha-dir`; nil for one Redis.
     var ha: HATopology? = nil
+    /// The run's writes, for faults that add some of their own (`MasterKill`'s ballast).
+    var load: ChaosLoad? = nil
+
+    /// The families the clients follow, in their first client's order.
+    var families: [String] {
+        clients.map(\.family).reduce(into: []) { families, family in if !families.contains(family) { families.append(family) } }
+    }
 }

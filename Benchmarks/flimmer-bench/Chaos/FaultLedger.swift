@@ -17,6 +17,19 @@ final class FaultLedger: Sendable {
         var newMasterPort: Int?
         /// When the killed node had been started again and `start_ha` found the topology settled.
         var settledAt: Double?
+        /// Whether both replicas were frozen while writes flowed before the kill.
+        var frozeReplicas = false
+        /// The ballast uploads sent during the freeze, by answer.
+        var ballast: String?
+        /// What each replica held right after the kill (the new master's starting state).
+        var replicas: [ReplicaState] = []
+        /// Why a replica could not be read right after the kill.
+        var replicaReadErrors: [String] = []
+
+        /// The state the node the Sentinels promoted started from; nil when unknown.
+        var promotedState: ReplicaState? {
+            replicas.first { $0.port == newMasterPort }
+        }
     }
 
     private struct State {
