@@ -8,7 +8,7 @@ extension ContentQueueStore {
     /// with SCAN, which walks the whole keyspace: an operator's tool, not a request path.
     public func inspect(family: FamilyID) async throws -> FamilyInspection {
         let keys = ContentKeys(family: family)
-        let connection = redis
+        let connection = route(family)
         let head = try await connection.pipeline([
             RedisCommand("GET", keys.version),
             RedisCommand("GET", keys.epoch),

@@ -17,7 +17,7 @@ extension ContentQueueStore {
         guard !key.isReserved else {
             throw ContentQueueError(.reservedKey, "\(key) is a name of the content queue's own key layout")
         }
-        return try await mutate(idempotency) { connection, guarantees in
+        return try await mutate(family: family, idempotency) { connection, guarantees in
             try await Self.invalidateAttempt(connection, family: family, key: key, reason: reason, now: .now(), guarantees: guarantees)
         }
     }

@@ -9,6 +9,8 @@ extension ContentQueueStore {
         /// Replicas that must hold the write before it is acknowledged (WAIT); 0 for none.
         var replicas: Int
         var replicationTimeout: Duration
+        /// Where the invalidation is published.
+        var channels: InvalidationChannels = .classic
     }
 
     /// One attempt of a mutation, the frame every mutation shares: WATCH `watch` and the request's
@@ -76,7 +78,7 @@ extension ContentQueueStore {
         return .replayed(value)
     }
 
-    /// MULTI, `writes`, SET `versionKey` to the payload's version, PUBLISH the payload, EXEC, in
+    /// MULTI, `writes`, SET `versionKey` to the payload's version, PUBLISH (or SPUBLISH) the payload, EXEC, in
     /// one round trip: the write and its event commit together or not at all; then, on the same
     /// connection (WAIT blocks the connection it is sent on, and only it), WAIT for the replicas.
     /// Returns false when a WATCHed key changed (nothing was written). Throws
@@ -91,7 +93,7 @@ extension ContentQueueStore {
     ) async throws -> Bool {
         var commands = [RedisCommand("MULTI")] + writes
         commands.append(RedisCommand("SET", versionKey, payload.version))
-        commands.append(RedisCommand("PUBLISH", InvalidationPayload.channel(for: payload.key), payload.json))
+        commands.append(guarantees.channels.publish(payload))
         commands.append(RedisCommand("EXEC"))
         let waits = guarantees.replicas > 0
         if waits { commands.append(wait(guarantees)) }

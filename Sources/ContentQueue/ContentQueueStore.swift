@@ -21,10 +21,19 @@ public struct ContentQueueStore: Sendable {
         /// ``ContentQueueError/Code/replicationTimeout``.
         public var replicationTimeout: Duration
 
-        public init(maxAttempts: Int = 64, minReplicas: Int = 0, replicationTimeout: Duration = .seconds(1)) {
+        /// Where mutations publish their invalidations (default ``InvalidationChannels/classic``).
+        public var channels: InvalidationChannels
+
+        public init(
+            maxAttempts: Int = 64,
+            minReplicas: Int = 0,
+            replicationTimeout: Duration = .seconds(1),
+            channels: InvalidationChannels = .classic
+        ) {
             self.maxAttempts = maxAttempts
             self.minReplicas = minReplicas
             self.replicationTimeout = replicationTimeout
+            self.channels = channels
         }
     }
 
@@ -53,7 +62,7 @@ public struct ContentQueueStore: Sendable {
         draft: ContentDraft,
         idempotency: IdempotentRequest? = nil
     ) async throws -> Mutated<MutationResult> {
-        try await mutate(idempotency) { connection, guarantees in
+        try await mutate(family: family, idempotency) { connection, guarantees in
             try await Self.uploadAttempt(connection, family: family, child: child, draft: draft, now: .now(), guarantees: guarantees)
         }
     }
@@ -67,7 +76,7 @@ public struct ContentQueueStore: Sendable {
         decision: Decision,
         idempotency: IdempotentRequest? = nil
     ) async throws -> Mutated<MutationResult> {
-        try await mutate(idempotency) { connection, guarantees in
+        try await mutate(family: family, idempotency) { connection, guarantees in
             try await Self.decideAttempt(
                 connection,
                 family: family,
@@ -80,40 +89,43 @@ public struct ContentQueueStore: Sendable {
         }
     }
 
-    /// Runs a mutation's attempts on one leased connection (WATCH holds only there) until one
-    /// commits, replays its record or fails, each with what every mutation of this store commits
-    /// with: `idempotency`, and the replicas to wait for.
+    /// Runs a mutation's attempts on one leased connection (WATCH holds only there) to the node
+    /// that serves `family` until one commits, replays its record or fails, each with what every
+    /// mutation of this store commits with: `idempotency`, the replicas to wait for, and where
+    /// it publishes.
     func mutate<Value: Sendable>(
+        family: FamilyID,
         _ idempotency: IdempotentRequest?,
         _ attempt: (RedisLease, Guarantees) async throws -> Attempt<Value>
     ) async throws -> Mutated<Value> {
         let guarantees = Guarantees(
             idempotency: idempotency,
             replicas: configuration.minReplicas,
-            replicationTimeout: configuration.replicationTimeout
+            replicationTimeout: configuration.replicationTimeout,
+            channels: configuration.channels
         )
         let maxAttempts = configuration.maxAttempts
-        return try await redis.withConnection { connection in
+        return try await route(family).withConnection { connection in
             try await Self.retrying(maxAttempts: maxAttempts) { try await attempt(connection, guarantees) }
         }.get()
     }
 
     /// The pending queue, oldest first, read consistently with the version it reports.
     public func queue(family: FamilyID) async throws -> QueueSnapshot {
-        try await Self.readQueue(redis, family: family).get()
+        try await Self.readQueue(route(family), family: family).get()
     }
 
     /// The newest `limit` items `child` uploaded, newest first and whatever their status, read
     /// consistently with the family version it reports. `limit` must be at least 1.
     public func childItems(family: FamilyID, child: UserID, limit: Int) async throws -> ChildItems {
         precondition(limit >= 1, "limit must be at least 1")
-        return try await Self.readChildItems(redis, family: family, child: child, limit: limit).get()
+        return try await Self.readChildItems(route(family), family: family, child: child, limit: limit).get()
     }
 
     /// One item of the family, whatever its status; `nil` when the family has no such item.
     public func item(family: FamilyID, id: ContentID) async throws -> ContentItem? {
         let key = ContentKeys(family: family).item(id)
-        let reply = try await redis.send(RedisCommand("HGETALL", key))
+        let reply = try await route(family).send(RedisCommand("HGETALL", key))
         try reply.throwingServerError()
         guard let fields = reply.fieldDictionary, !fields.isEmpty else { return nil }
         guard let item = ContentItem(hash: fields) else {
@@ -124,17 +136,35 @@ public struct ContentQueueStore: Sendable {
 
     /// The family's current epoch and queue version; creates the epoch if the family has none yet.
     public func currentVersion(family: FamilyID) async throws -> FamilyVersion {
-        try await Self.readVersion(redis, keys: ContentKeys(family: family))
+        try await Self.readVersion(route(family), keys: ContentKeys(family: family))
     }
 
-    /// Epoch and version of several families, in one round trip for those that already have an epoch.
+    /// The commands of `family`: to the node that serves its slot (every key of a family shares
+    /// its `{F}` hash tag).
+    func route(_ family: FamilyID) -> RedisRoute {
+        redis.routed(by: ContentKeys(family: family).version)
+    }
+
+    /// Epoch and version of several families, in one round trip per slot (one in all outside a
+    /// cluster) for those that already have an epoch.
     public func currentVersions(families: [FamilyID]) async throws -> [FamilyID: FamilyVersion] {
+        var groups: [RedisSlot?: [FamilyID]] = [:]
+        let clustered = redis.configuration.cluster != nil
+        for family in families { groups[clustered ? route(family).slot : nil, default: []].append(family) }
+        var result: [FamilyID: FamilyVersion] = [:]
+        for (slot, members) in groups {
+            result.merge(try await currentVersions(members, slot: slot)) { $1 }
+        }
+        return result
+    }
+
+    private func currentVersions(_ families: [FamilyID], slot: RedisSlot?) async throws -> [FamilyID: FamilyVersion] {
         var commands: [RedisCommand] = []
         for family in families {
             let keys = ContentKeys(family: family)
             commands += [RedisCommand("GET", keys.version), RedisCommand("GET", keys.epoch)]
         }
-        let answered = try await redis.replies(to: commands)
+        let answered = try await redis.replies(to: commands, slot: slot)
         let replies = answered.values
         var result: [FamilyID: FamilyVersion] = [:]
         for (index, family) in families.enumerated() {
@@ -143,7 +173,7 @@ public struct ContentQueueStore: Sendable {
             if let epoch = replies[index * 2 + 1].string {
                 result[family] = FamilyVersion(epoch: epoch, generation: answered.generation, version: version)
             } else {
-                result[family] = try await Self.readVersion(redis, keys: keys)
+                result[family] = try await Self.readVersion(route(family), keys: keys)
             }
         }
         return result

@@ -39,6 +39,16 @@ public struct InvalidationPayload: Sendable, Equatable, Codable {
     /// The Redis channel for a key: `invalidate:<key>`.
     public static func channel(for key: String) -> String { "invalidate:\(key)" }
 
+    /// The shard channel of a family, for every key (``InvalidationChannels/sharded``):
+    /// `invalidate:{<family>}`, in the family's cluster slot.
+    public static func shardChannel(family: String) -> String { "invalidate:{\(family)}" }
+
+    /// The family of a shard channel name (`invalidate:{F}` → `F`); nil for any other name.
+    public static func family(ofShardChannel channel: String) -> String? {
+        guard channel.hasPrefix("invalidate:{"), channel.hasSuffix("}"), channel.count > "invalidate:{}".count else { return nil }
+        return String(channel.dropFirst("invalidate:{".count).dropLast())
+    }
+
     /// Compact JSON, fields in contract order. Every string here is validated ASCII
     /// (ids, reasons, keys), escaped all the same so that no input can break the frame.
     public var json: String {

@@ -1,7 +1,8 @@
 import ContentQueue
 import Foundation
 
-/// One message received on `invalidate:<key>`, checked against the channel contract.
+/// One message received on `invalidate:<key>` (or, with sharded pub/sub, on the family's shard
+/// channel `invalidate:{F}`), checked against the channel contract.
 public struct InvalidationEvent: Sendable, Equatable {
     /// The payload as decoded.
     public var payload: InvalidationPayload
@@ -17,8 +18,9 @@ public struct InvalidationEvent: Sendable, Equatable {
 
     /// Decodes and validates a published message.
     ///
-    /// The channel's suffix must equal the payload's `key`, the family must be a valid family
-    /// id and the version a non-negative integer; anything else is rejected, never relayed.
+    /// The channel's suffix must equal the payload's `key` (on a shard channel `invalidate:{F}`,
+    /// `F` must equal the payload's `family`), the family must be a valid family id and the
+    /// version a non-negative integer; anything else is rejected, never relayed.
     public init(channel: String, message: [UInt8]) throws {
         let prefix = "invalidate:"
         guard channel.hasPrefix(prefix) else {
@@ -30,7 +32,11 @@ public struct InvalidationEvent: Sendable, Equatable {
         } catch {
             throw Rejection(description: "payload on \(channel) is not the contract's JSON")
         }
-        guard payload.key == channel.dropFirst(prefix.count) else {
+        if let shardFamily = InvalidationPayload.family(ofShardChannel: channel) {
+            guard payload.family == shardFamily, !payload.key.isEmpty else {
+                throw Rejection(description: "payload family \(payload.family) does not match shard channel \(channel)")
+            }
+        } else if payload.key != channel.dropFirst(prefix.count) {
             throw Rejection(description: "payload key \(payload.key) does not match channel \(channel)")
         }
         guard let family = FamilyID(payload.family) else {

@@ -1,11 +1,14 @@
+import ContentQueue
 import CoreMetrics
 import Logging
 import NIOConcurrencyHelpers
 import RedisClient
 import ServiceLifecycle
 
-/// The gateway's one Redis subscription: PSUBSCRIBE `invalidate:*` on a connection of its own,
-/// every message handed to the ``EventHub`` from the connection's event loop.
+/// The gateway's Redis subscription: PSUBSCRIBE `invalidate:*` on a connection of its own,
+/// every message handed to the ``EventHub`` from the connection's event loop. With sharded
+/// pub/sub (``SubscriberConfiguration/channels``) it is one SSUBSCRIBE per family with open
+/// streams instead (see ``follow(_:)`` and `ShardSubscriptions`).
 ///
 /// When the connection fails it reconnects with exponential backoff and jitter, subscribes
 /// again, and then asks for a version re-check of every open family (``onResubscribe``),
@@ -30,6 +33,8 @@ public final class InvalidationSubscriber: Service, Sendable {
     let probeChannel = "flimmer:probe:\(UInt64.random(in: 0...UInt64.max))"
     private let state = NIOLockedValueBox(State())
     private let probes = ProbeReturns()
+    /// Sharded pub/sub's subscriptions; nil in classic mode.
+    private let shards: ShardSubscriptions?
 
     /// - Parameters:
     ///   - redis: the client whose node it subscribes to, and through which it publishes its probes.
@@ -46,10 +51,21 @@ public final class InvalidationSubscriber: Service, Sendable {
         self.hub = hub
         self.logger = logger
         self.onResubscribe = onResubscribe
+        self.shards =
+            configuration.channels == .sharded
+            ? ShardSubscriptions(redis: redis, hub: hub, logger: logger, onResubscribe: onResubscribe) : nil
     }
 
-    /// Whether the subscription is up now.
-    public var isSubscribed: Bool { state.withLockedValue { $0.subscribed } }
+    /// Returns once events of `family` reach the hub: at once in classic mode (the pattern
+    /// covers every family); with sharded pub/sub, once its shard channel is subscribed. A
+    /// stream's opening calls it before it reads the family's version.
+    public func follow(_ family: FamilyID) async throws {
+        try await shards?.follow(family)
+    }
+
+    /// Whether the subscription is up now (sharded: whether every family that lost its
+    /// subscription has it back).
+    public var isSubscribed: Bool { state.withLockedValue { $0.subscribed } && (shards?.isComplete ?? true) }
 
     /// How many times a subscription has been made (1 after the first).
     public var subscriptionCount: Int { state.withLockedValue { $0.subscriptions } }
@@ -58,6 +74,10 @@ public final class InvalidationSubscriber: Service, Sendable {
     public var probesLost: Int { state.withLockedValue { $0.probesLost } }
 
     public func run() async throws {
+        if let shards {
+            try await runSharded(shards)
+            return
+        }
         await cancelWhenGracefulShutdown {
             var backoff = self.configuration.initialBackoff
             while !Task.isCancelled {
@@ -75,6 +95,24 @@ public final class InvalidationSubscriber: Service, Sendable {
                 }
             }
         }
+        state.withLockedValue { $0.subscribed = false }
+    }
+
+    /// Sharded mode: sweeps until shutdown (there is no one subscription to watch or probe: each
+    /// node's connection is watched by `ShardSubscriptions`).
+    private func runSharded(_ shards: ShardSubscriptions) async throws {
+        state.withLockedValue {
+            $0.subscribed = true
+            $0.subscriptions = 1
+        }
+        logger.info("following families on sharded pub/sub channels invalidate:{F}")
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: self.configuration.sweepInterval)
+                await shards.sweep()
+            }
+        }
+        shards.close()
         state.withLockedValue { $0.subscribed = false }
     }
 

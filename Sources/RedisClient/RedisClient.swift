@@ -29,7 +29,8 @@ public final class RedisClient: Service, RedisPipeline {
     ///   - onReconnect: called each time a connection lost to a failure is replaced (a metric;
     ///     the client itself depends on no metrics library).
     ///   - onMasterChange: called with the new address each time the master that Sentinel names
-    ///     moves (never for one fixed server).
+    ///     moves; in a cluster, each time the slot map changes (a shard failed over, slots moved),
+    ///     with a master that serves a slot that moved. Never for one fixed server.
     public init(
         configuration: RedisConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
@@ -40,7 +41,16 @@ public final class RedisClient: Service, RedisPipeline {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
-        if let sentinel = configuration.sentinel {
+        if let cluster = configuration.cluster {
+            self.topology = ClusterTopology(
+                configuration: configuration,
+                cluster: cluster,
+                group: eventLoopGroup,
+                logger: logger,
+                onReconnect: onReconnect,
+                onMapChange: onMasterChange
+            )
+        } else if let sentinel = configuration.sentinel {
             self.topology = SentinelTopology(
                 configuration: configuration,
                 sentinel: sentinel,
@@ -67,21 +77,19 @@ public final class RedisClient: Service, RedisPipeline {
     /// Connections made to replace one lost to a failure.
     public var reconnects: Int { topology.nodes.reduce(0) { $0 + $1.reconnects } }
 
-    /// How many times the master moved since start (Sentinel only; the first master found does not count).
-    public var masterChanges: Int { (topology as? SentinelTopology)?.masterChanges ?? 0 }
+    /// How many times the master moved since start (Sentinel; in a cluster, how many times the
+    /// slot map changed; the first master or map found does not count).
+    public var masterChanges: Int {
+        (topology as? SentinelTopology)?.masterChanges ?? (topology as? ClusterTopology)?.mapChanges ?? 0
+    }
 
     /// Sends `commands` as one unit (a MULTI … EXEC block is never interleaved with other
     /// requests' commands) and returns their replies in order, with the answering node's
     /// generation. Commands a replica refused (`READONLY`: nothing was written) are sent once
-    /// more to the master the topology names then.
+    /// more to the master the topology names then. In a cluster they go to the master of slot 0:
+    /// keyed commands go through ``replies(to:slot:)`` or ``routed(by:)``.
     public func replies(to commands: [RedisCommand]) async throws -> RedisReplies {
-        guard !commands.isEmpty else { return RedisReplies(values: [], generation: nil) }
-        let node = try await topology.primary()
-        let replies = try await reporting(node) { try await node.send(commands) }
-        guard replies.values.contains(where: \.isReadOnlyRefusal) else { return replies }
-        topology.report(node)
-        let master = try await topology.primary()
-        return try await reporting(master) { try await master.send(commands) }
+        try await replies(to: commands, slot: nil)
     }
 
     /// Runs `body` with a connection of its own, for commands that must stay on one connection:
@@ -89,16 +97,9 @@ public final class RedisClient: Service, RedisPipeline {
     /// are lent at once; past that, a caller waits up to ``RedisConfiguration/poolWaitTimeout``
     /// and then gets ``RedisError/Code/busy``. A connection whose body threw is closed, not lent
     /// again. A body whose writes a replica refused (`READONLY`: nothing was written) runs once
-    /// more, on the master the topology names then.
+    /// more, on the master the topology names then. In a cluster, see ``withConnection(slot:_:)``.
     public func withConnection<Result: Sendable>(_ body: (RedisLease) async throws -> Result) async throws -> Result {
-        let node = try await topology.primary()
-        do {
-            return try await reporting(node) { try await node.withLease(body) }
-        } catch let error as RedisError where error.isReadOnlyRefusal {
-            topology.report(node)
-            let master = try await topology.primary()
-            return try await reporting(master) { try await master.withLease(body) }
-        }
+        try await withConnection(slot: nil, body)
     }
 
     /// Opens a connection of its own in subscribe mode, subscribes to `patterns` and `channels`,
@@ -110,11 +111,24 @@ public final class RedisClient: Service, RedisPipeline {
         channels: [String] = [],
         onMessage: @escaping @Sendable (RedisPubSubMessage) -> Void
     ) async throws -> RedisSubscription {
-        let node = try await topology.primary()
+        try await subscribe(slot: nil, patterns: patterns, channels: channels, onMessage: onMessage)
+    }
+
+    /// Opens a subscription on the node that serves `slot` (the one master outside a cluster):
+    /// where a shard channel of that slot is published (SSUBSCRIBE). See
+    /// ``subscribe(patterns:channels:onMessage:)``.
+    public func subscribe(
+        slot: RedisSlot?,
+        patterns: [String] = [],
+        channels: [String] = [],
+        shardChannels: [String] = [],
+        onMessage: @escaping @Sendable (RedisPubSubMessage) -> Void
+    ) async throws -> RedisSubscription {
+        let node = try await target(slot)
         let connection = try await reporting(node) { try await node.connect(onPush: onMessage) }
         let subscription = RedisSubscription(connection: connection, address: node.address)
         do {
-            try await subscription.subscribe(patterns: patterns, channels: channels)
+            try await subscription.subscribe(patterns: patterns, channels: channels, shardChannels: shardChannels)
         } catch {
             subscription.close()
             throw error
@@ -124,7 +138,7 @@ public final class RedisClient: Service, RedisPipeline {
 
     /// Runs `work` against `node`; a failure that may mean the node is no longer the right one
     /// is reported to the topology, which asks again before the next request.
-    private func reporting<T>(_ node: RedisNode, _ work: () async throws -> T) async throws -> T {
+    func reporting<T>(_ node: RedisNode, _ work: () async throws -> T) async throws -> T {
         do {
             return try await work()
         } catch let error as RedisError where error.breaksConnection || error.isReadOnlyRefusal {

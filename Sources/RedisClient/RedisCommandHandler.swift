@@ -92,6 +92,12 @@ final class RedisCommandHandler: ChannelInboundHandler {
                     onPush(message)
                     continue
                 }
+                if let onPush, let channel = RedisPubSubMessage.shardUnsubscribed(reply),
+                    pending.first?.request.unsubscribesShardChannels != true
+                {
+                    onPush(RedisPubSubMessage(channel: channel, kind: .shardChannelClosed, payload: []))
+                    continue
+                }
                 guard !pending.isEmpty else {
                     throw RedisError(.protocolError, "a reply arrived that no request was waiting for")
                 }

@@ -1,15 +1,18 @@
 extension RedisConfiguration {
-    /// Parses `redis://[[user]:password@]host[:port][/db]` (one server), or
+    /// Parses `redis://[[user]:password@]host[:port][/db]` (one server),
     /// `redis+sentinel://[[user]:password@]host:port[,host:port…]/master[/db]` (the master the
-    /// Sentinels name; the credentials are the data nodes'). The Sentinels' own credentials, if
-    /// they need any, are not part of the URL: see ``RedisSentinelConfiguration``.
+    /// Sentinels name; the credentials are the data nodes'), or
+    /// `redis+cluster://[[user]:password@]host:port[,host:port…]` (seed nodes of a Redis
+    /// Cluster). The Sentinels' own credentials, if they need any, are not part of the URL: see
+    /// ``RedisSentinelConfiguration``.
     ///
     /// Errors never repeat the URL, since it may hold a password.
     public init(url: String) throws {
         self.init()
         let isSentinel = url.hasPrefix("redis+sentinel://")
-        guard isSentinel || url.hasPrefix("redis://") else {
-            throw RedisError(.invalidURL, "the Redis URL must start with redis:// or redis+sentinel://")
+        let isCluster = url.hasPrefix("redis+cluster://")
+        guard isSentinel || isCluster || url.hasPrefix("redis://") else {
+            throw RedisError(.invalidURL, "the Redis URL must start with redis://, redis+sentinel:// or redis+cluster://")
         }
         var rest = Substring(url.drop { $0 != "/" }.dropFirst(2))
         if let at = rest.lastIndex(of: "@") {
@@ -27,6 +30,14 @@ extension RedisConfiguration {
             let sentinels = try hosts.split(separator: ",").map { try Self.address(String($0), defaultPort: 26379) }
             guard !sentinels.isEmpty else { throw RedisError(.invalidURL, "a redis+sentinel URL names at least one Sentinel") }
             sentinel = RedisSentinelConfiguration(sentinels: sentinels, masterName: String(name))
+        } else if isCluster {
+            guard path.allSatisfy(\.isEmpty) else {
+                throw RedisError(.invalidURL, "a redis+cluster URL has no path: a cluster has only database 0")
+            }
+            let seeds = try hosts.split(separator: ",").map { try Self.address(String($0), defaultPort: 6379) }
+            guard !seeds.isEmpty else { throw RedisError(.invalidURL, "a redis+cluster URL names at least one node") }
+            cluster = RedisClusterConfiguration(seeds: seeds)
+            (host, port) = (seeds[0].host, seeds[0].port)
         } else if !hosts.isEmpty {
             let address = try Self.address(String(hosts), defaultPort: 6379)
             (host, port) = (address.host, address.port)
@@ -42,6 +53,7 @@ extension RedisConfiguration {
     /// The URL without its credentials, safe for logs.
     public var redactedURL: String {
         let auth = (username != nil || password != nil) ? "***@" : ""
+        if let cluster { return "redis+cluster://\(auth)\(cluster.seeds.map(\.description).joined(separator: ","))" }
         guard let sentinel else { return "redis://\(auth)\(host):\(port)/\(database)" }
         let hosts = sentinel.sentinels.map(\.description).joined(separator: ",")
         return "redis+sentinel://\(auth)\(hosts)/\(sentinel.masterName)/\(database)"

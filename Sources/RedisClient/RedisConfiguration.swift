@@ -8,6 +8,9 @@ public struct RedisConfiguration: Sendable, Equatable {
     /// Sentinels that name the master (`redis+sentinel://`); nil for one server at ``host``:``port``.
     /// The data nodes' credentials are ``username`` and ``password`` either way.
     public var sentinel: RedisSentinelConfiguration?
+    /// Seed nodes of a Redis Cluster (`redis+cluster://`); the rest are discovered. Nil for one
+    /// server or Sentinel.
+    public var cluster: RedisClusterConfiguration?
     /// Logical database selected after connecting.
     public var database: Int
     /// ACL user name, sent with AUTH when set.
@@ -46,6 +49,7 @@ public struct RedisConfiguration: Sendable, Equatable {
         self.poolSize = poolSize
         self.poolWaitTimeout = poolWaitTimeout
         self.sentinel = nil
+        self.cluster = nil
     }
 
     /// Throws ``RedisError/Code/invalidConfiguration`` for a value that cannot work.
@@ -57,6 +61,11 @@ public struct RedisConfiguration: Sendable, Equatable {
         }
         guard (1...1024).contains(poolSize) else { throw RedisError(.invalidConfiguration, "poolSize must be 1-1024") }
         guard poolWaitTimeout > .zero else { throw RedisError(.invalidConfiguration, "poolWaitTimeout must be positive") }
+        if let cluster {
+            guard sentinel == nil else { throw RedisError(.invalidConfiguration, "a cluster has no Sentinels") }
+            guard !cluster.seeds.isEmpty else { throw RedisError(.invalidConfiguration, "at least one cluster seed node is needed") }
+            guard database == 0 else { throw RedisError(.invalidConfiguration, "a cluster has only database 0") }
+        }
         if let sentinel {
             guard !sentinel.sentinels.isEmpty else { throw RedisError(.invalidConfiguration, "at least one Sentinel is needed") }
             guard !sentinel.masterName.isEmpty else { throw RedisError(.invalidConfiguration, "the master's name is needed") }

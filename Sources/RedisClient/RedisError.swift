@@ -86,7 +86,8 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         // as a node that is loading; the client asks for the master again. NOREPLICAS: a master
         // with too few replicas attached (min-replicas-to-write: just promoted, or cut off)
         // refused a write, which it refuses whole, so nothing was written.
-        let transient = ["LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY", "NOREPLICAS"]
+        // MOVED, ASK: a cluster redirection the client gave up following (the slot map is in flux).
+        let transient = ["LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY", "NOREPLICAS", "MOVED", "ASK"]
         let prefix = message.prefix { $0 != " " }
         return RedisError(transient.contains(String(prefix)) ? .serverUnavailable : .server, message)
     }

@@ -117,9 +117,9 @@ final class RedisNode: Sendable {
     /// (WATCH, reads, MULTI … EXEC). A connection whose body threw is closed, not reused: it may
     /// still be inside WATCH or MULTI. When the body's first commands never reached Redis, it
     /// runs once more on a new connection.
-    func withLease<Result: Sendable>(_ body: (RedisLease) async throws -> Result) async throws -> Result {
+    func withLease<Result: Sendable>(routing: LeaseRouting? = nil, _ body: (RedisLease) async throws -> Result) async throws -> Result {
         let (connection, reused) = try await lease()
-        let lent = RedisLease(connection: connection)
+        let lent = RedisLease(connection: connection, routing: routing)
         do {
             let result = try await body(lent)
             release(connection, keep: true)
@@ -129,7 +129,7 @@ final class RedisNode: Sendable {
             logger.debug("retrying on a new Redis connection", metadata: ["error": "\(error.message)"])
             let (fresh, _) = try await lease(reusing: false)
             do {
-                let result = try await body(RedisLease(connection: fresh))
+                let result = try await body(RedisLease(connection: fresh, routing: routing))
                 release(fresh, keep: true)
                 return result
             } catch {

@@ -135,7 +135,8 @@ final class RedisNodeConnection: Sendable {
             let request = RedisRequest(
                 bytes: try RESPWriter.encode(commands, allocator: channel.allocator),
                 replyCount: commands.count,
-                promise: promise
+                promise: promise,
+                unsubscribesShardChannels: commands.contains { $0.name == "SUNSUBSCRIBE" }
             )
             if eventLoop.inEventLoop {
                 handler.value.enqueue(request)

@@ -1,7 +1,18 @@
 /// A message Redis pushed to a subscription: `message`, `pmessage` or `smessage`.
 public struct RedisPubSubMessage: Sendable, Hashable {
+    /// What Redis pushed.
+    public enum Kind: Sendable, Hashable {
+        /// A message published on `channel`.
+        case message
+        /// Redis ended the subscription to shard channel `channel` by itself (`sunsubscribe`
+        /// that no request asked for): its slot moved to another node, where the subscriber must
+        /// subscribe again. No payload.
+        case shardChannelClosed
+    }
+
     /// The channel it was published on.
     public let channel: String
+    public let kind: Kind
     /// The pattern that matched, for a message received through PSUBSCRIBE.
     public let pattern: String?
     /// The payload, as published.
@@ -9,8 +20,9 @@ public struct RedisPubSubMessage: Sendable, Hashable {
     /// The generation of the node it came from: whose history of writes it announces.
     public internal(set) var generation: RedisGeneration?
 
-    public init(channel: String, pattern: String? = nil, payload: [UInt8], generation: RedisGeneration? = nil) {
+    public init(channel: String, pattern: String? = nil, kind: Kind = .message, payload: [UInt8], generation: RedisGeneration? = nil) {
         self.channel = channel
+        self.kind = kind
         self.pattern = pattern
         self.payload = payload
         self.generation = generation
@@ -29,5 +41,11 @@ public struct RedisPubSubMessage: Sendable, Hashable {
         default:
             return nil
         }
+    }
+
+    /// The channel of a `sunsubscribe` reply; nil for anything else.
+    static func shardUnsubscribed(_ reply: RedisValue) -> String? {
+        guard case .array(let parts) = reply, parts.count == 3, parts[0].string == "sunsubscribe" else { return nil }
+        return parts[1].string
     }
 }

@@ -17,10 +17,23 @@ public final class RedisSubscription: Sendable {
         self.address = address
     }
 
-    /// Subscribes to more patterns (PSUBSCRIBE) and channels (SUBSCRIBE) and waits until Redis
-    /// has confirmed each. A refusal (an ACL without the channel, say) throws.
-    public func subscribe(patterns: [String] = [], channels: [String] = []) async throws {
-        let commands = patterns.map { RedisCommand("PSUBSCRIBE", $0) } + channels.map { RedisCommand("SUBSCRIBE", $0) }
+    /// Subscribes to more patterns (PSUBSCRIBE), channels (SUBSCRIBE) and shard channels
+    /// (SSUBSCRIBE, one command each: a node refuses shard channels of several slots in one) and
+    /// waits until Redis has confirmed each. A refusal (an ACL without the channel, a shard
+    /// channel whose slot this node does not serve: `MOVED`) throws.
+    public func subscribe(patterns: [String] = [], channels: [String] = [], shardChannels: [String] = []) async throws {
+        let commands =
+            patterns.map { RedisCommand("PSUBSCRIBE", $0) } + channels.map { RedisCommand("SUBSCRIBE", $0) }
+            + shardChannels.map { RedisCommand("SSUBSCRIBE", $0) }
+        try await confirm(commands)
+    }
+
+    /// Unsubscribes from shard channels (SUNSUBSCRIBE) and waits until Redis has confirmed each.
+    public func unsubscribe(shardChannels: [String]) async throws {
+        try await confirm(shardChannels.map { RedisCommand("SUNSUBSCRIBE", $0) })
+    }
+
+    private func confirm(_ commands: [RedisCommand]) async throws {
         guard !commands.isEmpty else { return }
         for (command, reply) in zip(commands, try await connection.send(commands)) {
             guard case .array(let parts) = reply, let kind = parts.first?.string, kind == command.name.lowercased() else {

@@ -74,6 +74,10 @@ final class SentinelTopology: RedisTopology {
         return try await task.value
     }
 
+    func node(for slot: RedisSlot) async throws -> RedisNode {
+        try await primary()
+    }
+
     func report(_ node: RedisNode) {
         state.withLockedValue { state in
             if state.current === node { state.needsResolve = true }

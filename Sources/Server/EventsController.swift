@@ -17,6 +17,8 @@ import ServiceLifecycle
 struct EventsController: Sendable {
     let hub: EventHub
     let store: ContentQueueStore
+    /// Follows a stream's family before its version is read (sharded pub/sub).
+    let subscriber: InvalidationSubscriber
     let auth: Authenticator
     let metrics: HTTPMetrics
     /// The CORS origins when CORS is on, else nil.
@@ -91,7 +93,13 @@ struct EventsController: Sendable {
             credentialExpiry: principal.validUntil.map { ContinuousClock.now + .milliseconds(Int64($0.timeIntervalSinceNow * 1000)) }
         )
         let store = self.store
-        return try await hub.open(streamRequest, handler: handler) { try await store.currentVersion(family: $0) }
+        let subscriber = self.subscriber
+        return try await hub.open(streamRequest, handler: handler) { family in
+            // Sharded pub/sub: the family's channel is subscribed before its version is read, so
+            // nothing published after the read is missed.
+            try await subscriber.follow(family)
+            return try await store.currentVersion(family: family)
+        }
     }
 
     /// The headers of a stream opened outside the router, with what the router's middleware

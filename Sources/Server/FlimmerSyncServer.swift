@@ -97,6 +97,7 @@ public struct FlimmerSyncServer: Sendable {
         let events = EventsController(
             hub: hub,
             store: store,
+            subscriber: subscriber,
             auth: auth,
             metrics: httpMetrics,
             corsOrigins: configuration.corsAllowedOrigins.isEmpty ? nil : Set(configuration.corsAllowedOrigins)

@@ -23,6 +23,9 @@ extension ServerConfiguration {
                 "must be at least 1 ms, and shorter than the Redis command timeout (\(redis.commandTimeout)) when replicas are awaited"
             )
         }
+        guard subscriber.channels == store.channels else {
+            throw ConfigurationError(setting: "subscriber.channels", "must be where the store publishes (\(store.channels.rawValue))")
+        }
         try ConfigurationError.requirePositive(shutdownTimeout, "shutdownTimeout")
         try ConfigurationError.requirePositive(idleTimeout, "idleTimeout")
         for origin in corsAllowedOrigins where !Self.isExplicitOrigin(origin) {

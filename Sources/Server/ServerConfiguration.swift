@@ -43,8 +43,8 @@ public struct ServerConfiguration: Sendable {
     /// at once. With `appendfsync always`, Redis fsyncs once for all the transactions it received
     /// together, so more connections mean more uploads per fsync.
     public static let defaultRedisPoolSize = 64
-    /// Replicas that confirm each write under Sentinel unless told otherwise (`store.minReplicas`
-    /// stays 0 for one plain server, which has none).
+    /// Replicas that confirm each write under Sentinel or in a cluster unless told otherwise
+    /// (`store.minReplicas` stays 0 for one plain server, which has none).
     public static let defaultMinReplicasUnderSentinel = 1
 
     public init(

@@ -34,9 +34,10 @@ struct Serve: AsyncParsableCommand {
     @Option(
         name: .customLong("redis-url"),
         help: ArgumentHelp(
-            "redis://[[user]:password@]host[:port][/db], or redis+sentinel://[[user]:password@]host:port[,host:port…]/master[/db] "
+            "redis://[[user]:password@]host[:port][/db], redis+sentinel://[[user]:password@]host:port[,host:port…]/master[/db] "
                 + "to follow the master Sentinel names (env REDIS_URL; a Sentinel's own credentials from REDIS_SENTINEL_USERNAME "
-                + "and REDIS_SENTINEL_PASSWORD). Default \(RedisURLOption.defaultURL)."
+                + "and REDIS_SENTINEL_PASSWORD), or redis+cluster://[[user]:password@]host:port[,host:port…] (seed nodes of a "
+                + "Redis Cluster). Default \(RedisURLOption.defaultURL)."
         )
     )
     var redisURL: String?
@@ -45,10 +46,21 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("redis-min-replicas"),
         help: ArgumentHelp(
             "Replicas that must confirm a write (WAIT after EXEC) before it is acknowledged. "
-                + "Default \(ServerConfiguration.defaultMinReplicasUnderSentinel) with a redis+sentinel:// URL, 0 otherwise."
+                + "Default \(ServerConfiguration.defaultMinReplicasUnderSentinel) with a redis+sentinel:// or redis+cluster:// URL, "
+                + "0 otherwise."
         )
     )
     var redisMinReplicas: Int?
+
+    @Option(
+        name: .customLong("redis-pubsub"),
+        help: ArgumentHelp(
+            "classic: mutations PUBLISH invalidate:<key>, the gateway PSUBSCRIBEs invalidate:*; sharded: mutations SPUBLISH "
+                + "invalidate:{<family>}, the gateway SSUBSCRIBEs the families it has streams for, on the node that serves each. "
+                + "Default sharded with a redis+cluster:// URL, classic otherwise."
+        )
+    )
+    var redisPubSub: InvalidationChannels?
 
     @Option(
         name: .customLong("redis-wait-timeout-ms"),
@@ -167,8 +179,11 @@ struct Serve: AsyncParsableCommand {
         var configuration = ServerConfiguration(jwtSecret: jwtSecret)
         configuration.redis = try RedisURLOption.configuration(flag: redisURL, environment: environment)
         configuration.redis.poolSize = redisPoolSize ?? ServerConfiguration.defaultRedisPoolSize
-        configuration.store.minReplicas =
-            redisMinReplicas ?? (configuration.redis.sentinel == nil ? 0 : ServerConfiguration.defaultMinReplicasUnderSentinel)
+        let replicated = configuration.redis.sentinel != nil || configuration.redis.cluster != nil
+        configuration.store.minReplicas = redisMinReplicas ?? (replicated ? ServerConfiguration.defaultMinReplicasUnderSentinel : 0)
+        let channels = redisPubSub ?? (configuration.redis.cluster == nil ? .classic : .sharded)
+        configuration.store.channels = channels
+        configuration.subscriber.channels = channels
         if let redisWaitTimeoutMilliseconds { configuration.store.replicationTimeout = .milliseconds(redisWaitTimeoutMilliseconds) }
         if let host = host ?? environment["FLIMMER_HOST"] { configuration.host = host }
         if let port {
@@ -202,7 +217,7 @@ struct Serve: AsyncParsableCommand {
     /// The flag (or environment variable) behind each setting, for usage errors.
     static let flags: [String: String] = [
         "port": "--port (or FLIMMER_PORT)", "redis": "the Redis configuration (--redis-url, --redis-pool-size):", "backlog": "--backlog",
-        "store.minReplicas": "--redis-min-replicas", "store.replicationTimeout": "--redis-wait-timeout-ms",
+        "store.minReplicas": "--redis-min-replicas", "subscriber.channels": "--redis-pubsub", "store.replicationTimeout": "--redis-wait-timeout-ms",
         "hub.heartbeatInterval": "--heartbeat-seconds", "hub.maxWriteStall": "--write-stall-seconds",
         "shutdownTimeout": "--shutdown-timeout-seconds", "idleTimeout": "--idle-timeout-seconds", "maxBodyBytes": "--max-body-bytes",
         "hub.maxStreamsPerUser": "--max-streams-per-user", "hub.maxStreams": "--max-streams",
@@ -229,3 +244,5 @@ struct Serve: AsyncParsableCommand {
         try await server.run(logger: logger)
     }
 }
+
+extension InvalidationChannels: ExpressibleByArgument {}
