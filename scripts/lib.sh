@@ -187,15 +187,16 @@ redis_server_pid() {
 # render_acl DIR [EXTRA_LINE...]: writes DIR/users.acl from redis/users.acl, with a password
 # per user generated once into DIR/<user>.password (mode 600; reused on later calls) and only
 # its SHA-256 in the ACL file: gateway.password (the user flimmer), operator.password,
-# replicator.password and sentinel.password (the last two used by a Sentinel topology only).
-# EXTRA_LINEs are appended (scripts/test adds a test user).
+# replicator.password, sentinel.password (these two used by a Sentinel topology, the first
+# by a Redis Cluster too) and clusteradmin.password (a Redis Cluster only). EXTRA_LINEs are
+# appended (scripts/test adds a test user).
 render_acl() {
     local dir="$1"
     shift
     mkdir -p "$dir"
     local user
     local -a sed_args=()
-    for user in gateway operator replicator sentinel; do
+    for user in gateway operator replicator sentinel clusteradmin; do
         if [[ ! -s "$dir/$user.password" ]]; then
             (umask 077 && python3 -c 'import secrets; print(secrets.token_hex(24))' >"$dir/$user.password")
         fi
