@@ -216,7 +216,8 @@ let package = Package(
             swiftSettings: testSwiftSettings
         ),
         // The fixtures that stand in for real server setups, tested against those servers:
-        // SentinelGroup (a master, replicas and Sentinels) with the repository's HA configuration.
+        // SentinelGroup (a master, replicas and Sentinels) with the repository's HA configuration,
+        // ClusterGroup (a Redis Cluster of masters and replicas) with its cluster configuration.
         .testTarget(
             name: "FlimmerTestSupportTests",
             dependencies: ["FlimmerTestSupport"],

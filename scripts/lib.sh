@@ -6,7 +6,9 @@
 # Provides: ensure_packages, ensure_bench_packages, free_port, restart_port, start_redis PORT DIR [ARGS...],
 # stop_redis DIR, redis_ping PORT, redis_server_pid PORT, render_acl DIR, a Sentinel topology
 # (start_ha DIR [REPLICAS [SENTINELS]], stop_ha DIR, ha_master_port DIR, ha_sentinel_ports DIR,
-# ha_gateway_url DIR, render_ha_node_conf, render_sentinel_conf), start_nchan PORT DIR,
+# ha_gateway_url DIR, render_ha_node_conf, render_sentinel_conf), a Redis Cluster
+# (start_cluster DIR [MASTERS [REPLICAS_PER_MASTER]], stop_cluster DIR, cluster_ports DIR,
+# cluster_seed_url DIR, render_cluster_node_conf, cluster_create), start_nchan PORT DIR,
 # stop_nchan DIR, nchan_pids DIR, and the small log/die helpers. Nothing here changes shell
 # options of the caller.
 
@@ -187,15 +189,16 @@ redis_server_pid() {
 # render_acl DIR [EXTRA_LINE...]: writes DIR/users.acl from redis/users.acl, with a password
 # per user generated once into DIR/<user>.password (mode 600; reused on later calls) and only
 # its SHA-256 in the ACL file: gateway.password (the user flimmer), operator.password,
-# replicator.password and sentinel.password (the last two used by a Sentinel topology only).
-# EXTRA_LINEs are appended (scripts/test adds a test user).
+# replicator.password, sentinel.password (these two used by a Sentinel topology, the first
+# by a Redis Cluster too) and clusteradmin.password (a Redis Cluster only). EXTRA_LINEs are
+# appended (scripts/test adds a test user).
 render_acl() {
     local dir="$1"
     shift
     mkdir -p "$dir"
     local user
     local -a sed_args=()
-    for user in gateway operator replicator sentinel; do
+    for user in gateway operator replicator sentinel clusteradmin; do
         if [[ ! -s "$dir/$user.password" ]]; then
             (umask 077 && python3 -c 'import secrets; print(secrets.token_hex(24))' >"$dir/$user.password")
         fi
@@ -664,6 +667,229 @@ stop_ha() {
     (($# == 1)) || { echo "usage: stop_ha DIR" >&2; return 2; }
     local rc=0 d
     while IFS= read -r d; do stop_redis "$d" || rc=1; done < <(_ha_dirs "$1" sentinel)
+    while IFS= read -r d; do stop_redis "$d" || rc=1; done < <(_ha_dirs "$1" node)
+    return "$rc"
+}
+
+# --- a Redis Cluster (scripts/run --cluster, issue 15) -------------------------------------
+
+# render_cluster_node_conf DIR PORT BUS_PORT [--acl ACL_DIR] [--base CONF]: writes
+# DIR/redis.conf (mode 600), the configuration of one node of a Redis Cluster: CONF (default
+# $FLIMMER_REDIS_CONF, redis/redis.conf; "" for none), then redis/cluster.conf, then `port
+# PORT` and `cluster-port BUS_PORT`. The bus port is given, not Redis's default of PORT +
+# 10000: that is past 65535 for a port above 55535, as free ports often are. With --acl,
+# masterauth is the password in ACL_DIR/replicator.password (render_acl); without, the
+# masteruser/masterauth lines are left out, for nodes whose default user is open.
+render_cluster_node_conf() {
+    (($# >= 3)) || { echo "usage: render_cluster_node_conf DIR PORT BUS_PORT [--acl ACL_DIR] [--base CONF]" >&2; return 2; }
+    local dir="$1" port="$2" bus="$3" acl="" base="$FLIMMER_REDIS_CONF"
+    shift 3
+    while (($# > 0)); do
+        case "$1" in
+        --acl) _ha_option "$1" "${2-}" || return 2; acl="$2"; shift 2 ;;
+        --base) (($# >= 2)) || { echo "--base needs a value" >&2; return 2; }; base="$2"; shift 2 ;;
+        *) echo "render_cluster_node_conf: unknown option $1" >&2; return 2 ;;
+        esac
+    done
+    [[ "$port" =~ ^[0-9]+$ && "$bus" =~ ^[0-9]+$ && "$port" != "$bus" ]] || { echo "render_cluster_node_conf: bad ports '$port' '$bus'" >&2; return 2; }
+    local -a sed_args=(-e '/^masteruser /d' -e '/^masterauth /d')
+    if [[ -n "$acl" ]]; then
+        [[ -s "$acl/replicator.password" ]] || { echo "render_cluster_node_conf: no $acl/replicator.password (render_acl first)" >&2; return 1; }
+        sed_args=(-e "s/@REPLICATOR_PASSWORD@/$(tr -d '\n' <"$acl/replicator.password")/")
+    fi
+    mkdir -p "$dir" || return 1
+    (
+        umask 077
+        {
+            if [[ -n "$base" ]]; then cat "$base" && echo; fi
+            sed "${sed_args[@]}" "$FLIMMER_ROOT/redis/cluster.conf"
+            printf '\n# This node (render_cluster_node_conf): the port for clients, the cluster bus port.\nport %s\ncluster-port %s\n' "$port" "$bus"
+        } >"$dir/redis.conf"
+    )
+}
+
+# cluster_create REPLICAS_PER_MASTER PORT...: makes the new, empty nodes on 127.0.0.1:PORT...
+# one cluster, with `redis-cli --cluster create`: it splits the 16384 slots evenly among the
+# masters (the first count / (1 + REPLICAS_PER_MASTER) ports, in the order given) and makes
+# each of the other nodes a replica of one of them (redis-cli picks which), sets the config
+# epochs, introduces every node to the others (CLUSTER MEET with each node's bus port) and
+# waits until they agree on the configuration. Authenticates as REDIS_CLI_USER (clusteradmin
+# of redis/users.acl, or any user allowed every CLUSTER subcommand, INFO and PING). Bounded to
+# 60 s; prints redis-cli's output when it fails.
+cluster_create() {
+    (($# >= 4)) || { echo "usage: cluster_create REPLICAS_PER_MASTER PORT PORT PORT..." >&2; return 2; }
+    local replicas="$1" port out
+    shift
+    [[ "$replicas" =~ ^[0-9]+$ ]] || { echo "cluster_create: bad replica count '$replicas'" >&2; return 2; }
+    local -a nodes=() auth=()
+    for port in "$@"; do
+        [[ "$port" =~ ^[0-9]+$ ]] || { echo "cluster_create: bad port '$port'" >&2; return 2; }
+        nodes+=("127.0.0.1:$port")
+    done
+    mapfile -t auth < <(_redis_cli_auth)
+    if ! out="$(timeout 60 redis-cli "${auth[@]}" --cluster create "${nodes[@]}" --cluster-replicas "$replicas" --cluster-yes </dev/null 2>&1)"; then
+        echo "cluster_create: redis-cli --cluster create ${nodes[*]} --cluster-replicas $replicas failed:" >&2
+        sed 's/^/    /' <<<"$out" >&2
+        return 1
+    fi
+}
+
+# _cluster_view: reads CLUSTER NODES and prints the cluster as that node sees it, one line per
+# node, sorted: `PORT FLAGS MASTER_PORT SLOT_RANGES...` (FLAGS without `myself`; MASTER_PORT
+# `-` for a master; a slot being migrated, `[slot->-id]`, left out), so that the views of two
+# nodes are equal when they agree.
+_cluster_view() {
+    awk '{
+        n++; id[n] = $1; flags[n] = $3; master[n] = $4
+        split($2, address, "[:@,]"); port[$1] = address[2]
+        slots[n] = ""
+        for (i = 9; i <= NF; i++) if ($i !~ /^\[/) slots[n] = slots[n] " " $i
+    }
+    END {
+        for (i = 1; i <= n; i++) {
+            f = flags[i]; sub(/myself,?/, "", f); sub(/,$/, "", f)
+            print port[id[i]], f, (master[i] == "-" ? "-" : port[master[i]]) slots[i]
+        }
+    }' | sort -n
+}
+
+# cluster_ports DIR: the ports of the cluster's nodes, one per line, node-1 first.
+cluster_ports() {
+    local d
+    while IFS= read -r d; do _ha_port "$d/redis.conf"; done < <(_ha_dirs "$1" node)
+}
+
+# cluster_seed_url DIR: the gateway's URL on the cluster:
+# redis+cluster://flimmer:PASSWORD@127.0.0.1:P1,127.0.0.1:P2,... with every node as a seed (it
+# holds the password: pass it through the environment, never a command line). No database:
+# a cluster has only database 0.
+cluster_seed_url() {
+    local dir="$1" hosts
+    [[ -s "$dir/created" ]] || { echo "cluster_seed_url: no cluster in $dir" >&2; return 1; }
+    hosts="$(cluster_ports "$dir" | sed 's/^/127.0.0.1:/' | paste -sd, -)"
+    [[ -n "$hosts" ]] || { echo "cluster_seed_url: no nodes in $dir" >&2; return 1; }
+    printf 'redis+cluster://flimmer:%s@%s\n' "$(tr -d '\n' <"$dir/acl/gateway.password")" "$hosts"
+}
+
+# _cluster_ready DIR: prints nothing and succeeds when the cluster in DIR has settled: every
+# node answers cluster_state:ok with all 16384 slots assigned and none failing, knows every
+# other node, sees none of them failing or still joining, and sees the same cluster as the
+# others (_cluster_view: the same masters with the same slots, the same replicas of the same
+# masters); every replica's link to its master is up. Otherwise prints what is missing.
+_cluster_ready() {
+    local dir="$1" d port info view flagged first="" first_port="" nodes
+    nodes="$(_ha_dirs "$dir" node | wc -l)"
+    ((nodes > 0)) || { echo "no nodes"; return 1; }
+    while IFS= read -r d; do
+        port="$(_ha_port "$d/redis.conf")"
+        info="$(_ha_cli "$port" CLUSTER INFO)"
+        [[ -n "$info" ]] || { echo "node $port does not answer CLUSTER INFO"; return 1; }
+        grep -qx 'cluster_state:ok' <<<"$info" || { echo "node $port: $(grep '^cluster_state:' <<<"$info")"; return 1; }
+        grep -qx 'cluster_slots_assigned:16384' <<<"$info" && grep -qx 'cluster_slots_ok:16384' <<<"$info" ||
+            { echo "node $port: $(grep -E '^cluster_slots_(assigned|ok):' <<<"$info" | paste -sd' ' -) of 16384"; return 1; }
+        grep -qx "cluster_known_nodes:$nodes" <<<"$info" || { echo "node $port: $(grep '^cluster_known_nodes:' <<<"$info") of $nodes"; return 1; }
+        view="$(_ha_cli "$port" CLUSTER NODES | _cluster_view)"
+        flagged="$(grep -Ev '^[0-9]+ (master|slave) ' <<<"$view" | paste -sd';' -)"
+        [[ -z "$flagged" ]] || { echo "node $port sees: $flagged"; return 1; }
+        [[ -z "$first" || "$view" == "$first" ]] || { echo "nodes $first_port and $port see different clusters"; return 1; }
+        first="$view" first_port="$port"
+        if grep -q "^$port slave " <<<"$view"; then
+            _ha_linked "$port" || { echo "the replica $port is not linked to its master"; return 1; }
+        fi
+    done < <(_ha_dirs "$dir" node)
+}
+
+# _cluster_fresh_node DIR ACL_DIR: renders and starts a new cluster node on free ports
+# (restart_port, as _ha_fresh_node: a node restarts on its ports), retried on other ports
+# when one was taken meanwhile.
+_cluster_fresh_node() {
+    local dir="$1" acl="$2" attempt port bus
+    for attempt in 1 2 3; do
+        port="$(restart_port)" bus="$(restart_port)"
+        [[ "$port" != "$bus" ]] || continue
+        render_cluster_node_conf "$dir" "$port" "$bus" --acl "$acl" || return 1
+        _ha_start_node "$dir" "$acl" && return 0
+        echo "start_cluster: could not start the node in $dir (attempt $attempt of 3)" >&2
+    done
+    return 1
+}
+
+# start_cluster DIR [MASTERS [REPLICAS_PER_MASTER]]: a Redis Cluster on loopback, everything
+# in DIR: the ACL of redis/users.acl rendered into DIR/acl (render_acl: passwords made once,
+# kept), MASTERS × (1 + REPLICAS_PER_MASTER) nodes (default 3 masters with 1 replica each, the
+# smallest cluster that survives the loss of any one node) in DIR/node-1, DIR/node-2, ..., each
+# daemonized from its own configuration file (render_cluster_node_conf), with its data,
+# nodes.conf, pidfile (redis.pid) and log (redis.log) in its folder, on free ports; made one
+# cluster by cluster_create as the user clusteradmin (node-1 to node-MASTERS start as the
+# masters). DIR/created, written last, records the shape ("MASTERS REPLICAS_PER_MASTER").
+#
+# On a DIR that already holds a cluster (DIR/created) it starts whatever of it is not
+# running, on its ports; each node rejoins with the role its nodes.conf last recorded (a
+# master that was failed over meanwhile becomes a replica of its successor as soon as it
+# hears of it); MASTERS and REPLICAS_PER_MASTER are then ignored. So running it again is
+# harmless.
+#
+# Returns once the cluster has settled (see _cluster_ready; up to 30 s). On any failure it
+# prints why, stops every node of DIR (a cluster half up is no use) and returns 1.
+start_cluster() {
+    (($# >= 1 && $# <= 3)) || { echo "usage: start_cluster DIR [MASTERS [REPLICAS_PER_MASTER]]" >&2; return 2; }
+    local dir="$1" masters="${2:-3}" replicas="${3:-1}"
+    [[ "$masters" =~ ^[0-9]+$ && "$replicas" =~ ^[0-9]+$ ]] || { echo "start_cluster: bad counts '$masters' '$replicas'" >&2; return 2; }
+    # redis-cli --cluster create refuses fewer: with two masters, losing one leaves no majority to elect a replica.
+    ((masters >= 3)) || { echo "start_cluster: a Redis Cluster needs at least 3 masters, not $masters" >&2; return 2; }
+    command -v redis-server >/dev/null 2>&1 || { echo "start_cluster: redis-server is not installed" >&2; return 1; }
+    command -v redis-cli >/dev/null 2>&1 || { echo "start_cluster: redis-cli is not installed" >&2; return 1; }
+    mkdir -p "$dir" || return 1
+    dir="$(cd "$dir" && pwd)" || return 1
+    # The operator may PING and read INFO and CLUSTER INFO/NODES: enough for start_redis's and
+    # the readiness checks. Only cluster_create logs in as clusteradmin.
+    render_acl "$dir/acl" || return 1
+    local REDIS_CLI_USER=operator REDIS_CLI_PASS
+    REDIS_CLI_PASS="$(cat "$dir/acl/operator.password")"
+
+    local i d deadline missing
+    local -a ports=()
+    if [[ -s "$dir/created" ]]; then
+        log "start_cluster: starting what is not running of the cluster in $dir"
+        while IFS= read -r d; do
+            _redis_pidfile_pid "$d" >/dev/null || _ha_start_node "$d" "$dir/acl" || { stop_cluster "$dir" >/dev/null 2>&1; return 1; }
+        done < <(_ha_dirs "$dir" node)
+    else
+        # Left by a fresh start that failed (created is written last): nothing worth keeping.
+        if [[ -n "$(_ha_dirs "$dir" node)" ]]; then
+            stop_cluster "$dir" || return 1
+            rm -rf "$dir"/node-*
+        fi
+        for ((i = 1; i <= masters * (1 + replicas); i++)); do
+            _cluster_fresh_node "$dir/node-$i" "$dir/acl" || { stop_cluster "$dir" >/dev/null 2>&1; return 1; }
+            ports+=("$(_ha_port "$dir/node-$i/redis.conf")")
+        done
+        REDIS_CLI_USER=clusteradmin REDIS_CLI_PASS="$(cat "$dir/acl/clusteradmin.password")" \
+            cluster_create "$replicas" "${ports[@]}" || { stop_cluster "$dir" >/dev/null 2>&1; return 1; }
+        echo "$masters $replicas" >"$dir/created"
+    fi
+
+    deadline=$((SECONDS + 30))
+    until missing="$(_cluster_ready "$dir")"; do
+        if ((SECONDS >= deadline)); then
+            echo "start_cluster: the cluster in $dir did not settle within 30 s: $missing (logs: $dir/node-*/redis.log)" >&2
+            stop_cluster "$dir" >/dev/null 2>&1
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+# stop_cluster DIR: stops every node of the cluster in DIR: SIGTERM to all of them at once,
+# so that no replica has the time (cluster-node-timeout) to take over from a master already
+# gone while the others are still being stopped, then stop_redis each (waits; SIGKILL after
+# 15 s). Succeeds when nothing of it runs any more, also when nothing ran; keeps the data.
+stop_cluster() {
+    (($# == 1)) || { echo "usage: stop_cluster DIR" >&2; return 2; }
+    local rc=0 d pid
+    while IFS= read -r d; do
+        if pid="$(_redis_pidfile_pid "$d")"; then kill -TERM "$pid" 2>/dev/null || true; fi
+    done < <(_ha_dirs "$1" node)
     while IFS= read -r d; do stop_redis "$d" || rc=1; done < <(_ha_dirs "$1" node)
     return "$rc"
 }

@@ -46,9 +46,9 @@ public final class SentinelGroup: @unchecked Sendable {
     private let aclDirectory: String?
     private var processes: [Int: RedisProcess] = [:]
     private var paused: Set<Int> = []
-    /// Held for the group's lifetime: one group at a time (``SentinelGroupTicket``). Given back
+    /// Held for the group's lifetime: one topology at a time (``TopologyTicket``). Given back
     /// when the group goes away, after its deinit stopped every process.
-    private let ticket: SentinelGroupTicket
+    private let ticket: TopologyTicket
 
     /// Starts the group and returns once it has settled (see ``waitUntilSettled(timeout:)``).
     ///
@@ -83,7 +83,7 @@ public final class SentinelGroup: @unchecked Sendable {
             )
         }
         guard replicas >= 0, sentinels >= 1 else { throw TestFailure("a group needs a master and at least one Sentinel") }
-        self.ticket = await SentinelGroupTicket.take()
+        self.ticket = await TopologyTicket.take()
         var ports: [Int] = []
         while ports.count < 1 + replicas + sentinels {
             let port = try RedisProcess.freePort()
@@ -306,7 +306,7 @@ public final class SentinelGroup: @unchecked Sendable {
 
     private func start(server: String, persistent: Bool) async throws {
         if let aclDirectory, let adminCredentials {
-            try Self.lib("render_acl", aclDirectory, "user \(adminCredentials.user) on >\(adminCredentials.password) ~* &* +@all")
+            try ScriptLibrary.run("render_acl", aclDirectory, "user \(adminCredentials.user) on >\(adminCredentials.password) ~* &* +@all")
         }
         let master = dataPorts[0]
         for (index, port) in dataPorts.enumerated() {
@@ -314,7 +314,7 @@ public final class SentinelGroup: @unchecked Sendable {
             var render = [folder, "\(port)", "--base", persistent ? RedisProcess.repositoryRoot + "/redis/redis.conf" : ""]
             if port != master { render += ["--replica-of", "\(master)"] }
             if let aclDirectory { render += ["--acl", aclDirectory] }
-            try Self.lib("render_ha_node_conf", render)
+            try ScriptLibrary.run("render_ha_node_conf", render)
             var arguments = [
                 server, "\(folder)/redis.conf", "--bind", "127.0.0.1", "--dir", folder, "--daemonize", "no", "--logfile", "\(folder)/redis.log",
             ]
@@ -346,7 +346,7 @@ public final class SentinelGroup: @unchecked Sendable {
         }
         for (index, port) in sentinelPorts.enumerated() {
             let folder = "\(directory)/sentinel-\(index + 1)"
-            try Self.lib(
+            try ScriptLibrary.run(
                 "render_sentinel_conf",
                 [folder, "\(port)", masterName, "\(master)"] + (aclDirectory.map { ["--acl", $0] } ?? []) + ownLogin
             )
@@ -376,26 +376,5 @@ public final class SentinelGroup: @unchecked Sendable {
 
     private func isRunning(_ port: Int) -> Bool {
         processes[port]?.pid != nil && !paused.contains(port)
-    }
-
-    private static func lib(_ function: String, _ arguments: String...) throws {
-        try lib(function, arguments)
-    }
-
-    /// Runs a function of scripts/lib.sh: the configuration is rendered exactly as for `scripts/run --ha`.
-    private static func lib(_ function: String, _ arguments: [String]) throws {
-        let process = Process()
-        let errors = Pipe()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", "source \"$0\" && \"$@\"", RedisProcess.repositoryRoot + "/scripts/lib.sh", function] + arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
-            throw TestFailure("scripts/lib.sh \(function) failed (\(process.terminationStatus)): \(message)")
-        }
     }
 }

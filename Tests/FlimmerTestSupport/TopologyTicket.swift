@@ -1,12 +1,13 @@
 import NIOConcurrencyHelpers
 
-/// The right to run a ``SentinelGroup``: one group at a time in a test process, across suites.
-/// Each group is six processes whose Sentinels call a node down after 1 s without an answer;
-/// two or three groups at once on a loaded 2-core machine made the Sentinels see their own
-/// nodes as down (and gateways miss their start-up deadlines). A group holds its ticket for
-/// its lifetime; the next waiting group gets it when the ticket goes away, also when the
-/// group's initializer failed half-way.
-final class SentinelGroupTicket: Sendable {
+/// The right to run a topology of several Redis processes, a ``SentinelGroup`` or a
+/// ``ClusterGroup``: one at a time in a test process, across suites and kinds. Each is six or
+/// more processes that call a node down after 1 s (Sentinels) or 2 s (cluster nodes) without an
+/// answer; two or three Sentinel groups at once on a loaded 2-core machine made the Sentinels
+/// see their own nodes as down (and gateways miss their start-up deadlines), and a cluster is
+/// as sensitive. A group holds its ticket for its lifetime; the next waiting group gets it when
+/// the ticket goes away, also when the group's initializer failed half-way.
+final class TopologyTicket: Sendable {
     private struct Queue {
         var busy = false
         var waiters: [CheckedContinuation<Void, Never>] = []
@@ -16,8 +17,8 @@ final class SentinelGroupTicket: Sendable {
 
     private init() {}
 
-    /// Waits until no other group runs.
-    static func take() async -> SentinelGroupTicket {
+    /// Waits until no other topology runs.
+    static func take() async -> TopologyTicket {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let free = queue.withLockedValue { queue -> Bool in
                 if !queue.busy {
@@ -29,7 +30,7 @@ final class SentinelGroupTicket: Sendable {
             }
             if free { continuation.resume() }
         }
-        return SentinelGroupTicket()
+        return TopologyTicket()
     }
 
     deinit {
