@@ -50,7 +50,8 @@ extension ContentQueueStore {
         case .again:
             try await connection.send(RedisCommand("UNWATCH"))
             return .conflict
-        case .write(var writes, let versionKey, let epochKey, let payload, let value):
+        case .write(var writes, let versionKey, let epochKey, var payload, let value):
+            if payload.generation == nil { payload.generation = answered.generation?.rawValue }
             if let epochKey, let epoch = payload.epoch { writes.append(RedisCommand("SET", epochKey, epoch)) }
             if let idempotency = guarantees.idempotency, let recordKey {
                 let seconds = IdempotentRequest.retention.components.seconds

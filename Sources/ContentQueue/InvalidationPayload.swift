@@ -15,6 +15,11 @@ public struct InvalidationPayload: Sendable, Equatable, Codable {
     public var contentId: String?
     /// The family's epoch when the publisher knows it.
     public var epoch: String?
+    /// The generation of the node that committed the write (its `master_replid`'s start), when
+    /// the publisher knows it: the gateway's own mutations say it, so that a gateway that hears
+    /// the event through another node (classic pub/sub on a cluster) still knows whose history
+    /// of writes it belongs to.
+    public var generation: String?
     /// Publish time, milliseconds since 1970, for measuring delivery lag.
     public var ts: Int64?
 
@@ -25,6 +30,7 @@ public struct InvalidationPayload: Sendable, Equatable, Codable {
         reason: String? = nil,
         contentId: String? = nil,
         epoch: String? = nil,
+        generation: String? = nil,
         ts: Int64? = nil
     ) {
         self.key = key
@@ -33,6 +39,7 @@ public struct InvalidationPayload: Sendable, Equatable, Codable {
         self.reason = reason
         self.contentId = contentId
         self.epoch = epoch
+        self.generation = generation
         self.ts = ts
     }
 

@@ -160,11 +160,13 @@ public final class EventHub: Sendable {
     }
 
     /// Relays one validated event, from a node of `generation`, to the streams of its family.
-    /// An event of the content queue from a generation the family has left is dropped; one that
-    /// shows the family's state went back resets its streams first.
+    /// The generation the payload names, when it names one, wins over the node's (an event heard
+    /// through another node). An event of the content queue from a generation the family has
+    /// left is dropped; one that shows the family's state went back resets its streams first.
     @discardableResult
     public func deliver(_ event: InvalidationEvent, generation: RedisGeneration? = nil) -> Int {
         let payload = event.payload
+        let generation = payload.generation.flatMap { RedisGeneration($0) } ?? generation
         typealias Plan = (streams: Int, loops: [LoopFanout], change: FamilyHistory.Change, known: FamilyVersion?)
         let plan = state.withLockedValue { state -> Plan in
             state.counters.eventsReceived += 1

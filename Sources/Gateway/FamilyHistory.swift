@@ -54,14 +54,16 @@ struct FamilyHistory: Sendable {
     mutating func heard(epoch: String?, generation: RedisGeneration?, version: Int) -> Change? {
         if let generation, left.contains(generation) { return nil }
         guard let epoch = epoch ?? known?.epoch else { return Change.none }
-        let current = FamilyVersion(epoch: epoch, generation: generation, version: version)
+        let current = FamilyVersion(epoch: epoch, generation: generation ?? known?.generation, version: version)
         defer { heard = version }
         guard let known else {
             self.known = current
             return Change.none
         }
         if epoch != known.epoch { return adopt(current, change: .reset) }
-        if generation != known.generation {
+        // An event that names no generation (another service's, heard through a node of
+        // another shard) is taken to be of the history known.
+        if let generation, generation != known.generation {
             // A new history that does not go past what was relayed reissues its version numbers.
             return adopt(current, change: version <= known.version ? .reset : .newHistory)
         }

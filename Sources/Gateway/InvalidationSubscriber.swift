@@ -120,11 +120,14 @@ public final class InvalidationSubscriber: Service, Sendable {
         let hub = self.hub
         let probeChannel = self.probeChannel
         let probes = self.probes
+        // On a cluster the pattern hears every shard's events through one node, whose generation
+        // is not theirs: the payload's (the gateway's own mutations name it) is what counts.
+        let nodeGeneration = redis.configuration.cluster == nil
         let subscription = try await redis.subscribe(patterns: [configuration.pattern], channels: [probeChannel]) { message in
             if message.channel == probeChannel {
                 probes.returned(String(decoding: message.payload, as: UTF8.self))
             } else {
-                hub.deliver(channel: message.channel, message: message.payload, generation: message.generation)
+                hub.deliver(channel: message.channel, message: message.payload, generation: nodeGeneration ? message.generation : nil)
             }
         }
         let count = state.withLockedValue { state -> Int in

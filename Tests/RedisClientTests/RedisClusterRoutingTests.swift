@@ -23,7 +23,9 @@ struct RedisClusterRoutingTests {
     }
 
     @Test func theSlotMapIsReadFromClusterSlotsAndMovedUpdatesOneSlot() throws {
-        let node = { (host: String, port: Int) -> RedisValue in .array([.bulkString(Array(host.utf8)), .integer(port), .bulkString(Array("id".utf8))]) }
+        let node = { (host: String, port: Int) -> RedisValue in
+            .array([.bulkString(Array(host.utf8)), .integer(port), .bulkString(Array("id".utf8))])
+        }
         let reply = RedisValue.array([
             .array([.integer(0), .integer(5460), node("127.0.0.1", 7001), node("127.0.0.1", 7004)]),
             .array([.integer(5461), .integer(10922), node("", 7002)]),
@@ -41,8 +43,13 @@ struct RedisClusterRoutingTests {
     }
 
     @Test func redirectionsAreParsed() {
-        #expect(ClusterRedirect(errorMessage: "MOVED 3999 127.0.0.1:6381", fallbackHost: "x") == .moved(RedisSlot(3999)!, .init(host: "127.0.0.1", port: 6381)))
-        #expect(ClusterRedirect(errorMessage: "ASK 3999 :6381", fallbackHost: "10.1.1.1") == .ask(RedisSlot(3999)!, .init(host: "10.1.1.1", port: 6381)))
+        #expect(
+            ClusterRedirect(errorMessage: "MOVED 3999 127.0.0.1:6381", fallbackHost: "x")
+                == .moved(RedisSlot(3999)!, .init(host: "127.0.0.1", port: 6381))
+        )
+        #expect(
+            ClusterRedirect(errorMessage: "ASK 3999 :6381", fallbackHost: "10.1.1.1") == .ask(RedisSlot(3999)!, .init(host: "10.1.1.1", port: 6381))
+        )
         #expect(ClusterRedirect(errorMessage: "TRYAGAIN Multiple keys request during rehashing of slot", fallbackHost: "x") == .retryLater)
         #expect(ClusterRedirect(errorMessage: "CLUSTERDOWN The cluster is down", fallbackHost: "x") == .retryLater)
         #expect(ClusterRedirect(errorMessage: "MOVED nonsense", fallbackHost: "x") == nil)

@@ -104,7 +104,9 @@ struct ChaosChecks {
             if writes[id] == nil { order.append(id) }
             writes[id, default: []].insert("\(ack.status) \(ack.id)")
         }
-        return order.filter { writes[$0]!.count > 1 }.map { "id \($0) acknowledged different writes: \(writes[$0]!.sorted().joined(separator: ", "))" }
+        return order.filter { writes[$0]!.count > 1 }.map {
+            "id \($0) acknowledged different writes: \(writes[$0]!.sorted().joined(separator: ", "))"
+        }
     }
 
     private mutating func judgeWrites(_ found: Found, aofNote: (String) -> String) {

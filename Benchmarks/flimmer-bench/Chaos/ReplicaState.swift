@@ -55,7 +55,9 @@ struct ReplicaState: Sendable, Equatable {
         let keys = families.map { ContentKeys(family: FamilyID($0)!).version }
         // One unit between two ROLEs: Redis runs a client's pipelined commands back to back, so
         // both saying `slave` means the versions were read before any promotion.
-        let replies = try await client.replies(to: [RedisCommand("ROLE"), RedisCommand("MGET", keys.map { $0 as any RedisArgument }), RedisCommand("ROLE")]).values
+        let replies = try await client.replies(to: [
+            RedisCommand("ROLE"), RedisCommand("MGET", keys.map { $0 as any RedisArgument }), RedisCommand("ROLE"),
+        ]).values
         guard replies.count == 3, Self.isReplica(replies[0]), Self.isReplica(replies[2]), let values = replies[1].array else {
             throw ChaosProblem("replica :\(port) was promoted while it was read")
         }
