@@ -63,6 +63,7 @@ public struct InvalidationPayload: Sendable, Equatable, Codable {
         if let reason { text += ",\"reason\":\(JSONText.quoted(reason))" }
         if let contentId { text += ",\"contentId\":\(JSONText.quoted(contentId))" }
         if let epoch { text += ",\"epoch\":\(JSONText.quoted(epoch))" }
+        if let generation { text += ",\"generation\":\(JSONText.quoted(generation))" }
         if let ts { text += ",\"ts\":\(ts)" }
         return text + "}"
     }

@@ -39,6 +39,36 @@ struct EventHubFailoverTests {
         #expect(hub.counters.resets == resets + 1)
     }
 
+    /// Classic pub/sub on a cluster: events of every shard arrive through one node, whose
+    /// generation is not theirs. The generation a payload names wins; a late event of the old
+    /// master that names it is dropped once the family moved on, whichever node relayed it.
+    @Test func theGenerationAPayloadNamesWinsOverTheRelayingNodes() async throws {
+        let family = TestEnvironment.uniqueFamily()
+        let stream = try await streamAtVersion3(family)
+        let other = RedisGeneration("cccccccccccccccc")!
+        var next = InvalidationPayload(key: "contentQueue", family: family.rawValue, version: 4, epoch: "e1", generation: old.rawValue)
+        #expect(hub.deliver(channel: "invalidate:contentQueue", message: Array(next.json.utf8), generation: other) == 1)
+        #expect(try await stream.next().hasPrefix("id: e1-aaaaaaaaaaaaaaaa-4\nevent: invalidate\n"), "the old master's id, not the relaying node's")
+        #expect(hub.reconcile([family: FamilyVersion(epoch: "e1", generation: new, version: 4)]) == 1)
+        #expect(try await stream.next().hasPrefix("id: e1-bbbbbbbbbbbbbbbb-4\nevent: invalidate\n"))
+        next.version = 5
+        #expect(
+            hub.deliver(channel: "invalidate:contentQueue", message: Array(next.json.utf8), generation: other) == 0,
+            "a late event of the old master"
+        )
+    }
+
+    /// Another service's event names no generation and comes through no node the gateway can
+    /// vouch for (`generation` nil): it is of the history the hub knows.
+    @Test func anEventThatNamesNoGenerationIsOfTheKnownHistory() async throws {
+        let family = TestEnvironment.uniqueFamily()
+        let stream = try await streamAtVersion3(family)
+        let resets = hub.counters.resets
+        #expect(hub.deliver(channel: "invalidate:contentQueue", message: payload(family, version: 4), generation: nil) == 1)
+        #expect(try await stream.next().hasPrefix("id: e1-aaaaaaaaaaaaaaaa-4\nevent: invalidate\n"))
+        #expect(hub.counters.resets == resets)
+    }
+
     /// The re-check after the failover reads version 2 on the new master: version 3 is lost.
     @Test func aReadBehindWhatWasRelayedOnANewMasterResets() async throws {
         let family = TestEnvironment.uniqueFamily()
