@@ -62,7 +62,7 @@ extension EventHub {
     private func observe(family: FamilyID, current: FamilyVersion) -> FamilyHistory.Change {
         state.withLockedValue { state -> FamilyHistory.Change in
             guard var entry = state.families[family] else { return .none }
-            let change = entry.history.read(current)
+            let change = entry.history.read(current, generationsMayReturn: configuration.generationsMayReturn)
             state.families[family] = entry
             return change
         }

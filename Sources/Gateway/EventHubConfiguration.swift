@@ -20,6 +20,12 @@ public struct EventHubConfiguration: Sendable {
     /// Longest life of one stream; it then ends with a comment and the client reconnects with
     /// Last-Event-ID. Each stream gets 90-100 % of it, so that reconnects do not come in waves.
     public var maxStreamLifetime: Duration
+    /// Whether a generation a family left may be its own again: true on a Redis Cluster, where
+    /// a family's slot can move back to a node it left (whose replication id did not change). A
+    /// read from such a node that holds at least what was relayed then makes it the family's
+    /// history again; otherwise (one server, Sentinel: a node that comes back has a new
+    /// generation) its reads and events stay stale. Not an initializer parameter; default false.
+    public var generationsMayReturn = false
 
     public init(
         heartbeatInterval: Duration = .seconds(15),

@@ -34,8 +34,14 @@ struct FamilyHistory: Sendable {
     private static let leftLimit = 4
 
     /// A state read from Redis (a stream opening, a re-check after a reconnect or a failover).
-    mutating func read(_ current: FamilyVersion) -> Change {
-        if let generation = current.generation, left.contains(generation) { return .none }
+    /// With `generationsMayReturn` (a cluster), a read of a generation the family left that
+    /// holds at least what was relayed makes that generation the family's again: its slot came
+    /// back to that node.
+    mutating func read(_ current: FamilyVersion, generationsMayReturn: Bool = false) -> Change {
+        if let generation = current.generation, left.contains(generation) {
+            guard generationsMayReturn, let known, current.epoch == known.epoch, current.version >= known.version else { return .none }
+            left.removeAll { $0 == generation }
+        }
         guard let known else {
             self.known = current
             return .none

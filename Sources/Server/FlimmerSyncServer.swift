@@ -65,7 +65,11 @@ public struct FlimmerSyncServer: Sendable {
             }
         )
         let store = ContentQueueStore(redis: redis, configuration: configuration.store, logger: logger)
-        let hub = EventHub(configuration: configuration.hub, metrics: gatewayMetrics, logger: logger)
+        var hubConfiguration = configuration.hub
+        // On a cluster a family's slot may move back to a node it left: that node's generation
+        // is the family's again.
+        hubConfiguration.generationsMayReturn = configuration.redis.cluster != nil
+        let hub = EventHub(configuration: hubConfiguration, metrics: gatewayMetrics, logger: logger)
         let maintenance = StreamMaintenance(hub: hub, store: store, logger: logger)
         // Every family with open streams is checked against the new master at once (its
         // subscription comes back too, and checks again).

@@ -106,6 +106,21 @@ struct ClusterGatewayTests {
             let event = try await Self.event(on: stream, version: upload.version)
             #expect(event.type == "invalidate")
             #expect(try Self.shardSubscribers(cluster, family) == 1, "no subscription left on the old owner")
+
+            // And back: the old owner's generation is the family's again (its events were those
+            // of a history the family had left).
+            try await cluster.migrate(slot: cluster.slot(ofKey: key), to: source)
+            try await eventually("subscribed on the old owner again", timeout: .seconds(10)) {
+                let channel = InvalidationPayload.shardChannel(family: family.id.rawValue)
+                let lines = try cluster.command(["PUBSUB", "SHARDNUMSUB", channel], on: source).split(whereSeparator: \.isNewline)
+                return lines.last == "1"
+            }
+            let back = try await eventuallyValue("an upload on the old owner", timeout: .seconds(10), poll: .milliseconds(100)) {
+                try? await server.upload(token: family.child)
+            }
+            let backEvent = try await Self.event(on: stream, version: back.version)
+            let queue = try await server.request(.GET, "/api/content/queue", token: family.parent)
+            #expect(queue.headers.first(name: "etag") == "\"\(backEvent.id)\"")
         }
     }
 
