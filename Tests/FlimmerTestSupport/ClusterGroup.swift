@@ -50,8 +50,7 @@ public final class ClusterGroup: @unchecked Sendable {
     /// The gateway's user of redis/users.acl, `flimmer`, with the password rendered for it.
     public let gatewayCredentials: Credentials
     private let aclDirectory: String
-    private var processes: [Int: RedisProcess] = [:]
-    private var paused: Set<Int> = []
+    private let members = RedisProcessSet(member: "node")
     /// Held for the group's lifetime: one topology at a time (``TopologyTicket``). Given back
     /// when the group goes away, after its deinit stopped every process.
     private let ticket: TopologyTicket
@@ -253,21 +252,18 @@ public final class ClusterGroup: @unchecked Sendable {
 
     /// SIGKILL of the node at `port`, as a crash.
     public func kill9(port: Int) throws {
-        try process(port).kill9()
-        paused.remove(port)
+        try members.kill9(port: port)
     }
 
     /// SIGSTOP of the node at `port`: its connections (clients' and the cluster bus's) stay
     /// open, nothing is answered; after cluster-node-timeout the others flag it failing.
     public func pause(port: Int) throws {
-        try process(port).pause()
-        paused.insert(port)
+        try members.pause(port: port)
     }
 
     /// SIGCONT after ``pause(port:)``.
     public func resume(port: Int) throws {
-        try process(port).resume()
-        paused.remove(port)
+        try members.resume(port: port)
     }
 
     /// Kills the node at `port` if it runs and starts it again on the same ports and folder, from
@@ -275,8 +271,7 @@ public final class ClusterGroup: @unchecked Sendable {
     /// recorded (a master whose replica took over meanwhile becomes that replica's replica as
     /// soon as it hears of it). Returns once it answers PING.
     public func restart(port: Int) throws {
-        try process(port).restart()
-        paused.remove(port)
+        try members.restart(port: port)
     }
 
     /// A manual failover (CLUSTER FAILOVER) asked of the replica at `replicaPort`: its master
@@ -425,11 +420,14 @@ public final class ClusterGroup: @unchecked Sendable {
                 "--aclfile", "\(aclDirectory)/users.acl",
             ]
             if !persistent { arguments += ["--save", "", "--appendonly", "no"] }
-            processes[port] = try RedisProcess(
-                port: port,
-                directory: folder,
-                arguments: arguments,
-                login: (adminCredentials.user, adminCredentials.password)
+            members.add(
+                try RedisProcess(
+                    port: port,
+                    directory: folder,
+                    arguments: arguments,
+                    login: (adminCredentials.user, adminCredentials.password)
+                ),
+                port: port
             )
         }
         // As scripts/run --cluster does it, and so as the user it does it as.
@@ -444,8 +442,7 @@ public final class ClusterGroup: @unchecked Sendable {
     /// SIGKILL to everything, within milliseconds: far less than cluster-node-timeout, so no
     /// replica takes over from a master already gone meanwhile.
     private func stopAll() {
-        for port in ports { processes[port]?.kill9() }
-        processes = [:]
+        members.killAll(in: ports)
     }
 
     private func expectOK(_ arguments: [String], on port: Int) throws {
@@ -454,12 +451,11 @@ public final class ClusterGroup: @unchecked Sendable {
     }
 
     private func process(_ port: Int) throws -> RedisProcess {
-        guard let process = processes[port] else { throw TestFailure("no node of this group on port \(port)") }
-        return process
+        try members.process(port)
     }
 
     private func isRunning(_ port: Int) -> Bool {
-        processes[port]?.pid != nil && !paused.contains(port)
+        members.isRunning(port)
     }
 
     private static func password(in aclDirectory: String, file: String) throws -> String {

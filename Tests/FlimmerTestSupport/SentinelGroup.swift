@@ -44,8 +44,7 @@ public final class SentinelGroup: @unchecked Sendable {
     /// default user, open) otherwise.
     public let adminCredentials: Credentials?
     private let aclDirectory: String?
-    private var processes: [Int: RedisProcess] = [:]
-    private var paused: Set<Int> = []
+    private let members = RedisProcessSet(member: "node or Sentinel")
     /// Held for the group's lifetime: one topology at a time (``TopologyTicket``). Given back
     /// when the group goes away, after its deinit stopped every process.
     private let ticket: TopologyTicket
@@ -201,20 +200,17 @@ public final class SentinelGroup: @unchecked Sendable {
 
     /// SIGKILL of the node or Sentinel at `port`, as a crash.
     public func kill9(port: Int) throws {
-        try process(port).kill9()
-        paused.remove(port)
+        try members.kill9(port: port)
     }
 
     /// SIGSTOP of the node or Sentinel at `port`: its connections stay open, nothing is answered.
     public func pause(port: Int) throws {
-        try process(port).pause()
-        paused.insert(port)
+        try members.pause(port: port)
     }
 
     /// SIGCONT after ``pause(port:)``.
     public func resume(port: Int) throws {
-        try process(port).resume()
-        paused.remove(port)
+        try members.resume(port: port)
     }
 
     /// Kills the node or Sentinel at `port` if it runs and starts it again on the same port and
@@ -223,8 +219,7 @@ public final class SentinelGroup: @unchecked Sendable {
     /// comes back as a master, and the Sentinels make it a replica about 8 s later), a
     /// Sentinel with the state it saved. Returns once it answers PING.
     public func restart(port: Int) throws {
-        try process(port).restart()
-        paused.remove(port)
+        try members.restart(port: port)
     }
 
     // MARK: - Waiting
@@ -320,11 +315,14 @@ public final class SentinelGroup: @unchecked Sendable {
             ]
             if !persistent { arguments += ["--save", "", "--appendonly", "no"] }
             if let aclDirectory { arguments += ["--aclfile", "\(aclDirectory)/users.acl"] }
-            processes[port] = try RedisProcess(
-                port: port,
-                directory: folder,
-                arguments: arguments,
-                login: adminCredentials.map { ($0.user, $0.password) }
+            members.add(
+                try RedisProcess(
+                    port: port,
+                    directory: folder,
+                    arguments: arguments,
+                    login: adminCredentials.map { ($0.user, $0.password) }
+                ),
+                port: port
             )
         }
         // Linked before the Sentinels start, so that their first INFO of the master lists every
@@ -353,11 +351,14 @@ public final class SentinelGroup: @unchecked Sendable {
             let arguments = [
                 server, "\(folder)/sentinel.conf", "--sentinel", "--dir", folder, "--daemonize", "no", "--logfile", "\(folder)/redis.log",
             ]
-            processes[port] = try RedisProcess(
-                port: port,
-                directory: folder,
-                arguments: arguments,
-                login: sentinelCredentials.map { ($0.user, $0.password) }
+            members.add(
+                try RedisProcess(
+                    port: port,
+                    directory: folder,
+                    arguments: arguments,
+                    login: sentinelCredentials.map { ($0.user, $0.password) }
+                ),
+                port: port
             )
         }
         try await waitUntilSettled()
@@ -365,16 +366,14 @@ public final class SentinelGroup: @unchecked Sendable {
 
     /// SIGKILL to everything, the Sentinels first so that none starts a failover meanwhile.
     private func stopAll() {
-        for port in sentinelPorts + dataPorts { processes[port]?.kill9() }
-        processes = [:]
+        members.killAll(in: sentinelPorts + dataPorts)
     }
 
     private func process(_ port: Int) throws -> RedisProcess {
-        guard let process = processes[port] else { throw TestFailure("no node or Sentinel of this group on port \(port)") }
-        return process
+        try members.process(port)
     }
 
     private func isRunning(_ port: Int) -> Bool {
-        processes[port]?.pid != nil && !paused.contains(port)
+        members.isRunning(port)
     }
 }

@@ -35,6 +35,23 @@ struct ClusterGatewayTests {
         return families
     }
 
+    /// A new family's parent stream, open, after one upload and its event (the event's id).
+    private static func streamAfterOneUpload(
+        _ server: TestServer
+    ) async throws -> (TestFamily, SSETestStream, (id: String, version: Int), String) {
+        let family = try await server.family()
+        let stream = try await server.openStream(token: family.parent)
+        do {
+            try await stream.waitUntil("the opening frames") { $0.lastEventID != nil }
+            let upload = try await server.upload(token: family.child)
+            let event = try await stream.nextEvent()
+            return (family, stream, upload, event.id)
+        } catch {
+            stream.close()
+            throw error
+        }
+    }
+
     /// The first event on `stream` with id version `version` (earlier ones skipped: a re-check
     /// after the move or failover may come first), within 10 s.
     private static func event(on stream: SSETestStream, version: Int) async throws -> (id: String, type: String) {
@@ -84,12 +101,8 @@ struct ClusterGatewayTests {
     @Test func aStreamFollowsItsFamilyWhenTheSlotMovesToAnotherMaster() async throws {
         let cluster = try await ClusterGroup()
         try await TestServer.run(configure: try Self.configure(cluster, channels: .sharded)) { server in
-            let family = try await server.family()
-            let stream = try await server.openStream(token: family.parent)
+            let (family, stream, before, _) = try await Self.streamAfterOneUpload(server)
             defer { stream.close() }
-            try await stream.waitUntil("the opening frames") { $0.lastEventID != nil }
-            let before = try await server.upload(token: family.child)
-            _ = try await stream.nextEvent()
             let key = ContentKeys(family: family.id).version
             let source = try cluster.masterPort(forKey: key)
             let target = try cluster.masterPorts().first { $0 != source }!
@@ -127,12 +140,8 @@ struct ClusterGatewayTests {
     @Test func aStreamFollowsItsFamilyWhenItsShardsMasterIsKilled() async throws {
         let cluster = try await ClusterGroup()
         try await TestServer.run(configure: try Self.configure(cluster, channels: .sharded)) { server in
-            let family = try await server.family()
-            let stream = try await server.openStream(token: family.parent)
+            let (family, stream, before, firstID) = try await Self.streamAfterOneUpload(server)
             defer { stream.close() }
-            try await stream.waitUntil("the opening frames") { $0.lastEventID != nil }
-            let before = try await server.upload(token: family.child)
-            let first = try await stream.nextEvent()
             let master = try cluster.masterPort(forKey: ContentKeys(family: family.id).version)
             try cluster.kill9(port: master)
             try await cluster.waitUntilSettled(timeout: .seconds(30))
@@ -146,7 +155,7 @@ struct ClusterGatewayTests {
             }
             #expect(upload.version == before.version + 1)
             let event = try await Self.event(on: stream, version: upload.version)
-            #expect(FamilyVersion(tag: event.id)?.generation != FamilyVersion(tag: first.id)?.generation, "the new master's generation")
+            #expect(FamilyVersion(tag: event.id)?.generation != FamilyVersion(tag: firstID)?.generation, "the new master's generation")
             let queue = try await server.request(.GET, "/api/content/queue", token: family.parent)
             #expect(queue.headers.first(name: "etag") == "\"\(event.id)\"")
         }
