@@ -27,6 +27,8 @@ public struct GatewayMetrics: Sendable {
     let slowClientCloses: Counter
     /// Changes of the Redis master (Sentinel), counted by the server as its client reports them.
     public let masterChanges: Counter
+    /// Cluster redirections the Redis client followed (`MOVED`, `ASK`, `TRYAGAIN`, `CLUSTERDOWN`), by kind.
+    public let redirections: [String: Counter]
 
     /// Makes every metric from `factory`.
     public init(factory: any MetricsFactory) {
@@ -43,6 +45,11 @@ public struct GatewayMetrics: Sendable {
         poolReconnects = Counter(label: "flimmer_redis_reconnects_total", dimensions: [("connection", "pool")], factory: factory)
         slowClientCloses = Counter(label: "flimmer_slow_client_closes_total", factory: factory)
         masterChanges = Counter(label: "flimmer_redis_master_changes_total", factory: factory)
+        redirections = Dictionary(
+            uniqueKeysWithValues: ["moved", "ask", "retry"].map { kind in
+                (kind, Counter(label: "flimmer_redis_redirections_total", dimensions: [("kind", kind)], factory: factory))
+            }
+        )
     }
 
     /// Metrics that go nowhere: for a hub that nobody scrapes (unit tests, tools).

@@ -94,11 +94,14 @@ extension RedisClient {
     private func follow(_ redirect: ClusterRedirect, in cluster: ClusterTopology, attempt: Int) async -> RedisNode? {
         switch redirect {
         case .moved(let slot, let address):
+            onRedirect("moved")
             cluster.moved(slot, to: address)
             return nil
         case .ask(_, let address):
+            onRedirect("ask")
             return cluster.node(at: address)
         case .retryLater:
+            onRedirect("retry")
             try? await Task.sleep(for: .milliseconds(25 << min(attempt, 5)))
             return nil
         }

@@ -20,6 +20,7 @@ public final class RedisClient: Service, RedisPipeline {
     public let eventLoopGroup: any EventLoopGroup
     let logger: Logger
     let topology: any RedisTopology
+    let onRedirect: @Sendable (String) -> Void
 
     /// Creates the client. Connections are made on first use.
     ///
@@ -31,13 +32,17 @@ public final class RedisClient: Service, RedisPipeline {
     ///   - onMasterChange: called with the new address each time the master that Sentinel names
     ///     moves; in a cluster, each time the slot map changes (a shard failed over, slots moved),
     ///     with a master that serves a slot that moved. Never for one fixed server.
+    ///   - onRedirect: called each time a request follows a cluster redirection, with its kind:
+    ///     `moved`, `ask`, or `retry` (TRYAGAIN, CLUSTERDOWN). Never outside a cluster.
     public init(
         configuration: RedisConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger,
         onReconnect: @escaping @Sendable () -> Void = {},
-        onMasterChange: @escaping @Sendable (RedisNodeAddress) -> Void = { _ in }
+        onMasterChange: @escaping @Sendable (RedisNodeAddress) -> Void = { _ in },
+        onRedirect: @escaping @Sendable (String) -> Void = { _ in }
     ) {
+        self.onRedirect = onRedirect
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger

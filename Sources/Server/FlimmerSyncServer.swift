@@ -62,7 +62,8 @@ public struct FlimmerSyncServer: Sendable {
             onMasterChange: { _ in
                 gatewayMetrics.masterChanges.increment()
                 onMasterChange.withLockedValue { $0 }()
-            }
+            },
+            onRedirect: { kind in gatewayMetrics.redirections[kind]?.increment() }
         )
         let store = ContentQueueStore(redis: redis, configuration: configuration.store, logger: logger)
         var hubConfiguration = configuration.hub

@@ -1,18 +1,28 @@
 import FlimmerTestSupport
 import Logging
 import RedisClient
+import Synchronization
 import Testing
 
 /// The client's slot routing against a Redis Cluster of the test's own (3 masters, 1 replica
 /// each): keys reach their slot's master, and `MOVED` and `ASK` are followed while a slot moves.
 @Suite("Redis Cluster: routing against live nodes", .serialized)
 struct ClusterClientTests {
-    private static func client(_ cluster: ClusterGroup) throws -> RedisClient {
+    private static func client(_ cluster: ClusterGroup, redirected: Redirections? = nil) throws -> RedisClient {
         var configuration = try RedisConfiguration(
             url: cluster.seedURL(user: cluster.adminCredentials.user, password: cluster.adminCredentials.password)
         )
         configuration.poolSize = 4
-        return RedisClient(configuration: configuration, logger: TestEnvironment.logger)
+        return RedisClient(
+            configuration: configuration,
+            logger: TestEnvironment.logger,
+            onRedirect: { kind in redirected?.kinds.withLock { $0.append(kind) } }
+        )
+    }
+
+    /// The kinds of redirections a client reported, in order.
+    final class Redirections: Sendable {
+        let kinds = Mutex<[String]>([])
     }
 
     @Test func slotsAgreeWithClusterKeyslotAndKeysReachTheirSlotsMaster() async throws {
@@ -36,7 +46,8 @@ struct ClusterClientTests {
 
     @Test func movedIsFollowedAfterASlotMovedAndATransactionRunsOnTheNewOwner() async throws {
         let cluster = try await ClusterGroup()
-        let redis = try Self.client(cluster)
+        let redirected = Redirections()
+        let redis = try Self.client(cluster, redirected: redirected)
         defer { Task { await redis.shutdown() } }
         let key = "moved:{fam-m}:version"
         let route = redis.routed(by: key)
@@ -53,6 +64,7 @@ struct ClusterClientTests {
             return replies.last?.array?.first?.int
         }
         #expect(committed == 2)
+        #expect(redirected.kinds.withLock { $0 } == ["moved"], "one MOVED, then the map is right")
         #expect(try cluster.command(["GET", key], on: target) == "2")
     }
 

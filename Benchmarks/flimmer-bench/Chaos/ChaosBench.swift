@@ -40,6 +40,8 @@ struct ChaosBench: AsyncParsableCommand {
     @Option(help: "That Redis's --dir (holds redis.pid and the AOF).") var redisDir: String?
     @Option(help: "The folder of the gateways' Sentinel topology, made by scripts/lib.sh's start_ha; Redis is read through CHAOS_REDIS_URL.")
     var haDir: String?
+    @Option(help: "The folder of the gateways' Redis Cluster, made by scripts/lib.sh's start_cluster; Redis is read through CHAOS_REDIS_URL.")
+    var clusterDir: String?
     @Option(help: "scripts/lib.sh, whose start_redis or start_ha restarts Redis.") var lib: String
     @Option(help: "A file of 'family role token' lines: a parent and a child token per family.") var tokens: String
     @Option(help: "SSE streams.") var clients = 300
@@ -56,15 +58,26 @@ struct ChaosBench: AsyncParsableCommand {
             throw ValidationError("--clients, --duration, --upload-rate and --decision-rate must be positive")
         }
         guard !gatewayBCommand.isEmpty else { throw ValidationError("the command line of gateway B is missing after --") }
-        switch (haDir, redisPort, redisDir) {
-        case (nil, .some, .some): break
-        case (.some, nil, nil): break
-        default: throw ValidationError("give either --redis-port and --redis-dir (one Redis) or --ha-dir (a Sentinel topology)")
+        switch (haDir, clusterDir, redisPort, redisDir) {
+        case (nil, nil, .some, .some): break
+        case (.some, nil, nil, nil), (nil, .some, nil, nil): break
+        default:
+            throw ValidationError(
+                "give either --redis-port and --redis-dir (one Redis), --ha-dir (a Sentinel topology) or --cluster-dir (a Redis Cluster)"
+            )
         }
     }
 
     /// The store of the run, from the options and, for a Sentinel topology, `CHAOS_REDIS_URL`.
     private func store() throws -> ChaosRun.Store {
+        if let clusterDir {
+            guard let url = ProcessInfo.processInfo.environment["CHAOS_REDIS_URL"], !url.isEmpty else {
+                throw ValidationError("--cluster-dir needs CHAOS_REDIS_URL in the environment (the operator's redis+cluster:// URL)")
+            }
+            let configuration = try RedisConfiguration(url: url)
+            guard configuration.cluster != nil else { throw ValidationError("CHAOS_REDIS_URL must be a redis+cluster:// URL with --cluster-dir") }
+            return .cluster(ClusterNodes(directory: clusterDir, library: lib), configuration: configuration)
+        }
         if let haDir {
             guard let url = ProcessInfo.processInfo.environment["CHAOS_REDIS_URL"], !url.isEmpty else {
                 throw ValidationError("--ha-dir needs CHAOS_REDIS_URL in the environment (the operator's redis+sentinel:// URL)")
@@ -83,7 +96,7 @@ struct ChaosBench: AsyncParsableCommand {
         // Nothing may outlive its budget: a stuck run ends itself.
         let store = try store()
         // A Sentinel run waits for each killed master to rejoin (start_ha: up to 30 s each).
-        let extra: Double = haDir == nil ? 120 : 240
+        let extra: Double = haDir == nil && clusterDir == nil ? 120 : 240
         RunGuard.install(budget: .seconds(duration + settle + pause + extra), log: log, children: children)
         FileLimit.raiseToHard()
         let chaos = ChaosRun(

@@ -38,8 +38,8 @@ struct ChaosRedis: Sendable {
 
     /// Everything the checks compare with the acknowledged writes.
     func found(uploads: [Ack], decisions: [Ack], families: [String]) async throws -> ChaosChecks.Found {
-        let exists = try await batched(uploads.map { RedisCommand("EXISTS", itemKey($0)) })
-        let statuses = try await batched(decisions.map { RedisCommand("HGET", itemKey($0), "status") })
+        let exists = try await batched(uploads.map { (itemKey($0), RedisCommand("EXISTS", itemKey($0))) })
+        let statuses = try await batched(decisions.map { (itemKey($0), RedisCommand("HGET", itemKey($0), "status")) })
         return ChaosChecks.Found(
             uploads: try exists.map { try $0.throwingServerError().int == 1 },
             statuses: try statuses.map { try $0.throwingServerError().string },
@@ -48,8 +48,30 @@ struct ChaosRedis: Sendable {
         )
     }
 
-    /// Every item in Redis (`content:{F}:<id>`) with its title.
+    /// Every item in Redis (`content:{F}:<id>`) with its title; on a cluster, of every master.
     func items() async throws -> [ChaosChecks.StoredItem] {
+        guard client.configuration.cluster != nil else { return try await Self.items(client) }
+        let reply = try await client.send(RedisCommand("CLUSTER", "SLOTS"))
+        let ports = Set((try reply.throwingServerError().array ?? []).compactMap { $0.array?[2].array?[1].int })
+        var items: [ChaosChecks.StoredItem] = []
+        for port in ports.sorted() {
+            var configuration = client.configuration
+            configuration.cluster = nil
+            configuration.port = port
+            let master = RedisClient(configuration: configuration, logger: Logger(label: "chaos.redis", factory: { _ in SwiftLogNoOpLogHandler() }))
+            do {
+                items += try await Self.items(master)
+                await master.shutdown()
+            } catch {
+                await master.shutdown()
+                throw error
+            }
+        }
+        return items
+    }
+
+    /// The items of one node.
+    private static func items(_ client: RedisClient) async throws -> [ChaosChecks.StoredItem] {
         var keys: [String] = []
         var cursor = "0"
         repeat {
@@ -61,7 +83,10 @@ struct ChaosRedis: Sendable {
             keys += page.compactMap(\.string)
             cursor = next
         } while cursor != "0"
-        let titles = try await batched(keys.map { RedisCommand("HGET", $0, "title") })
+        var titles: [RedisValue] = []
+        for start in stride(from: 0, to: keys.count, by: 500) {
+            titles += try await client.pipeline(keys[start..<min(start + 500, keys.count)].map { RedisCommand("HGET", $0, "title") })
+        }
         return try zip(keys, titles).compactMap { key, reply in
             try reply.throwingServerError()
             return ChaosChecks.StoredItem(key: key, title: reply.string)
@@ -95,10 +120,18 @@ struct ChaosRedis: Sendable {
         ContentKeys(family: FamilyID(ack.family)!).item(ContentID(ack.id)!)
     }
 
-    private func batched(_ commands: [RedisCommand]) async throws -> [RedisValue] {
-        var replies: [RedisValue] = []
-        for start in stride(from: 0, to: commands.count, by: 500) {
-            replies += try await client.pipeline(Array(commands[start..<min(start + 500, commands.count)]))
+    /// Each command sent to the node that serves its key (on a cluster), 500 at a time per
+    /// slot; the replies in the commands' order.
+    private func batched(_ commands: [(key: String, command: RedisCommand)]) async throws -> [RedisValue] {
+        var replies = [RedisValue](repeating: .null, count: commands.count)
+        let clustered = client.configuration.cluster != nil
+        let groups = Dictionary(grouping: commands.indices) { clustered ? RedisSlot(key: commands[$0].key) : RedisSlot(0)! }
+        for (slot, indices) in groups {
+            for start in stride(from: 0, to: indices.count, by: 500) {
+                let chunk = Array(indices[start..<min(start + 500, indices.count)])
+                let answered = try await client.replies(to: chunk.map { commands[$0].command }, slot: clustered ? slot : nil).values
+                for (index, reply) in zip(chunk, answered) { replies[index] = reply }
+            }
         }
         return replies
     }

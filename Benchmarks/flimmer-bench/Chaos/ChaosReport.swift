@@ -16,6 +16,10 @@ struct ChaosReport {
     /// The master switches the Sentinels logged, Sentinel only: more than the kills when a
     /// Sentinel also failed over a master that was not killed.
     var switches: Int? = nil
+    /// The master kills of a run on a Redis Cluster; nil on one Redis or Sentinel.
+    var clusterKills: [FaultLedger.MasterKillRecord]? = nil
+    /// Each gateway's cluster redirections followed (`A moved 12, ask 3, retry 40`), cluster only.
+    var redirections: [String] = []
 
     /// Prints the figures, the acknowledgements that share a version and the failures; returns the exit status.
     func print(_ log: ChaosLog) -> Int32 {
@@ -72,6 +76,23 @@ struct ChaosReport {
             let reused = ChaosChecks.idsReused(acks).count + checks.lostEvents.reduce(0) { $0 + $1.reusedIDs.count }
             log.line("event ids reused for different content \(reused)")
         }
+        if let clusterKills {
+            var line = "cluster: slot map changes counted by the gateways: \(masterChanges.joined(separator: ", ")) (B's since its restart)"
+            if let gap = Self.longestWriteGap(acks) {
+                line += "; longest time a family had no acknowledged write: \(f1(gap.seconds)) s (\(gap.family), from \(f1(gap.from)) s)"
+            }
+            log.line(line)
+            log.line("cluster: redirections followed by the gateways: \(redirections.joined(separator: "; ")) (B's since its restart)")
+            for (index, kill) in clusterKills.enumerated() {
+                var parts = ["  kill \(index + 1): master \(kill.node) :\(kill.port) at \(f1(kill.killedAt)) s"]
+                parts.append(
+                    kill.failoverAt.map { "its slots served from :\(kill.newMasterPort ?? 0) after \(f1($0 - kill.killedAt)) s" }
+                        ?? "NO takeover seen"
+                )
+                parts.append(kill.settledAt.map { "rejoined, cluster settled after \(f1($0 - kill.killedAt)) s" } ?? "the cluster did NOT settle")
+                log.line(parts.joined(separator: "; "))
+            }
+        }
         for group in twice.prefix(5) {
             let described = group.map {
                 "\($0.status) \($0.id.prefix(8)) (sent \(LossExplanation.f2($0.sent)) s, answered \(LossExplanation.f2($0.answered)) s, \($0.gateway))"
@@ -87,6 +108,18 @@ struct ChaosReport {
         }
         log.line("ok")
         return 0
+    }
+
+    /// The longest stretch between two acknowledged writes of one family (by their answers):
+    /// how long a family could not be written, at most. Nil without two writes of one family.
+    static func longestWriteGap(_ acks: [Ack]) -> (family: String, seconds: Double, from: Double)? {
+        var best: (family: String, seconds: Double, from: Double)?
+        for (family, times) in Dictionary(grouping: acks, by: \.family).mapValues({ $0.map(\.answered).sorted() }) {
+            for (earlier, later) in zip(times, times.dropFirst()) where later - earlier > (best?.seconds ?? -1) {
+                best = (family, later - earlier, earlier)
+            }
+        }
+        return best
     }
 
     private func sum(_ figure: KeyPath<ClientSnapshot, Int>) -> Int {

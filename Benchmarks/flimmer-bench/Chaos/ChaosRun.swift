@@ -13,6 +13,8 @@ struct ChaosRun: Sendable {
         /// A Sentinel topology, read through `configuration` (a `redis+sentinel://` URL as the
         /// read-only operator).
         case sentinel(HATopology, configuration: RedisConfiguration)
+        /// A Redis Cluster, read through `configuration` (a `redis+cluster://` URL as the operator).
+        case cluster(ClusterNodes, configuration: RedisConfiguration)
     }
 
     /// The faults of a run on one Redis, in the order they strike. A new fault: its file, and one line here.
@@ -38,6 +40,18 @@ struct ChaosRun: Sendable {
         ]
     }
 
+    /// The faults of a run on a Redis Cluster: slots holding active families moved live, a
+    /// master killed (its replica takes over; it rejoins as a replica), and the gateway restart
+    /// and stream pause of the run on one Redis.
+    static func clusterFaults(pause: Double) -> [any Fault] {
+        [
+            SlotReshard(schedule: FaultSchedule(at: 0.15, downtime: .zero)),
+            GatewayRestart(schedule: FaultSchedule(at: 0.40, downtime: .seconds(1)), gateway: 1),
+            ClusterMasterKill(schedule: FaultSchedule(at: 0.55, downtime: .seconds(3))),
+            StreamPause(schedule: FaultSchedule(at: 0.60, downtime: .milliseconds(Int64(pause * 1000))), client: 0),
+        ]
+    }
+
     var store: Store
     /// A, then B.
     var gateways: [GatewayNode]
@@ -58,6 +72,11 @@ struct ChaosRun: Sendable {
         return nil
     }
 
+    private var cluster: ClusterNodes? {
+        if case .cluster(let nodes, _) = store { return nodes }
+        return nil
+    }
+
     func run() async throws -> Int32 {
         let streamHTTP = Self.httpClient(connections: clientCount + 16)
         let requestHTTP = Self.httpClient(connections: 128)
@@ -67,6 +86,8 @@ struct ChaosRun: Sendable {
             redisReader = ChaosRedis(node: node)
         case .sentinel(let topology, let configuration):
             redisReader = ChaosRedis(configuration: configuration, directories: topology.nodes().map(\.directory))
+        case .cluster(let nodes, let configuration):
+            redisReader = ChaosRedis(configuration: configuration, directories: nodes.nodes().map(\.directory))
         }
         let status = await run(streamHTTP: streamHTTP, requestHTTP: requestHTTP, redisReader: redisReader)
         await redisReader.shutdown()
@@ -81,6 +102,7 @@ struct ChaosRun: Sendable {
         switch store {
         case .single(let node): redisText = "Redis :\(node.port)"
         case .sentinel(let topology, _): redisText = "Sentinel topology \(topology.nodes().map { "\($0.name) :\($0.port)" }.joined(separator: ", "))"
+        case .cluster(let nodes, _): redisText = "Redis Cluster \(nodes.nodes().map { "\($0.name) :\($0.port)" }.joined(separator: ", "))"
         }
         log.say(
             "\(clientCount) clients, \(families.count) families, \(ChaosLog.number(duration)) s of load "
@@ -118,7 +140,7 @@ struct ChaosRun: Sendable {
         }
 
         // 2. Load and faults.
-        let faults = ha == nil ? Self.faults(pause: pause) : Self.haFaults(pause: pause)
+        let faults = cluster != nil ? Self.clusterFaults(pause: pause) : ha == nil ? Self.faults(pause: pause) : Self.haFaults(pause: pause)
         let ledger = FaultLedger()
         var redisNode: RedisNode?
         if case .single(let node) = store { redisNode = node }
@@ -134,6 +156,7 @@ struct ChaosRun: Sendable {
             children: children,
             http: requestHTTP,
             ha: ha,
+            cluster: cluster,
             load: writes
         )
         let faulting = Task { await FaultRunner(faults: faults).run(context, loadStart: loadStart, load: load) }
@@ -150,6 +173,14 @@ struct ChaosRun: Sendable {
                 log.say("the topology has settled (checked in \(String(format: "%.1f", ChaosLog.seconds(ContinuousClock.now - start))) s)")
             } catch {
                 ledger.problem("the topology did not settle after the faults: \(error)")
+            }
+        }
+        if let cluster {
+            do {
+                try await cluster.startWhatIsStopped(children: children)
+                log.say("the cluster has settled")
+            } catch {
+                ledger.problem("the cluster did not settle after the faults: \(error)")
             }
         }
         let settleStart = ContinuousClock.now
@@ -194,10 +225,16 @@ struct ChaosRun: Sendable {
         checks.judge(found, tags: tags, aofNote: redisReader.aofNote)
 
         var masterChanges: [String] = []
-        if ha != nil {
+        if ha != nil || cluster != nil {
             for gateway in gateways {
                 let count = await GatewayReads.masterChanges(gateway: gateway.baseURL, http: requestHTTP)
                 masterChanges.append("\(gateway.name) \(count.map(String.init) ?? "?")")
+            }
+        }
+        var redirections: [String] = []
+        if cluster != nil {
+            for gateway in gateways {
+                redirections.append("\(gateway.name) \(await GatewayReads.redirections(gateway: gateway.baseURL, http: requestHTTP) ?? "?")")
             }
         }
         let report = ChaosReport(
@@ -210,7 +247,9 @@ struct ChaosRun: Sendable {
             total: log.elapsed(),
             failovers: ha == nil ? nil : FailoverFigures.compute(ledger.masterKills, acks: acks, clients: snapshots),
             masterChanges: masterChanges,
-            switches: ha?.switches()
+            switches: ha?.switches(),
+            clusterKills: cluster == nil ? nil : ledger.masterKills,
+            redirections: redirections
         )
         return report.print(log)
     }

@@ -15,6 +15,8 @@ struct FaultContext: Sendable {
     var http: HTTPClient
     /// The Sentinel topology of a run with `--ha-dir`; nil for one Redis.
     var ha: HATopology? = nil
+    /// The Redis Cluster of a run with `--cluster-dir`; nil otherwise.
+    var cluster: ClusterNodes? = nil
     /// The run's writes, for faults that add some of their own (`MasterKill`'s ballast).
     var load: ChaosLoad? = nil
 

@@ -39,13 +39,26 @@ enum GatewayReads {
         return String(text.dropFirst().dropLast())
     }
 
-    /// The value of counter `name` (without labels) in a Prometheus text exposition; nil when absent.
+    /// The value of counter `name` (with its labels, as `name{kind="moved"}`) in a Prometheus
+    /// text exposition; nil when absent.
     static func counter(_ name: String, in text: String) -> Double? {
         for line in text.split(whereSeparator: \.isNewline) where !line.hasPrefix("#") {
             let parts = line.split(separator: " ")
             if parts.count >= 2, parts[0] == name { return Double(parts[1]) }
         }
         return nil
+    }
+
+    /// A gateway's cluster redirections followed, as `moved 12, ask 3, retry 40`; nil when it does not answer.
+    static func redirections(gateway: String, http: HTTPClient) async -> String? {
+        let request = HTTPClientRequest(url: gateway + "/metrics")
+        guard let response = try? await http.execute(request, timeout: .seconds(5)), response.status.code == 200,
+            let body = try? await response.body.collect(upTo: 16 << 20)
+        else { return nil }
+        let text = String(buffer: body)
+        return ["moved", "ask", "retry"].map { kind in
+            "\(kind) \(counter("flimmer_redis_redirections_total{kind=\"\(kind)\"}", in: text).map { Int($0) } ?? 0)"
+        }.joined(separator: ", ")
     }
 
     /// A gateway's `flimmer_redis_master_changes_total`; nil when it does not answer.
