@@ -68,6 +68,36 @@ struct ClusterClientTests {
         #expect(try cluster.command(["GET", key], on: target) == "2")
     }
 
+    /// WATCH on the old owner, then the slot moves, then MULTI … EXEC: the queued commands are
+    /// answered MOVED and EXEC discards the transaction (nothing written), so the whole body
+    /// runs again on the new owner, WATCH included.
+    @Test func aTransactionWhoseSlotMovesBetweenWatchAndExecRunsAgainOnTheNewOwner() async throws {
+        let cluster = try await ClusterGroup()
+        let redis = try Self.client(cluster)
+        defer { Task { await redis.shutdown() } }
+        let key = "between:{fam-w}:version"
+        let route = redis.routed(by: key)
+        try await route.send(RedisCommand("SET", key, "5")).throwingServerError()
+        let source = try cluster.masterPort(forKey: key)
+        let target = try cluster.masterPorts().first { $0 != source }!
+        let runs = Mutex(0)
+        let value = try await route.withConnection { lease -> Int? in
+            let run = runs.withLock { runs -> Int in
+                runs += 1
+                return runs
+            }
+            _ = try await lease.send(RedisCommand("WATCH", key)).throwingServerError()
+            let read = try await lease.send(RedisCommand("GET", key)).string.flatMap { Int($0) } ?? 0
+            if run == 1 { try await cluster.migrate(slot: route.slot.rawValue, to: target) }
+            let replies = try await lease.pipeline([RedisCommand("MULTI"), RedisCommand("SET", key, read + 1), RedisCommand("EXEC")])
+            return try replies.last?.throwingServerError().array.map { _ in read + 1 }
+        }
+        #expect(runs.withLock { $0 } == 2, "the first run was discarded at EXEC, the second ran on the new owner")
+        #expect(value == 6)
+        #expect(try cluster.command(["GET", key], on: target) == "6")
+        #expect(try cluster.command(["EXISTS", key], on: source).hasPrefix("MOVED"), "nothing was left on the old owner")
+    }
+
     @Test func askIsFollowedWhileASlotIsHalfMigratedForReadsAndTransactions() async throws {
         let cluster = try await ClusterGroup()
         let redis = try Self.client(cluster)
