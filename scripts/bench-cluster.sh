@@ -107,7 +107,9 @@ cluster_matrix() {
     single_port="$(free_port)"
     render_acl "$TMP/single-acl"
     echo '```'
-    if ! start_redis "$single_port" "$TMP/single" --aclfile "$TMP/single-acl/users.acl"; then
+    # start_redis pings it as the operator: its default user is off.
+    if ! REDIS_CLI_USER=operator REDIS_CLI_PASS="$(cat "$TMP/single-acl/operator.password")" \
+        start_redis "$single_port" "$TMP/single" --aclfile "$TMP/single-acl/users.acl"; then
         echo '```'
         FAILED+=("the single Redis")
         return
