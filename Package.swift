@@ -275,6 +275,7 @@ if Context.environment["FLIMMER_BENCHMARKS"] != nil {
                 "ContentQueue",
                 "RedisClient",
                 "FlimmerClient",
+                "FlimmerFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

@@ -9,7 +9,8 @@
 # ha_gateway_url DIR, render_ha_node_conf, render_sentinel_conf), a Redis Cluster
 # (start_cluster DIR [MASTERS [REPLICAS_PER_MASTER]], stop_cluster DIR, cluster_ports DIR,
 # cluster_seed_url DIR, render_cluster_node_conf, cluster_create), start_nchan PORT DIR,
-# stop_nchan DIR, nchan_pids DIR, and the small log/die helpers. Nothing here changes shell
+# stop_nchan DIR, nchan_pids DIR, start_pushpin HTTP_PORT DIR, stop_pushpin DIR, pushpin_pids
+# DIR, and the small log/die helpers. Nothing here changes shell
 # options of the caller.
 
 # The repository root (the folder holding Package.swift), wherever we are called from.
@@ -64,11 +65,12 @@ ensure_browser_packages() {
 NCHAN_MODULE=/usr/lib/nginx/modules/ngx_nchan_module.so
 
 # ensure_bench_packages: what only scripts/bench needs on top of ensure_packages: nginx and
-# the Nchan module (the comparison target of issue 5). Kept apart so scripts/run and
-# scripts/test never install a web server.
+# the Nchan module (the comparison target of issue 5), and Pushpin (issue 16). Kept apart so
+# scripts/run and scripts/test never install a web server.
 ensure_bench_packages() {
     local -a missing=()
     command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+    command -v pushpin >/dev/null 2>&1 || missing+=(pushpin)
     [[ -f "$NCHAN_MODULE" ]] || missing+=(libnginx-mod-nchan)
     ((${#missing[@]} == 0)) && return 0
     _apt_install "${missing[@]}"
@@ -1017,4 +1019,60 @@ stop_nchan() {
     done
     echo "stop_nchan: nginx (pids ${all[*]}) is still running" >&2
     return 1
+}
+
+# --- Pushpin (scripts/bench's second peer) --------------------------------------------
+
+# start_pushpin HTTP_PORT DIR: Pushpin (Debian's pushpin) on 127.0.0.1:HTTP_PORT with its run
+# folder DIR, from scripts/pushpin.conf (its other ports free ones, written to DIR/ports), in
+# front of scripts/pushpin_origin.py (which holds every GET /sub/<channel> with GRIP); returns
+# once its publish port answers. Its publish URL goes to DIR/publish-url.
+start_pushpin() {
+    (($# == 2)) || { echo "usage: start_pushpin HTTP_PORT DIR" >&2; return 2; }
+    local http_port="$1" dir="$2" origin_port push_in push_sub publish command _
+    command -v pushpin >/dev/null 2>&1 || { echo "start_pushpin: pushpin is not installed" >&2; return 1; }
+    mkdir -p "$dir" && dir="$(cd "$dir" && pwd)" || return 1
+    origin_port="$(free_port)" push_in="$(free_port)" push_sub="$(free_port)" publish="$(free_port)" command="$(free_port)"
+    echo "* 127.0.0.1:$origin_port" >"$dir/routes"
+    sed -e "s|@RUNDIR@|$dir|g" -e "s|@HTTP_PORT@|$http_port|" -e "s|@ROUTES@|$dir/routes|" -e "s|@PUSH_IN_PORT@|$push_in|" \
+        -e "s|@PUSH_SUB_PORT@|$push_sub|" -e "s|@PUBLISH_PORT@|$publish|" -e "s|@COMMAND_PORT@|$command|" \
+        "$FLIMMER_ROOT/scripts/pushpin.conf" >"$dir/pushpin.conf"
+    python3 "$FLIMMER_ROOT/scripts/pushpin_origin.py" "$origin_port" >>"$dir/origin.log" 2>&1 </dev/null &
+    echo "$!" >"$dir/origin.pid"
+    pushpin --config "$dir/pushpin.conf" >>"$dir/runner.log" 2>&1 </dev/null &
+    echo "$!" >"$dir/runner.pid"
+    echo "http://127.0.0.1:$publish" >"$dir/publish-url"
+    for _ in $(seq 1 100); do
+        curl -fsS -o /dev/null -d '{"items":[]}' "http://127.0.0.1:$publish/publish/" 2>/dev/null &&
+            curl -sS -o /dev/null --max-time 1 "http://127.0.0.1:$http_port/" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "start_pushpin: Pushpin did not answer on :$http_port and :$publish within 10 s; its log:" >&2
+    tail -n 20 "$dir/runner.log" >&2
+    stop_pushpin "$dir"
+    return 1
+}
+
+# pushpin_pids DIR: the runner's pid and its children's (condure, zurl, proxy, handler),
+# comma-separated; the origin is not Pushpin and not counted.
+pushpin_pids() {
+    local runner
+    runner="$(cat "$1/runner.pid" 2>/dev/null)" && _pid_alive "$runner" || return 1
+    { echo "$runner"; pgrep -P "$runner"; } | paste -sd, -
+}
+
+# stop_pushpin DIR: SIGTERM to the runner (it stops its children) and the origin, SIGKILL to
+# what is left after 10 s.
+stop_pushpin() {
+    local dir="$1" pids pid _
+    pids="$(pushpin_pids "$dir" 2>/dev/null | tr , ' ') $(cat "$dir/origin.pid" 2>/dev/null)"
+    for pid in $pids; do kill -TERM "$pid" 2>/dev/null || true; done
+    for _ in $(seq 1 100); do
+        local alive=0
+        for pid in $pids; do _pid_alive "$pid" && alive=1; done
+        ((alive)) || { rm -f "$dir/runner.pid" "$dir/origin.pid"; return 0; }
+        sleep 0.1
+    done
+    for pid in $pids; do kill -KILL "$pid" 2>/dev/null || true; done
+    rm -f "$dir/runner.pid" "$dir/origin.pid"
 }

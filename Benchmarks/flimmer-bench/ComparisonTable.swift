@@ -26,7 +26,7 @@ struct ComparisonTable {
             ])
         }
         Self.printAligned(rows)
-        for baseline in ["nchan", "redis"] {
+        for baseline in ["nchan", "pushpin", "redis"] {
             guard let base = results.first(where: { $0.target == baseline }), results.count > 1 else { continue }
             Swift.print("")
             var ratios = [["ratio to \(baseline)", "PSS/stream", "RSS/stream", "CPU/delivery", "p50", "p99", "all-streams p99"]]

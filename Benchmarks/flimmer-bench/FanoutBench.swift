@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Server
 
-/// `flimmer-bench fanout`: the same fan-out load against the gateway, nginx + Nchan and raw Redis pub/sub.
+/// `flimmer-bench fanout`: the same fan-out load against the gateway, nginx + Nchan, Pushpin and raw Redis pub/sub.
 ///
 /// Usage: start the servers, then name each with its URL and pid(s); the targets run one after
 /// another with the same parameters, each prints a block, and a side-by-side table follows.
@@ -12,17 +12,21 @@ import Server
 ///       --gateway http://127.0.0.1:8080 --gateway-pid $(pgrep -n flimmer-sync) \
 ///       --gateway-redis-url redis://127.0.0.1:6379/0 --dev \
 ///       --nchan http://127.0.0.1:8090 --nchan-pids $(pgrep -d, nginx) \
+///       --pushpin http://127.0.0.1:7999 --pushpin-publish http://127.0.0.1:5561 \
+///       --pushpin-pids $(pgrep -d, -f 'pushpin|condure|zurl') \
 ///       --redis redis://127.0.0.1:6380/0 --redis-pid $(cat /tmp/r/r.pid) \
 ///       --json-out results.jsonl
 ///
 /// The gateway's streams are `GET /api/events` of a fresh family (`bench-<run>`), one user per
 /// stream, and events are raw `PUBLISH invalidate:contentQueue` to the gateway's Redis. Nchan's
-/// are `GET /sub/<channel>` (EventSource) with `POST /pub/<channel>`; Redis's are `SUBSCRIBE`.
+/// are `GET /sub/<channel>` (EventSource) with `POST /pub/<channel>`; Pushpin's are `GET
+/// /sub/<channel>` through Pushpin to an origin that holds them (GRIP), with `POST /publish/` on its
+/// publish port; Redis's are `SUBSCRIBE`.
 /// Every event is the same JSON (`"version":<seq>`, padded to `--payload-bytes`); latency is the
 /// kernel's receive timestamp of the read that carried it minus the time just before its
 /// publish. Each target gets its own result (a failed connect or a missing delivery fails it),
 /// printed in its block, in the table and in its JSON line. The exit status is the gateway's
-/// alone (1 when it failed): Nchan and Redis are the yardsticks, and a yardstick that falls
+/// alone (1 when it failed): Nchan, Pushpin and Redis are the yardsticks, and a yardstick that falls
 /// over under a load the gateway carries is a finding, not a failure of the run. Without
 /// `--gateway`, any failed target fails the run.
 ///
@@ -32,7 +36,7 @@ import Server
 struct FanoutBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fanout",
-        abstract: "Fan-out cost and latency: N streams, M events at R per second, on the gateway, Nchan and Redis."
+        abstract: "Fan-out cost and latency: N streams, M events at R per second, on the gateway, Nchan, Pushpin and Redis."
     )
 
     @Option(help: "Streams to hold open per target.") var streams = 1000
@@ -53,6 +57,12 @@ struct FanoutBench: AsyncParsableCommand {
     @Option(help: "Base URL of nginx with Nchan (/sub/<channel>, /pub/<channel>).") var nchan: String?
     @Option(help: "nginx's pids, master and workers, comma-separated.") var nchanPids: String?
 
+    @Option(help: "Base URL of Pushpin's HTTP port, in front of an origin that holds /sub/<channel> (scripts/pushpin_origin.py).")
+    var pushpin: String?
+    @Option(help: "Base URL of Pushpin's publish port (POST /publish/).") var pushpinPublish: String?
+    @Option(help: "Pushpin's pids (the runner, condure, zurl, proxy, handler), comma-separated.") var pushpinPids: String?
+    @Option(help: "Connects in flight at most for Pushpin (its proxy refuses part of larger bursts).") var pushpinMaxConnecting = 50
+
     @Option(help: "A Redis to measure plain SUBSCRIBE against.") var redis: String?
     @Option(help: "That Redis's pid.") var redisPid: Int32?
 
@@ -60,7 +70,10 @@ struct FanoutBench: AsyncParsableCommand {
         guard streams > 0, events > 0, rate > 0, payloadBytes > 0, timeout >= 0, maxConnecting > 0 else {
             throw ValidationError("streams, events, rate, payload-bytes and max-connecting must be positive")
         }
-        guard gateway != nil || nchan != nil || redis != nil else { throw ValidationError("name at least one of --gateway, --nchan, --redis") }
+        guard gateway != nil || nchan != nil || pushpin != nil || redis != nil else {
+            throw ValidationError("name at least one of --gateway, --nchan, --pushpin, --redis")
+        }
+        if pushpin != nil, pushpinPublish == nil { throw ValidationError("--pushpin needs --pushpin-publish") }
     }
 
     func run() async throws {
@@ -76,6 +89,10 @@ struct FanoutBench: AsyncParsableCommand {
             maxInFlight: maxConnecting
         )
         for target in try await targets() {
+            var run = run
+            // Pushpin's proxy answers 502 to part of a burst of 250 stream opens (each asks the
+            // origin through zurl); 50 at a time it takes them all.
+            if target.kind == .pushpin { run.maxInFlight = min(maxConnecting, pushpinMaxConnecting) }
             let result = await run.measure(target)
             result.printBlock()
             print("")
@@ -105,6 +122,17 @@ struct FanoutBench: AsyncParsableCommand {
             let endpoint = try Endpoint(url: nchan, defaultPort: 80)
             let pids = (nchanPids ?? "").split(separator: ",").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
             targets.append(FanoutTarget(kind: .nchan, endpoint: endpoint, publishEndpoint: endpoint, processes: ServerProcesses(pids: pids)))
+        }
+        if let pushpin, let pushpinPublish {
+            let pids = (pushpinPids ?? "").split(separator: ",").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
+            targets.append(
+                FanoutTarget(
+                    kind: .pushpin,
+                    endpoint: try Endpoint(url: pushpin, defaultPort: 80),
+                    publishEndpoint: try Endpoint(url: pushpinPublish, defaultPort: 80),
+                    processes: ServerProcesses(pids: pids)
+                )
+            )
         }
         if let redis {
             let endpoint = try Endpoint(url: redis, defaultPort: 6379)

@@ -4,13 +4,13 @@ import Server
 /// One server the fanout command measures, and how to subscribe to and publish on it.
 struct FanoutTarget: Sendable {
     enum Kind: String, Sendable, CaseIterable {
-        case gateway, nchan, redis
+        case gateway, nchan, pushpin, redis
     }
 
     var kind: Kind
     /// Where the streams connect.
     var endpoint: Endpoint
-    /// Where events are published: the gateway's Redis, or the server itself.
+    /// Where events are published: the gateway's Redis, the server itself, or Pushpin's publish port.
     var publishEndpoint: Endpoint
     var processes: ServerProcesses
     /// Mints the gateway's parent tokens; nil for the other targets.
@@ -22,17 +22,18 @@ struct FanoutTarget: Sendable {
     /// The gateway family of run `run`; a fresh family, so its version starts at 0.
     static func family(run: String) -> String { "bench-\(run)" }
 
-    /// The channel (Nchan) or Redis channel the run uses; Nchan's location takes `\w+` only.
+    /// The channel (Nchan, Pushpin) or Redis channel the run uses; Nchan's location and the
+    /// Pushpin origin's path take `\w+` only.
     func channel(run: String) -> String {
         switch kind {
         case .gateway: "invalidate:contentQueue"
-        case .nchan: "bench\(run)"
+        case .nchan, .pushpin: "bench\(run)"
         case .redis: "bench:\(run)"
         }
     }
 
     /// The request each stream sends: GET /api/events with a token of its own user (the gateway
-    /// caps streams per user), GET /sub/<channel>, or SUBSCRIBE.
+    /// caps streams per user), GET /sub/<channel> (Nchan; Pushpin, which asks its origin), or SUBSCRIBE.
     func requests(streams: Int, run: String, lastEventIDs: [String?]? = nil) async throws -> [[UInt8]] {
         var requests: [[UInt8]] = []
         requests.reserveCapacity(streams)
@@ -46,7 +47,7 @@ struct FanoutTarget: Sendable {
                 if let id = lastEventIDs?[index] { request += "Last-Event-ID: \(id)\r\n" }
                 requests.append(Array((request + "\r\n").utf8))
             }
-        case .nchan:
+        case .nchan, .pushpin:
             let request = Array(
                 "GET \(endpoint.path)/sub/\(channel(run: run)) HTTP/1.1\r\nHost: \(endpoint.hostHeader)\r\nAccept: text/event-stream\r\n\r\n".utf8
             )
@@ -62,6 +63,7 @@ struct FanoutTarget: Sendable {
         switch kind {
         case .gateway, .redis: try RESPPublisher(publishEndpoint, channel: channel(run: run))
         case .nchan: try NchanPublisher(publishEndpoint, channel: channel(run: run))
+        case .pushpin: try PushpinPublisher(publishEndpoint, channel: channel(run: run))
         }
     }
 }
