@@ -55,7 +55,7 @@ final class ClusterTopology: RedisTopology {
     var nodes: [RedisNode] { state.withLockedValue { Array($0.nodes.values) } }
 
     /// Refreshes that found the slot map changed.
-    var mapChanges: Int { state.withLockedValue { $0.changes } }
+    var changes: Int { state.withLockedValue { $0.changes } }
 
     /// For commands without a key (PING, INFO, a probe): the master of slot 0.
     func primary() async throws -> RedisNode {

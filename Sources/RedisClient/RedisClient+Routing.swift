@@ -27,7 +27,7 @@ extension RedisClient {
             let sent = asking == nil ? commands : [RedisCommand("ASKING")] + commands
             var replies = try await reporting(node) { try await node.send(sent) }
             if asking != nil { replies.values.removeFirst() }
-            if let cluster = topology as? ClusterTopology,
+            if let cluster,
                 let redirect = ClusterRedirect.first(in: replies.values, fallbackHost: node.address.host),
                 redirections < (configuration.cluster?.maxRedirections ?? 0)
             {
@@ -63,7 +63,7 @@ extension RedisClient {
                 refusedAsReplica = true
                 asking = nil
             } catch {
-                guard let cluster = topology as? ClusterTopology, let redirect = routing.redirect,
+                guard let cluster, let redirect = routing.redirect,
                     redirections < (configuration.cluster?.maxRedirections ?? 0)
                 else { throw error }
                 redirections += 1

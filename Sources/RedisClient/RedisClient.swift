@@ -20,6 +20,8 @@ public final class RedisClient: Service, RedisPipeline {
     public let eventLoopGroup: any EventLoopGroup
     let logger: Logger
     let topology: any RedisTopology
+    /// `topology` when it is a cluster: the one whose redirections requests follow.
+    let cluster: ClusterTopology?
     let onRedirect: @Sendable (String) -> Void
 
     /// Creates the client. Connections are made on first use.
@@ -47,7 +49,7 @@ public final class RedisClient: Service, RedisPipeline {
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         if let cluster = configuration.cluster {
-            self.topology = ClusterTopology(
+            let topology = ClusterTopology(
                 configuration: configuration,
                 cluster: cluster,
                 group: eventLoopGroup,
@@ -55,7 +57,12 @@ public final class RedisClient: Service, RedisPipeline {
                 onReconnect: onReconnect,
                 onMapChange: onMasterChange
             )
-        } else if let sentinel = configuration.sentinel {
+            self.topology = topology
+            self.cluster = topology
+            return
+        }
+        self.cluster = nil
+        if let sentinel = configuration.sentinel {
             self.topology = SentinelTopology(
                 configuration: configuration,
                 sentinel: sentinel,
@@ -84,9 +91,7 @@ public final class RedisClient: Service, RedisPipeline {
 
     /// How many times the master moved since start (Sentinel; in a cluster, how many times the
     /// slot map changed; the first master or map found does not count).
-    public var masterChanges: Int {
-        (topology as? SentinelTopology)?.masterChanges ?? (topology as? ClusterTopology)?.mapChanges ?? 0
-    }
+    public var masterChanges: Int { topology.changes }
 
     /// Sends `commands` as one unit (a MULTI … EXEC block is never interleaved with other
     /// requests' commands) and returns their replies in order, with the answering node's

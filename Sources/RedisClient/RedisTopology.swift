@@ -12,6 +12,9 @@ protocol RedisTopology: Sendable {
     func report(_ node: RedisNode)
     /// Every node the topology holds connections to now.
     var nodes: [RedisNode] { get }
+    /// How many times the master moved since start (Sentinel), or the slot map changed (a
+    /// cluster); the first master or map found does not count. 0 for one fixed server.
+    var changes: Int { get }
     /// Closes every connection.
     func shutdown()
 }
@@ -24,5 +27,6 @@ struct StandaloneTopology: RedisTopology {
     func node(for slot: RedisSlot) async throws -> RedisNode { node }
     func report(_ node: RedisNode) {}
     var nodes: [RedisNode] { [node] }
+    var changes: Int { 0 }
     func shutdown() { node.shutdown() }
 }

@@ -57,7 +57,7 @@ final class SentinelTopology: RedisTopology {
     var nodes: [RedisNode] { state.withLockedValue { $0.current.map { [$0] } ?? [] } }
 
     /// How many times the master changed since start (the first master found does not count).
-    var masterChanges: Int { state.withLockedValue { $0.changes } }
+    var changes: Int { state.withLockedValue { $0.changes } }
 
     func primary() async throws -> RedisNode {
         let task = try state.withLockedValue { state -> Task<RedisNode, any Error>? in
