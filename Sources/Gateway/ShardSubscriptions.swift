@@ -46,11 +46,6 @@ final class ShardSubscriptions: Sendable {
         self.onResubscribe = onResubscribe
     }
 
-    /// Families subscribed now.
-    var subscribedFamilies: Int {
-        state.withLockedValue { $0.families.values.filter { if case .subscribed = $0 { true } else { false } }.count }
-    }
-
     /// Whether every family that lost its subscription has it back.
     var isComplete: Bool { state.withLockedValue { $0.lost.isEmpty } }
 

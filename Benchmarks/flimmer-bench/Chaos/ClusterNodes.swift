@@ -30,18 +30,6 @@ struct ClusterNodes: Sendable {
         HATopology(directory: directory, library: library).pid(of: node)
     }
 
-    /// Every port a node of the cluster uses: its client port and its cluster bus port.
-    func ports() -> [Int] {
-        nodes().flatMap { node -> [Int] in
-            let text = (try? String(contentsOfFile: node.directory + "/redis.conf", encoding: .utf8)) ?? ""
-            let bus = text.split(whereSeparator: \.isNewline).compactMap { line -> Int? in
-                let words = line.split(separator: " ")
-                return words.count == 2 && words[0] == "cluster-port" ? Int(words[1]) : nil
-            }
-            return [node.port] + bus
-        }
-    }
-
     /// The masters as the first running node that answers sees them; empty when none answers.
     func masters(children: ChildProcesses) async -> [Master] {
         for node in nodes() where pid(of: node) != nil {
