@@ -27,7 +27,7 @@ extension ChaosLoad {
                             key: UUID().uuidString,
                             body: bytes
                         )
-                        let answer = status.map { "\($0)\(WriteRetry.errorCode(json).map { " \($0)" } ?? "")" } ?? "no answer"
+                        let answer = WriteRetry.answer(status: status, body: json) ?? "no answer"
                         answers.withLockedValue { $0[answer, default: 0] += 1 }
                     }
                 }

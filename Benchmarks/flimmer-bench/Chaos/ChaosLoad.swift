@@ -172,7 +172,7 @@ final class ChaosLoad: Sendable {
 
     /// Counts a write that was not acknowledged; one refused after a retry is a problem of its own.
     private func settleFailure(_ outcome: Outcome, tally: ErrorTally, what: String) {
-        let cause = outcome.status.map { "\($0)\(WriteRetry.errorCode(outcome.body).map { " \($0)" } ?? "")" } ?? "conn"
+        let cause = WriteRetry.answer(status: outcome.status, body: outcome.body) ?? "conn"
         tally.add(WriteRetry.isRetried(outcome.status) ? "\(cause) (gave up)" : cause)
         if let status = outcome.status, (400..<500).contains(status), outcome.attempts > 1 {
             let line =
@@ -204,7 +204,7 @@ final class ChaosLoad: Sendable {
                 answered: log.elapsed()
             )
             guard WriteRetry.isRetried(status), let delay = retry.delay(after: attempt), !Task.isCancelled else { return outcome }
-            retriedAttempts.add(status.map { "\($0)\(WriteRetry.errorCode(json).map { " \($0)" } ?? "")" } ?? "conn")
+            retriedAttempts.add(WriteRetry.answer(status: status, body: json) ?? "conn")
             try? await Task.sleep(for: delay)
             attempt += 1
         }

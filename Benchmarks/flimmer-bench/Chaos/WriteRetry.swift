@@ -34,6 +34,12 @@ struct WriteRetry: Sendable, Equatable {
         (1..<attempts).reduce(Duration.zero) { $0 + (delay(after: $1) ?? .zero) }
     }
 
+    /// An answer as the tallies name it: `503 replication_timeout` (status and error code),
+    /// `200`; nil when there was none.
+    static func answer(status: Int?, body: [String: Any]?) -> String? {
+        status.map { "\($0)\(errorCode(body).map { " \($0)" } ?? "")" }
+    }
+
     /// The `error.code` of a JSON error body (`{"error":{"code":"…"}}`), for the tally of 503s.
     static func errorCode(_ body: [String: Any]?) -> String? {
         (body?["error"] as? [String: Any])?["code"] as? String
