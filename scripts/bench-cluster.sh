@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # MATRIX=cluster of scripts/bench, sourced by it after its targets and helpers (step, TMP, BIN,
-# FAILED, CLUSTER_EVENTS, CLUSTER_FAMILIES, CLUSTER_STREAMS): a Redis Cluster of 3 masters with 1
+# FAILED, CLUSTER_EVENTS, CLUSTER_FAMILIES, CLUSTER_STREAMS, side_gateway): a Redis Cluster of 3 masters with 1
 # replica each (start_cluster: redis/redis.conf plus redis/cluster.conf, the repository's ACL),
 # and scripts/cluster_pubsub.py publishing invalidations over CLUSTER_FAMILIES families as the
 # gateway's mutations do (classic: PUBLISH invalidate:contentQueue on the family's master;
@@ -19,39 +19,20 @@ cluster_stop() {
     stop_redis "$TMP/single" >/dev/null 2>&1 || true
 }
 
-# cluster_gateways_start URL MODE: two release gateways on REDIS URL (through the environment)
-# with --redis-pubsub MODE; their base URLs in CLUSTER_GATEWAY_URLS, pids in CLUSTER_GATEWAY_PIDS.
+# cluster_gateways_start URL MODE: two release gateways (side_gateway) on REDIS URL with
+# --redis-pubsub MODE; their base URLs in CLUSTER_GATEWAY_URLS, pids in CLUSTER_GATEWAY_PIDS.
 cluster_gateways_start() {
-    local url="$1" mode="$2" index port pid _
+    local url="$1" mode="$2" index base
     CLUSTER_GATEWAY_URLS="" CLUSTER_GATEWAY_PIDS=""
     for index in 1 2; do
-        port="$(free_port)"
-        REDIS_URL="$url" "$BIN/flimmer-sync" serve --dev --port "$port" --redis-pubsub "$mode" \
-            --max-streams-per-user 100000 --log-level warning >>"$TMP/cluster-gateway-$index.log" 2>&1 </dev/null &
-        pid=$!
-        echo "$pid" >"$TMP/cluster-gateway-$index.pid"
-        for _ in $(seq 1 100); do
-            curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break
-            sleep 0.1
-        done
-        curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 || {
-            tail -n 20 "$TMP/cluster-gateway-$index.log"
-            return 1
-        }
-        CLUSTER_GATEWAY_URLS+="${CLUSTER_GATEWAY_URLS:+,}http://127.0.0.1:$port"
-        CLUSTER_GATEWAY_PIDS+="${CLUSTER_GATEWAY_PIDS:+,}$pid"
+        base="$(side_gateway "cluster-gateway-$index" "$url" --redis-pubsub "$mode" --max-streams-per-user 100000)" || return 1
+        CLUSTER_GATEWAY_URLS+="${CLUSTER_GATEWAY_URLS:+,}$base"
+        CLUSTER_GATEWAY_PIDS+="${CLUSTER_GATEWAY_PIDS:+,}$(cat "$TMP/cluster-gateway-$index.pid")"
     done
 }
 
 cluster_gateways_stop() {
-    local file pid
-    for file in "$TMP"/cluster-gateway-*.pid; do
-        [[ -f "$file" ]] || continue
-        pid="$(cat "$file")"
-        kill -TERM "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-        rm -f "$file"
-    done
+    stop_side_gateways cluster-gateway-
 }
 
 # cluster_end_to_end NAME PORTS URL PASSWORD MODE ROUND: part 2 for one mode on one store.

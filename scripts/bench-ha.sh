@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # MATRIX=ha of scripts/bench, sourced by it after its targets and helpers (step, TMP, BIN,
-# BENCH, JSON, UPLOADS, CONCURRENCY, FAILOVERS, FAILED): a Sentinel topology (start_ha: master,
+# BENCH, JSON, UPLOADS, CONCURRENCY, FAILOVERS, FAILED, side_gateway): a Sentinel topology (start_ha: master,
 # 2 replicas, 3 Sentinels, redis/redis.conf with appendfsync always plus redis/ha.conf), two
 # gateways on its redis+sentinel:// URL, one that waits for 1 replica after each EXEC
 # (--redis-min-replicas 1, the default under Sentinel) and one that does not (0), and
@@ -8,33 +8,14 @@
 #   - FAILOVERS kill -9s of the master, timed from the kill to the first 2xx upload through the
 #     first gateway (scripts/failover-times).
 
-# ha_gateway MIN_REPLICAS: starts a gateway on the topology; prints its URL, its pid in
-# $TMP/ha-gateway-MIN_REPLICAS.pid.
+# ha_gateway MIN_REPLICAS: starts a gateway on the topology (side_gateway); prints its URL, its
+# pid in $TMP/ha-gateway-MIN_REPLICAS.pid.
 ha_gateway() {
-    local port url _
-    port="$(free_port)"
-    url="http://127.0.0.1:$port"
-    # The URL holds the gateway user's password: the environment, never the command line.
-    REDIS_URL="$(ha_gateway_url "$TMP/ha")" "$BIN/flimmer-sync" serve --dev --port "$port" \
-        --redis-min-replicas "$1" --log-level warning >>"$TMP/ha-gateway-$1.log" 2>&1 </dev/null &
-    echo "$!" >"$TMP/ha-gateway-$1.pid"
-    for _ in $(seq 1 100); do
-        curl -fsS "$url/health/ready" >/dev/null 2>&1 && { echo "$url"; return 0; }
-        sleep 0.1
-    done
-    tail -n 20 "$TMP/ha-gateway-$1.log" >&2
-    return 1
+    side_gateway "ha-gateway-$1" "$(ha_gateway_url "$TMP/ha")" --redis-min-replicas "$1"
 }
 
 ha_stop() {
-    local file pid
-    for file in "$TMP"/ha-gateway-*.pid; do
-        [[ -f "$file" ]] || continue
-        pid="$(cat "$file")"
-        kill -TERM "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-        rm -f "$file"
-    done
+    stop_side_gateways ha-gateway-
     stop_ha "$TMP/ha" >/dev/null 2>&1 || true
 }
 
