@@ -87,6 +87,19 @@ public struct TestServer: TestGateway {
         try await TestHTTP.request(method, baseURL + path, token: token, headers: headers, bytes: bytes)
     }
 
+    /// Opens the event stream of `token` and waits for its opening frames (the `id:` line every
+    /// stream starts with); closes it and rethrows if they do not come.
+    public func openedStream(token: String) async throws -> SSETestStream {
+        let stream = try await openStream(token: token)
+        do {
+            try await stream.waitUntil("the opening frames") { $0.lastEventID != nil }
+        } catch {
+            stream.close()
+            throw error
+        }
+        return stream
+    }
+
     /// Opens the event stream; returns once the response head has arrived.
     public func openStream(
         token: String?,

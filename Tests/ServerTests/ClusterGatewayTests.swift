@@ -40,9 +40,8 @@ struct ClusterGatewayTests {
         _ server: TestServer
     ) async throws -> (TestFamily, SSETestStream, (id: String, version: Int), String) {
         let family = try await server.family()
-        let stream = try await server.openStream(token: family.parent)
+        let stream = try await server.openedStream(token: family.parent)
         do {
-            try await stream.waitUntil("the opening frames") { $0.lastEventID != nil }
             let upload = try await server.upload(token: family.child)
             let event = try await stream.nextEvent()
             return (family, stream, upload, event.id)
@@ -78,8 +77,7 @@ struct ClusterGatewayTests {
             let families = try await Self.families(server, cluster)
             var streams: [SSETestStream] = []
             for family in families {
-                let stream = try await server.openStream(token: family.parent)
-                try await stream.waitUntil("the opening frames") { $0.lastEventID != nil }
+                let stream = try await server.openedStream(token: family.parent)
                 streams.append(stream)
             }
             defer { for stream in streams { stream.close() } }
@@ -167,8 +165,7 @@ struct ClusterGatewayTests {
             let families = try await Self.families(server, cluster, count: 9)
             var streams: [SSETestStream] = []
             for family in families {
-                let stream = try await server.openStream(token: family.parent)
-                try await stream.waitUntil("the opening frames") { $0.lastEventID != nil }
+                let stream = try await server.openedStream(token: family.parent)
                 streams.append(stream)
             }
             for family in families { #expect(try Self.shardSubscribers(cluster, family) == 1) }

@@ -37,9 +37,8 @@ struct SentinelFailoverTests {
         try await Self.withGateway { group, server in
             let old = group.dataPorts[0]
             let family = try await server.family()
-            let stream = try await server.openStream(token: family.parent)
+            let stream = try await server.openedStream(token: family.parent)
             defer { stream.close() }
-            try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
             var acknowledged: [String] = []
             for index in 0..<3 { acknowledged.append(try await server.upload(token: family.child, title: "before \(index)").id) }
             let oldGeneration = try Self.generation(group, old)
@@ -118,9 +117,8 @@ struct SentinelFailoverTests {
         try await Self.withGateway { group, server in
             let old = group.dataPorts[0]
             let family = try await server.family()
-            let stream = try await server.openStream(token: family.parent)
+            let stream = try await server.openedStream(token: family.parent)
             defer { stream.close() }
-            try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
             _ = try await server.upload(token: family.child, title: "kept")
             let oldGeneration = try Self.generation(group, old)
             try await stream.waitUntil("version 1") { $0.lastEventID?.hasSuffix("\(oldGeneration)-1") == true }

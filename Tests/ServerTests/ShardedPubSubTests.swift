@@ -29,12 +29,10 @@ struct ShardedPubSubTests {
         try await TestServer.run(configure: Self.sharded) { server in
             let family = try await server.family()
             let other = try await server.family()
-            let stream = try await server.openStream(token: family.parent)
+            let stream = try await server.openedStream(token: family.parent)
             defer { stream.close() }
-            let otherStream = try await server.openStream(token: other.parent)
+            let otherStream = try await server.openedStream(token: other.parent)
             defer { otherStream.close() }
-            try await stream.waitUntil("the opening frames") { $0.lastEventID != nil }
-            try await otherStream.waitUntil("the opening frames") { $0.lastEventID != nil }
             #expect(try await Self.subscribers(family) == 1, "subscribed before the stream's version was read")
 
             let upload = try await server.upload(token: family.child)
@@ -54,9 +52,8 @@ struct ShardedPubSubTests {
     @Test func aServicesInvalidationOfAnotherKeyTravelsOnTheFamilysShardChannelToo() async throws {
         try await TestServer.run(configure: Self.sharded) { server in
             let family = try await server.family()
-            let stream = try await server.openStream(token: family.parent)
+            let stream = try await server.openedStream(token: family.parent)
             defer { stream.close() }
-            try await stream.waitUntil("the opening frames") { $0.lastEventID != nil }
             let token = try await server.serviceToken(family: family.id)
             let response = try await server.request(
                 .POST,
@@ -73,10 +70,8 @@ struct ShardedPubSubTests {
     @Test func theFamilyIsUnsubscribedOnceItsLastStreamClosesAndSubscribedAgainForTheNext() async throws {
         try await TestServer.run(configure: Self.sharded) { server in
             let family = try await server.family()
-            let first = try await server.openStream(token: family.parent)
-            let second = try await server.openStream(token: family.child)
-            try await first.waitUntil("the opening frames") { $0.lastEventID != nil }
-            try await second.waitUntil("the opening frames") { $0.lastEventID != nil }
+            let first = try await server.openedStream(token: family.parent)
+            let second = try await server.openedStream(token: family.child)
             #expect(try await Self.subscribers(family) == 1, "one subscription per family, whatever its streams")
             first.close()
             try await Task.sleep(for: .milliseconds(400))
@@ -84,9 +79,8 @@ struct ShardedPubSubTests {
             second.close()
             try await eventually("the family is unsubscribed") { try await Self.subscribers(family) == 0 }
 
-            let again = try await server.openStream(token: family.parent)
+            let again = try await server.openedStream(token: family.parent)
             defer { again.close() }
-            try await again.waitUntil("the opening frames") { $0.lastEventID != nil }
             #expect(try await Self.subscribers(family) == 1)
             let upload = try await server.upload(token: family.child)
             let event = try await again.nextEvent()
