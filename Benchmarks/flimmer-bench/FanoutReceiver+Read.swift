@@ -195,15 +195,21 @@ extension FanoutReceiver {
             return
         }
         streams[index].lastSeq = version
-        if version <= plan.finalSeq {
+        let events = streams[index].events
+        if version <= events.final {
             streams[index].delivered += 1
-            eventCounts[version] += 1
-            if received > lastArrival[version] { lastArrival[version] = received }
-            let sent = sendTimes[version]
-            if sent > 0 { histogram.record(received - sent) }
+            let event = events.event(version)
+            eventCounts[event] += 1
+            if received > lastArrival[event] { lastArrival[event] = received }
+            let sent = sendTimes[event]
+            if sent > 0 {
+                var phase = 0
+                while phase < plan.phaseStarts.count, event >= plan.phaseStarts[phase] { phase += 1 }
+                phaseHistograms[phase].record(received - sent)
+            }
         } else {
             counters.beyondFinal += 1
         }
-        if version >= plan.finalSeq { settle(index) }
+        if version >= events.final { settle(index) }
     }
 }

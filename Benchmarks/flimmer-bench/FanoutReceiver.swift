@@ -15,13 +15,18 @@ final class FanoutReceiver: @unchecked Sendable {
         var requests: [[UInt8]]
         /// HTTP: wait for a `200` response head. Otherwise (Redis) the first bytes accept the stream.
         var http: Bool
-        /// The last version the publisher sends; a stream that has it is settled.
+        /// The highest event number of the run; with `events` nil also every stream's last version.
         var finalSeq: Int
         /// Connects started but not yet answered; bounded so that the server's SYN and accept
         /// backlogs never overflow (a dropped SYN costs a 1 s retransmit and skews the connect phase).
         var maxInFlight = 250
         /// Keep each stream's last `id:` value (the storm reconnects with it).
         var recordIDs = false
+        /// Per stream, which events its versions are (several families in one run); nil: version
+        /// N is event N on every stream, and `finalSeq` is every stream's last.
+        var events: [StreamEvents]? = nil
+        /// Event numbers at which a new phase starts: each phase's deliveries get a histogram of their own.
+        var phaseStarts: [Int] = []
     }
 
     /// Oddities seen while reading; all should stay 0 except `closedByServer` after a server stop.
@@ -50,7 +55,8 @@ final class FanoutReceiver: @unchecked Sendable {
 
     // Owned by the receiver thread until `done`; read by others only after `stop()` returned.
     var streams: [StreamState]
-    var histogram = LatencyHistogram()
+    /// Per phase (see `Plan.phaseStarts`): kernel receive time − send time of each delivery.
+    var phaseHistograms: [LatencyHistogram]
     /// Per read that delivered an event: the time of the read − the kernel's receive time.
     var readLag = LatencyHistogram()
     /// Per version: how many streams received it, and the latest kernel receive time among them.
@@ -71,7 +77,9 @@ final class FanoutReceiver: @unchecked Sendable {
     init(plan: Plan, sendTimes: SendTimes) {
         self.plan = plan
         self.sendTimes = sendTimes
-        streams = Array(repeating: StreamState(), count: plan.requests.count)
+        let single = StreamEvents(offset: 1, stride: 1, final: plan.finalSeq)
+        streams = plan.requests.indices.map { StreamState(events: plan.events?[$0] ?? single) }
+        phaseHistograms = Array(repeating: LatencyHistogram(), count: plan.phaseStarts.count + 1)
         eventCounts = Array(repeating: 0, count: plan.finalSeq + 1)
         lastArrival = Array(repeating: 0, count: plan.finalSeq + 1)
         carryPool = .allocate(capacity: Swift.max(1, plan.requests.count) * Self.carryRoom)
@@ -81,6 +89,13 @@ final class FanoutReceiver: @unchecked Sendable {
         buffer.deallocate()
         carryPool.deallocate()
         control.deallocate()
+    }
+
+    /// Every delivery's latency, all phases together.
+    var histogram: LatencyHistogram {
+        var all = LatencyHistogram()
+        for phase in phaseHistograms { all.merge(phase) }
+        return all
     }
 
     func start() {

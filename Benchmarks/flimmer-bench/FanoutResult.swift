@@ -126,17 +126,7 @@ struct FanoutResult: Codable, Sendable {
     }
 
     /// One line of JSON, appended to `path`.
-    func append(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var line = try encoder.encode(self)
-        line.append(10)
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw BlockingSocket.Failure(description: "cannot open \(path)") }
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: line)
-    }
+    func append(to path: String) throws { try JSONLines.append(self, to: path) }
 
     static func ms(_ value: Double?) -> String { value.map { "\(fmt($0)) ms" } ?? "n/a" }
     static func kib(_ value: Int?) -> String { value.map { "\($0) KiB" } ?? "n/a" }

@@ -42,10 +42,7 @@ struct FanoutTarget: Sendable {
             guard let authority, let family = FamilyID(Self.family(run: run)) else { throw BlockingSocket.Failure(description: "no token authority") }
             for index in 0..<streams {
                 let token = try await authority.issue(for: Principal(family: family, user: UserID("u\(index)")!, role: .parent), ttl: 3600)
-                var request =
-                    "GET \(endpoint.path)/api/events HTTP/1.1\r\nHost: \(endpoint.hostHeader)\r\nAuthorization: Bearer \(token)\r\nAccept: text/event-stream\r\n"
-                if let id = lastEventIDs?[index] { request += "Last-Event-ID: \(id)\r\n" }
-                requests.append(Array((request + "\r\n").utf8))
+                requests.append(Self.streamRequest(endpoint, token: token, lastEventID: lastEventIDs?[index]))
             }
         case .nchan, .pushpin:
             let request = Array(
@@ -56,6 +53,14 @@ struct FanoutTarget: Sendable {
             requests = Array(repeating: RESPPublisher.command(["SUBSCRIBE", channel(run: run)]), count: streams)
         }
         return requests
+    }
+
+    /// The gateway's `GET /api/events` with a bearer token, and a Last-Event-ID when resuming.
+    static func streamRequest(_ endpoint: Endpoint, token: String, lastEventID: String? = nil) -> [UInt8] {
+        var request =
+            "GET \(endpoint.path)/api/events HTTP/1.1\r\nHost: \(endpoint.hostHeader)\r\nAuthorization: Bearer \(token)\r\nAccept: text/event-stream\r\n"
+        if let lastEventID { request += "Last-Event-ID: \(lastEventID)\r\n" }
+        return Array((request + "\r\n").utf8)
     }
 
     /// The publisher's connection; made before the streams connect so that a wrong address fails early.

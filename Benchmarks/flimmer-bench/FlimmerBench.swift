@@ -7,6 +7,6 @@ struct FlimmerBench: AsyncParsableCommand {
         commandName: "flimmer-bench",
         abstract:
             "Measure FlimmerSync: fan-out against Nchan and Redis, reconnect storms, upload throughput, the Redis-only floor, and faults under load.",
-        subcommands: [FanoutBench.self, StormBench.self, UploadBench.self, StoreBench.self, ChaosBench.self]
+        subcommands: [FanoutBench.self, ScaleBench.self, ScaleWorker.self, StormBench.self, UploadBench.self, StoreBench.self, ChaosBench.self]
     )
 }

@@ -2,7 +2,7 @@
 ///
 /// 19,000 streams × 1,000 events would be 19 million samples; the buckets keep memory flat
 /// (64 KiB) at about 0.8% resolution: every power of two is split into 128 linear steps.
-struct LatencyHistogram: Sendable {
+struct LatencyHistogram: Sendable, Codable {
     /// Linear steps per power of two; 128 steps bound the relative error of a bucket to 1/128.
     private static let subBits = 7
     private static let subCount = 1 << subBits
@@ -16,6 +16,31 @@ struct LatencyHistogram: Sendable {
     private(set) var negative: UInt64 = 0
 
     init() {}
+
+    private enum CodingKeys: String, CodingKey { case buckets, count, max, negative }
+
+    /// Only the buckets that counted something, as `[index, count]` pairs: the scale run's
+    /// receivers send theirs to the coordinator, which merges them.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(counts.indices.filter { counts[$0] > 0 }.map { [UInt64($0), counts[$0]] }, forKey: .buckets)
+        try container.encode(count, forKey: .count)
+        try container.encode(maxValue, forKey: .max)
+        try container.encode(negative, forKey: .negative)
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        for pair in try container.decode([[UInt64]].self, forKey: .buckets) {
+            guard pair.count == 2, pair[0] < UInt64(Self.bucketCount) else {
+                throw DecodingError.dataCorruptedError(forKey: .buckets, in: container, debugDescription: "not an [index, count] pair")
+            }
+            counts[Int(pair[0])] = pair[1]
+        }
+        count = try container.decode(UInt64.self, forKey: .count)
+        maxValue = try container.decode(Int64.self, forKey: .max)
+        negative = try container.decode(UInt64.self, forKey: .negative)
+    }
 
     mutating func record(_ nanoseconds: Int64) {
         var value = nanoseconds

@@ -24,11 +24,21 @@ final class Publisher: @unchecked Sendable {
     private let events: Int
     private let rate: Double
     private let sendTimes: SendTimes
+    /// Version `v` is event `eventOffset + v` in `sendTimes` (a later phase of a scale run).
+    private let eventOffset: Int
     private let finished = Atomic<Bool>(false)
     /// Written by the publisher thread, read after `finished`.
     private var outcome = Outcome()
 
-    init(channel: any PublishChannel, events: Int, rate: Double, sendTimes: SendTimes, payload: @escaping @Sendable (Int) -> [UInt8]) {
+    init(
+        channel: any PublishChannel,
+        events: Int,
+        rate: Double,
+        sendTimes: SendTimes,
+        eventOffset: Int = 0,
+        payload: @escaping @Sendable (Int) -> [UInt8]
+    ) {
+        self.eventOffset = eventOffset
         self.channel = channel
         self.events = events
         self.rate = rate
@@ -59,7 +69,7 @@ final class Publisher: @unchecked Sendable {
             Realtime.sleep(untilMonotonic: scheduled)
             outcome.maxLateness = Swift.max(outcome.maxLateness, Realtime.monotonic() - scheduled)
             let sent = Realtime.now()
-            sendTimes[version] = sent
+            sendTimes[eventOffset + version] = sent
             do {
                 try channel.publish(payloads[version - 1])
             } catch {

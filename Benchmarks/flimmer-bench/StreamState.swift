@@ -14,6 +14,8 @@ struct StreamState {
     }
 
     var fd: Int32 = -1
+    /// Which of the run's events this stream's versions are.
+    var events = StreamEvents(offset: 1, stride: 1, final: 0)
     var phase = Phase.waiting
     /// The body is `Transfer-Encoding: chunked`.
     var chunked = false
