@@ -222,9 +222,11 @@ public final class EventHub: Sendable {
         for fanout in loops { fanout.submit(.frame(family: family, key: key, frame, others: others)) }
     }
 
-    /// Sends every open stream a heartbeat comment.
-    public func sendHeartbeats() {
-        for fanout in allLoops() { fanout.submit(.heartbeat(heartbeatFrame)) }
+    /// Sends a heartbeat comment to the open streams of slice `slice` of `slices`: with the
+    /// defaults, to every open stream. Each stream is in one slice, and the slices are about equal.
+    public func sendHeartbeats(slice: Int = 0, of slices: Int = 1) {
+        precondition(slices >= 1 && (0..<slices).contains(slice), "slice \(slice) of \(slices)")
+        for fanout in allLoops() { fanout.submit(.heartbeat(heartbeatFrame, slice: slice, slices: slices)) }
     }
 
     /// Closes the streams whose connection has been unwritable (the client stopped reading)

@@ -20,7 +20,8 @@ final class LoopFanout: @unchecked Sendable {
         /// `key` nil: for every stream of the family (a reset), whatever keys it asked for.
         /// `others`: what the family's streams that did not ask for `key` get instead, if anything.
         case frame(family: FamilyID, key: String?, ByteBuffer, others: ByteBuffer? = nil)
-        case heartbeat(ByteBuffer)
+        /// For the streams of heartbeat slice `slice` of `slices` (every stream when `slices` is 1).
+        case heartbeat(ByteBuffer, slice: Int, slices: Int)
         case sweep(now: ContinuousClock.Instant, stallDeadline: NIODeadline)
         case closeAll(StreamCloseReason)
     }
@@ -35,6 +36,9 @@ final class LoopFanout: @unchecked Sendable {
     /// walking a contiguous array is the inner loop of every event. On `eventLoop` only.
     private var streams: [FamilyID: [SSEStreamHandler]] = [:]
     private let inbox = NIOLockedValueBox(Inbox())
+    /// The heartbeat slice the next stream gets: streams take turns, so every slice holds about
+    /// as many. On `eventLoop` only.
+    private var nextHeartbeatSlice = 0
     /// Reports streams closed by a sweep: (stalled, expired).
     private let onSweep: @Sendable (Int, Int) -> Void
 
@@ -61,6 +65,8 @@ final class LoopFanout: @unchecked Sendable {
             if let handler { remove(handler) }
             onEnd(reason)
         }
+        handler.heartbeatSlice = nextHeartbeatSlice
+        nextHeartbeatSlice = (nextHeartbeatSlice + 1) % Self.heartbeatSliceCycle
         handler.slot = streams[ticket.family, default: []].count
         streams[ticket.family, default: []].append(handler)
     }
@@ -108,10 +114,12 @@ final class LoopFanout: @unchecked Sendable {
                     handler.send(frame, flush: !batching)
                     if batching { touched.append(handler) }
                 }
-            case .heartbeat(let frame):
-                for handler in allHandlers() {
-                    handler.send(frame, flush: !batching)
-                    if batching { touched.append(handler) }
+            case .heartbeat(let frame, let slice, let slices):
+                for handlers in streams.values {
+                    for handler in handlers where handler.heartbeatSlice % slices == slice {
+                        handler.send(frame, flush: !batching)
+                        if batching { touched.append(handler) }
+                    }
                 }
             case .sweep(let now, let stallDeadline):
                 for handler in allHandlers() {
@@ -129,6 +137,10 @@ final class LoopFanout: @unchecked Sendable {
         for handler in touched { handler.flushIfNeeded() }
         if stalled + expired > 0 { onSweep(stalled, expired) }
     }
+
+    /// Streams' slices count up to this and start again; a multiple of every slice count up to 16,
+    /// so that `heartbeatSlice % slices` spreads them evenly for each.
+    static let heartbeatSliceCycle = 720_720
 
     private func allHandlers() -> [SSEStreamHandler] {
         streams.values.flatMap { $0 }

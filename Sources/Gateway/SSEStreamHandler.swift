@@ -39,6 +39,8 @@ public final class SSEStreamHandler: ChannelInboundHandler, RemovableChannelHand
     private(set) var ticket: StreamTicket?
     /// This stream's index in its family's array in ``LoopFanout``.
     var slot = -1
+    /// Which heartbeat slice the stream is in (``LoopFanout`` takes `heartbeatSlice % slices`).
+    var heartbeatSlice = 0
     /// The query keys the stream wants, or nil for all, as plain text for the fan-out loop.
     private(set) var keys: Set<String>?
     private var backlog: [ByteBuffer] = []

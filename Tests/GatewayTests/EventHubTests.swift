@@ -114,6 +114,23 @@ struct EventHubTests {
         #expect(try await streams[2].next() == ": heartbeat\n\n")
     }
 
+    @Test func heartbeatsGoOnlyToTheStreamsOfTheirSlice() async throws {
+        // A stream is the first on its loop here, so it is in slice 0.
+        let stream = try await TestStream.open(hub, family: TestEnvironment.uniqueFamily())
+        _ = try await stream.goLive()
+        _ = try await stream.drain()
+        hub.sendHeartbeats(slice: 1, of: 2)
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(try await stream.drain().isEmpty)
+        hub.sendHeartbeats(slice: 0, of: 2)
+        #expect(try await stream.next() == ": heartbeat\n\n")
+    }
+
+    @Test(arguments: [(0.05, 1), (1, 1), (2, 2), (15, 15), (16, 16), (60, 16)])
+    func heartbeatsGoOutInSlicesAboutASecondApart(seconds: Double, slices: Int) {
+        #expect(StreamMaintenance.heartbeatSlices(for: .milliseconds(Int64(seconds * 1000))) == slices)
+    }
+
     @Test func eventsBeforeGoingLiveWaitAndFollowTheOpening() async throws {
         let family = TestEnvironment.uniqueFamily()
         let stream = try await TestStream.open(hub, family: family)
