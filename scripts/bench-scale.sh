@@ -8,8 +8,6 @@
 # every small family at SCALE_RATE events per second in all (200), phase 2 sends 5 events to the
 # broadcast family at 1 per second. A process may hold 20,000 open files here, so the streams
 # need several gateways and several load processes (scale-worker, one per gateway).
-# SCALE_GATEWAY_ARGS: more `serve` flags for every gateway (say, --heartbeat-seconds 3600 to see
-# what heartbeats cost); empty by default, and printed with the gateways when set.
 
 scale_stop() {
     stop_side_gateways scale-gateway-
@@ -21,8 +19,7 @@ scale_matrix() {
     echo
     echo '```'
     for index in $(seq 1 "$SCALE_GATEWAYS"); do
-        # shellcheck disable=SC2086 # SCALE_GATEWAY_ARGS is a list of flags
-        if ! base="$(side_gateway "scale-gateway-$index" "$GATEWAY_REDIS_URL" $SCALE_GATEWAY_ARGS)"; then
+        if ! base="$(side_gateway "scale-gateway-$index" "$GATEWAY_REDIS_URL")"; then
             echo '```'
             FAILED+=("scale gateway $index")
             scale_stop
@@ -31,7 +28,7 @@ scale_matrix() {
         urls+="${urls:+,}$base"
         pids+="${pids:+,}$(cat "$TMP/scale-gateway-$index.pid")"
     done
-    echo "gateways: $urls (pids $pids), open-file limit $(ulimit -n) each; serve flags: --dev --log-level warning${SCALE_GATEWAY_ARGS:+ $SCALE_GATEWAY_ARGS}"
+    echo "gateways: $urls (pids $pids), open-file limit $(ulimit -n) each; serve flags: --dev --log-level warning${SERVE_ARGS:+ $SERVE_ARGS}"
     echo '```'
     echo
     step "scale: $SCALE_STREAMS streams on $SCALE_GATEWAYS gateways, families of 100 at $SCALE_RATE ev/s, then one family of $SCALE_BROADCAST" gateway \
