@@ -24,7 +24,7 @@ struct ScalePhase: Codable, Sendable {
     var cpuPerDeliveryMicroseconds: Double?
     /// The same without what the gateways spend at rest over as long (heartbeats and the like).
     var cpuPerDeliveryAboveIdleMicroseconds: Double?
-    /// The Redis the gateways subscribe to, over the phase, per published event.
+    /// The Redis the gateways subscribe to, over the phase, per published event (phases of 100 events or more).
     var redisCPUPerEventMicroseconds: Double?
     /// The load processes' receiver threads, summed, as a share of one core over the phase.
     var receiversCPUShare: Double?
