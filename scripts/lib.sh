@@ -61,6 +61,21 @@ ensure_browser_packages() {
     command -v chromedriver >/dev/null 2>&1 || die "chromedriver still missing after apt-get install"
 }
 
+# Where Debian's node-* packages put their modules (node-eventsource: /usr/share/nodejs/eventsource).
+DEBIAN_NODE_PATH=/usr/share/nodejs:/usr/lib/nodejs
+
+# ensure_js_packages: what the JavaScript client's tests need: Node (nodejs) and Debian's
+# EventSource for Node (node-eventsource).
+ensure_js_packages() {
+    local -a missing=()
+    command -v node >/dev/null 2>&1 || missing+=(nodejs)
+    [[ -f /usr/share/nodejs/eventsource/package.json ]] || missing+=(node-eventsource)
+    ((${#missing[@]} == 0)) && return 0
+    _apt_install "${missing[@]}"
+    command -v node >/dev/null 2>&1 || die "node still missing after apt-get install"
+    [[ -f /usr/share/nodejs/eventsource/package.json ]] || die "node-eventsource still missing after apt-get install"
+}
+
 # The Nchan module as Debian's libnginx-mod-nchan installs it (scripts/nchan.conf loads it).
 NCHAN_MODULE=/usr/lib/nginx/modules/ngx_nchan_module.so
 

@@ -11,6 +11,9 @@
 //
 // Where Web Locks, BroadcastChannel or SubtleCrypto are missing (an insecure origin other than
 // localhost, React Native, Node) or `share: false` is given, each stream holds its own connection.
+//
+// `connectInvalidations` ties the stream to a TanStack Query client (web or React Native): each
+// `invalidate` becomes `queryClient.invalidateQueries`, as the seed's architecture has it.
 
 /** The states a stream reports through `onStatus`. */
 export const StreamState = Object.freeze({
@@ -77,13 +80,16 @@ export class SharedStream {
    * @param {boolean} [options.share=true] Share one connection among this browser's tabs of the same token.
    * @param {string} [options.lastEventId] Where to resume from, e.g. a queue's ETag without the quotes.
    * @param {typeof EventSource} [options.EventSource] An EventSource implementation where the platform has none.
+   * @param {boolean} [options.tokenInHeader=false] Send the token as `Authorization: Bearer` through the EventSource's
+   *   init (`{ headers }`, as Node's `eventsource` and react-native-sse take it) instead of in the URL, where proxies
+   *   and access logs keep it. A browser's EventSource cannot send headers: leave it off there.
    * @param {number} [options.retryAfterCloseMs=5000] How long to wait after the server ended the stream for good.
    */
   constructor(options) {
     if (typeof options?.url !== "string") throw new TypeError("SharedStream needs options.url");
     if (typeof options.getToken !== "function") throw new TypeError("SharedStream needs options.getToken");
     if (typeof options.onEvent !== "function") throw new TypeError("SharedStream needs options.onEvent");
-    this.#options = { share: true, retryAfterCloseMs: 5000, EventSource: globalThis.EventSource, ...options };
+    this.#options = { share: true, retryAfterCloseMs: 5000, tokenInHeader: false, EventSource: globalThis.EventSource, ...options };
     this.#lastEventId = options.lastEventId ?? "";
   }
 
@@ -96,8 +102,8 @@ export class SharedStream {
 
   /** Joins the browser's group of tabs for this token, or connects alone where sharing is not possible. */
   async start() {
-    const token = await this.#options.getToken();
-    const shareKey = this.#options.share ? await shareKeyOf(token) : null;
+    // The token is asked for here only to name the group: where there is none, the connection asks.
+    const shareKey = this.#options.share && canShare() ? await shareKeyOf(await this.#options.getToken()) : null;
     if (this.#closed) return;
     if (!shareKey) return this.#connect();
     this.#lockName = "flimmer-sync-stream:" + shareKey;
@@ -185,7 +191,9 @@ export class SharedStream {
     this.#setState(this.#state === StreamState.CONNECTING ? StreamState.CONNECTING : StreamState.RECONNECTING);
     const token = await this.#options.getToken();
     if (this.#closed || this.#role === StreamRole.FOLLOWER) return;
-    const source = new this.#options.EventSource(this.#streamURL(token));
+    const source = this.#options.tokenInHeader
+      ? new this.#options.EventSource(this.#streamURL(null), { headers: { Authorization: "Bearer " + token } })
+      : new this.#options.EventSource(this.#streamURL(token));
     this.#source = source;
     source.onopen = () => this.#setState(StreamState.OPEN);
     for (const type of EVENT_TYPES) {
@@ -195,12 +203,17 @@ export class SharedStream {
       });
     }
     source.onerror = () => {
-      if (source.readyState !== EVENT_SOURCE_CLOSED) return this.#setState(StreamState.RECONNECTING);
-      // The browser does not retry a stream the server refused (401, 429): try again later;
-      // meanwhile the page's own requests tell whether the token is still good.
-      this.#disconnect();
-      this.#setState(StreamState.CLOSED);
-      this.#retryTimer = setTimeout(() => this.#connect(), this.#options.retryAfterCloseMs);
+      // Looked at once the handler returned: Node's eventsource reports a refused stream while
+      // its readyState still says CONNECTING, and closes it right after.
+      setTimeout(() => {
+        if (this.#source !== source) return;
+        if (source.readyState !== EVENT_SOURCE_CLOSED) return this.#setState(StreamState.RECONNECTING);
+        // An EventSource does not retry a stream the server refused (401, 429): try again later,
+        // with a token asked anew; meanwhile the page's own requests tell whether it is still good.
+        this.#disconnect();
+        this.#setState(StreamState.CLOSED);
+        this.#retryTimer = setTimeout(() => this.#connect(), this.#options.retryAfterCloseMs);
+      }, 0);
     };
   }
 
@@ -215,10 +228,12 @@ export class SharedStream {
   // the group's, so a tab that takes over resumes where the last leader stopped; the browser
   // sends the header itself on its own reconnects, and the server prefers the header.
   #streamURL(token) {
-    const params = new URLSearchParams({ access_token: token });
+    const params = new URLSearchParams(token === null ? {} : { access_token: token });
     if (this.#options.keys) params.set("keys", this.#options.keys.join(","));
     if (this.#lastEventId) params.set("lastEventId", this.#lastEventId);
-    return this.#options.url + (this.#options.url.includes("?") ? "&" : "?") + params;
+    const query = params.toString();
+    if (!query) return this.#options.url;
+    return this.#options.url + (this.#options.url.includes("?") ? "&" : "?") + query;
   }
 
   // --- reporting -------------------------------------------------------------------------
@@ -254,13 +269,113 @@ export class SharedStream {
   }
 }
 
+/**
+ * Connects the invalidation stream to a TanStack Query client: the server says what is stale,
+ * React Query refetches it in the background.
+ *
+ * ```js
+ * const sync = connectInvalidations(queryClient, { url: "/api/events", getToken });
+ * // ...
+ * sync.close();
+ * ```
+ *
+ * - each `invalidate` calls `queryClient.invalidateQueries({ queryKey })`, with `[key]` as the
+ *   query key (`keyMap(key, data)` for other shapes; return null to ignore a key);
+ * - invalidations that come less than `collapseMs` apart are gathered, one call per query key
+ *   once they pause, and at most `maxWaitMs` after the first: a burst makes one call or a few;
+ * - a `reset`, and every reconnection after the stream had been open (a restart, a failover, a
+ *   token replaced), invalidates every query: what was missed meanwhile is not known;
+ * - the stream resumes with Last-Event-ID, and asks `getToken` before every connection.
+ *
+ * Every option of `SharedStream` applies (`EventSource`, `tokenInHeader`, `share`, `keys`,
+ * `lastEventId`, `retryAfterCloseMs`), except `onEvent`, which this function provides.
+ *
+ * @param {{ invalidateQueries: (filters?: { queryKey: unknown[] }) => unknown }} queryClient
+ * @param {object} options `SharedStream`'s options, and:
+ * @param {(key: string, data: object) => unknown[] | null} [options.keyMap] The query key of an invalidated key.
+ * @param {number} [options.collapseMs=100] The pause that ends a burst of invalidations.
+ * @param {number} [options.maxWaitMs=1000] The longest an invalidation waits for its burst to end.
+ * @returns {{ close(): void, reconnect(): void, readonly lastEventId: string }}
+ */
+export function connectInvalidations(queryClient, options) {
+  if (typeof queryClient?.invalidateQueries !== "function") throw new TypeError("connectInvalidations needs a QueryClient");
+  const { keyMap, collapseMs = 100, maxWaitMs = 1000, onStatus, onEvent: _ignored, ...streamOptions } = options ?? {};
+  const pending = new Map(); // JSON of a query key -> the query key
+  let timer = null;
+  let firstPendingAt = 0;
+  let everOpen = false;
+  let lastState = null;
+
+  const flush = () => {
+    timer = null;
+    firstPendingAt = 0;
+    const queryKeys = [...pending.values()];
+    pending.clear();
+    for (const queryKey of queryKeys) queryClient.invalidateQueries({ queryKey });
+  };
+  const invalidateAll = () => {
+    clearTimeout(timer);
+    timer = null;
+    firstPendingAt = 0;
+    pending.clear();
+    queryClient.invalidateQueries();
+  };
+  const onEvent = ({ type, data }) => {
+    if (type === "reset") return invalidateAll();
+    if (typeof data?.key !== "string") return;
+    const queryKey = keyMap ? keyMap(data.key, data) : [data.key];
+    if (!Array.isArray(queryKey)) return;
+    pending.set(JSON.stringify(queryKey), queryKey);
+    // Called once things are quiet for collapseMs, but never later than maxWaitMs after the first.
+    const now = Date.now();
+    firstPendingAt ||= now;
+    clearTimeout(timer);
+    timer = setTimeout(flush, Math.max(0, Math.min(collapseMs, firstPendingAt + maxWaitMs - now)));
+  };
+  const onStreamStatus = (status) => {
+    if (status.state === StreamState.OPEN && lastState !== StreamState.OPEN && everOpen) invalidateAll();
+    if (status.state === StreamState.OPEN) everOpen = true;
+    lastState = status.state;
+    onStatus?.(status);
+  };
+  const open = (lastEventId) => {
+    const stream = new SharedStream({ ...streamOptions, lastEventId, onEvent, onStatus: onStreamStatus });
+    stream.start().catch((error) => console.warn("flimmer-sync: the stream did not start", error));
+    return stream;
+  };
+
+  let stream = open(streamOptions.lastEventId);
+  return {
+    /** Closes the stream; no more invalidations. */
+    close() {
+      stream.close();
+      clearTimeout(timer);
+      timer = null;
+    },
+    /** Closes the stream and opens it again from the last event id (say, when an app comes back to the foreground). */
+    reconnect() {
+      const lastEventId = stream.lastEventId || streamOptions.lastEventId;
+      stream.close();
+      lastState = null; // the new stream's opening counts as a reconnection
+      stream = open(lastEventId);
+    },
+    /** The last event id heard: where a new stream resumes. */
+    get lastEventId() {
+      return stream.lastEventId;
+    },
+  };
+}
+
 // Tabs share a stream only when they use the same token: a parent and a child signed in side by
 // side never hear each other's events. The lock and channel names carry a digest of the token,
-// never the token. Null where sharing is not possible.
-async function shareKeyOf(token) {
+// never the token. `canShare` says whether this platform can share at all.
+function canShare() {
   const { navigator, BroadcastChannel, crypto } = globalThis;
-  if (!navigator?.locks || typeof BroadcastChannel !== "function" || !crypto?.subtle) return null;
-  if (typeof document === "undefined" || typeof window === "undefined") return null;
+  if (!navigator?.locks || typeof BroadcastChannel !== "function" || !crypto?.subtle) return false;
+  return typeof document !== "undefined" && typeof window !== "undefined";
+}
+
+async function shareKeyOf(token) {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
   return Array.from(new Uint8Array(digest).slice(0, 16), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
