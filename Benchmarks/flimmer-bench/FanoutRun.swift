@@ -103,22 +103,22 @@ struct FanoutRun: Sendable {
         result.streamsAtFinal = receiver.streams.filter { $0.lastSeq >= events }.count
         result.closedByServer = receiver.counters.closedByServer
         let latency = receiver.histogram
-        result.latencyP50 = latency.percentile(50).map { Double($0) / 1e6 }
-        result.latencyP90 = latency.percentile(90).map { Double($0) / 1e6 }
-        result.latencyP99 = latency.percentile(99).map { Double($0) / 1e6 }
-        result.latencyMax = latency.count > 0 ? Double(latency.maxValue) / 1e6 : nil
+        result.latencyP50 = latency.milliseconds(at: 50)
+        result.latencyP90 = latency.milliseconds(at: 90)
+        result.latencyP99 = latency.milliseconds(at: 99)
+        result.latencyMax = latency.maxMilliseconds
         result.negativeLatencies = Int(latency.negative)
-        result.readLagP50 = receiver.readLag.percentile(50).map { Double($0) / 1e6 }
-        result.readLagP99 = receiver.readLag.percentile(99).map { Double($0) / 1e6 }
-        result.readLagMax = receiver.readLag.count > 0 ? Double(receiver.readLag.maxValue) / 1e6 : nil
+        result.readLagP50 = receiver.readLag.milliseconds(at: 50)
+        result.readLagP99 = receiver.readLag.milliseconds(at: 99)
+        result.readLagMax = receiver.readLag.maxMilliseconds
         var allStreams = LatencyHistogram()
         for version in 1...events where Int(receiver.eventCounts[version]) == streams && sendTimes[version] > 0 {
             allStreams.record(receiver.lastArrival[version] - sendTimes[version])
         }
         result.eventsOnAllStreams = Int(allStreams.count)
-        result.allStreamsP50 = allStreams.percentile(50).map { Double($0) / 1e6 }
-        result.allStreamsP99 = allStreams.percentile(99).map { Double($0) / 1e6 }
-        result.allStreamsMax = allStreams.count > 0 ? Double(allStreams.maxValue) / 1e6 : nil
+        result.allStreamsP50 = allStreams.milliseconds(at: 50)
+        result.allStreamsP99 = allStreams.milliseconds(at: 99)
+        result.allStreamsMax = allStreams.maxMilliseconds
         result.parseMisses = receiver.counters.parseMisses
         result.chunkErrors = receiver.streams.reduce(0) { $0 + $1.chunk.errors }
         result.duplicates = receiver.counters.duplicates

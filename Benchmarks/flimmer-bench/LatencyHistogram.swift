@@ -60,6 +60,12 @@ struct LatencyHistogram: Sendable, Codable {
         maxValue = Swift.max(maxValue, other.maxValue)
     }
 
+    /// ``percentile(_:)`` in milliseconds, as the results report it.
+    func milliseconds(at p: Double) -> Double? { percentile(p).map { Double($0) / 1e6 } }
+
+    /// The largest value recorded, in milliseconds; nil when nothing was.
+    var maxMilliseconds: Double? { count > 0 ? Double(maxValue) / 1e6 : nil }
+
     /// The value at percentile `p` (0...100), in nanoseconds: the midpoint of its bucket, capped at the maximum seen.
     func percentile(_ p: Double) -> Int64? {
         guard count > 0 else { return nil }

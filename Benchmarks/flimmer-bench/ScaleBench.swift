@@ -176,7 +176,7 @@ struct ScaleBench: AsyncParsableCommand {
             }
             result.phases.append(phase)
         }
-        result.readLagP99 = tally.readLag.percentile(99).map { Double($0) / 1e6 }
+        result.readLagP99 = tally.readLag.milliseconds(at: 99)
         judge(&result)
         result.printBlock()
         if let jsonOut { try JSONLines.append(result, to: jsonOut) }

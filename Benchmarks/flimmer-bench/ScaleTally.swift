@@ -43,13 +43,13 @@ struct ScaleTally {
         }
         phase.missing = phase.expected - phase.delivered
         let every = phaseHistograms[index]
-        phase.latencyP50 = every.percentile(50).map { Double($0) / 1e6 }
-        phase.latencyP99 = every.percentile(99).map { Double($0) / 1e6 }
-        phase.latencyMax = every.count > 0 ? Double(every.maxValue) / 1e6 : nil
+        phase.latencyP50 = every.milliseconds(at: 50)
+        phase.latencyP99 = every.milliseconds(at: 99)
+        phase.latencyMax = every.maxMilliseconds
         phase.eventsOnAllStreams = Int(allStreams.count)
-        phase.allStreamsP50 = allStreams.percentile(50).map { Double($0) / 1e6 }
-        phase.allStreamsP99 = allStreams.percentile(99).map { Double($0) / 1e6 }
-        phase.allStreamsMax = allStreams.count > 0 ? Double(allStreams.maxValue) / 1e6 : nil
+        phase.allStreamsP50 = allStreams.milliseconds(at: 50)
+        phase.allStreamsP99 = allStreams.milliseconds(at: 99)
+        phase.allStreamsMax = allStreams.maxMilliseconds
         if let cpu = phase.gatewayCPUSeconds, phase.delivered > 0 { phase.cpuPerDeliveryMicroseconds = cpu * 1e6 / Double(phase.delivered) }
     }
 }
