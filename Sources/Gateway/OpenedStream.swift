@@ -19,9 +19,11 @@ public struct OpenedStream: Sendable {
     public var eventLoop: any EventLoop { handler.eventLoop }
 
     /// Starts relaying: what queued while the stream opened, then every event. Call on the
-    /// stream's event loop once the response head and ``opening`` are written.
-    public func goLive() {
-        handler.value.goLive(after: openedAt)
+    /// stream's event loop once the response head and ``opening`` are written, or pass them as
+    /// `head` for the stream to write first: on a close-delimited connection it must, because
+    /// frames may then bypass the pipeline and only the stream knows when its bytes are out.
+    public func goLive(head: ByteBuffer? = nil) {
+        handler.value.goLive(after: openedAt, head: head)
     }
 
     /// Goes live and waits until the stream ends, for a server that finishes the response itself

@@ -49,6 +49,12 @@ public final class SSEStreamHandler: ChannelInboundHandler, RemovableChannelHand
     /// channel (an atomic read behind two indirections) was a visible share of the fan-out's CPU.
     private var writable = true
     private var needsFlush = false
+    /// The socket, once the stream is live on a close-delimited connection: frames then go
+    /// straight to it whenever NIO holds none of the stream's bytes (``StreamSocket`` says why).
+    private var socket: StreamSocket?
+    /// Writes of this stream still queued in NIO; frames bypass the pipeline only at zero.
+    /// Counted only while there is a `socket`.
+    private var pipelineWrites = 0
     /// Takes the stream off the hub's books; set by the hub, called once.
     private var onEnd: ((StreamCloseReason) -> Void)?
     /// Whoever waits for the end (``OpenedStream/run()``).
@@ -125,14 +131,26 @@ public final class SSEStreamHandler: ChannelInboundHandler, RemovableChannelHand
     /// stream opened can carry an older id of that history (its event was relayed while Redis
     /// answered the opening's read, and a later write had already committed): it goes out with
     /// the opening's id instead, so the ids a client sees never go back.
-    func goLive(after opening: FamilyVersion? = nil, waiter: ((StreamCloseReason) -> Void)? = nil) {
+    ///
+    /// `head`: bytes to write before anything else (the response head and opening frames), for a
+    /// server that leaves them to the stream so that the stream knows when they are out.
+    func goLive(
+        after opening: FamilyVersion? = nil,
+        head: ByteBuffer? = nil,
+        waiter: ((StreamCloseReason) -> Void)? = nil
+    ) {
         if case .closed(let reason) = phase {
             phase = .live
+            if let head, let context { write(head, context: context) }
             end(reason, waiter: waiter)
             return
         }
         self.waiter = waiter
         phase = .live
+        if framing.closesConnection, let context {
+            socket = StreamSocket(of: context.pipeline.syncOperations)
+        }
+        if let head, let context { write(head, context: context) }
         if let opening { backlog = backlog.map { SSEFrame.raisingID($0, to: opening) } }
         writeBacklog()
         flushIfNeeded()
@@ -152,7 +170,17 @@ public final class SSEStreamHandler: ChannelInboundHandler, RemovableChannelHand
                 if unwritableSince == nil { unwritableSince = .now() }
                 return
             }
-            if flush, !needsFlush {
+            if let socket, pipelineWrites == 0 {
+                guard case .partly(let sent) = socket.send(frame) else { return }
+                // The kernel's buffer is full (or the socket failed): NIO takes the rest, and the
+                // stream's writes with it until its queue is empty.
+                var rest = frame
+                rest.moveReaderIndex(forwardBy: sent)
+                write(rest, context: context)
+                flushIfNeeded()
+                return
+            }
+            if flush, !needsFlush, socket == nil {
                 // One pass down the pipeline instead of two.
                 context.writeAndFlush(framing.encode(frame), promise: nil)
             } else {
@@ -163,8 +191,16 @@ public final class SSEStreamHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     private func write(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
-        context.write(framing.encode(buffer), promise: nil)
         needsFlush = true
+        guard socket != nil else {
+            context.write(framing.encode(buffer), promise: nil)
+            return
+        }
+        // NIO completes writes in order: at zero, every byte given to it is in the kernel.
+        pipelineWrites += 1
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenComplete { _ in self.pipelineWrites -= 1 }
+        context.write(framing.encode(buffer), promise: written)
     }
 
     /// Flushes what ``send(_:flush:)`` wrote since the last flush.

@@ -104,8 +104,7 @@ final class StreamEntrance: ChannelInboundHandler, RemovableChannelHandler {
         var bytes = Self.encodeHead(headers, allocator: channel.allocator)
         var opening = stream.opening
         bytes.writeBuffer(&opening)
-        channel.writeAndFlush(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
-        stream.goLive()
+        stream.goLive(head: bytes)
     }
 
     /// The stream did not open: Hummingbird answers the request, from its first byte.

@@ -101,6 +101,28 @@ public final class RawConnection: @unchecked Sendable {
 
     private var received = ""
 
+    /// Reads until `marker` arrives, or the server closes, or `timeout` passes, and returns the
+    /// bytes read by this call. For long bodies: only the newly read bytes are searched.
+    public func receiveBytes(until marker: String, timeout: Duration = .seconds(5)) async -> [UInt8] {
+        let needle = Array(marker.utf8)
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            var descriptorSet = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptorSet, 1, 0) > 0 else {
+                try? await Task.sleep(for: .milliseconds(5))
+                continue
+            }
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            guard count > 0 else { break }
+            let searchFrom = max(0, bytes.count - needle.count + 1)
+            bytes.append(contentsOf: buffer[0..<count])
+            if bytes[searchFrom...].firstRange(of: needle) != nil { break }
+        }
+        return bytes
+    }
+
     /// Whether the server closed its side (EOF or reset), without waiting.
     public func isClosedByServer() -> Bool {
         var buffer = [UInt8](repeating: 0, count: 4096)

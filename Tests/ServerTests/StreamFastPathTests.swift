@@ -1,6 +1,7 @@
 import ContentQueue
 import FlimmerTestSupport
 import Foundation
+import RedisClient
 import Server
 import Testing
 
@@ -115,6 +116,49 @@ struct StreamFastPathTests {
             #expect(server.server.hub.streamCount == 1)
             connection = nil
             try await eventually("the stream to be released", timeout: .seconds(3)) { server.server.hub.streamCount == 0 }
+        }
+    }
+
+    /// Frames go straight to the socket while the kernel takes them and through NIO when it does
+    /// not (`StreamSocket`). A client that stops reading for a while makes the writes switch over
+    /// mid-frame and back: every frame must still arrive whole and in order.
+    @Test func aFastPathClientThatPausesGetsEveryFrameWholeAndInOrder() async throws {
+        try await TestServer.run(configure: {
+            $0.hub.maxQueuedFrames = 1000
+            $0.hub.maxWriteStall = .seconds(30)
+        }) { server in
+            let family = try await server.family()
+            let connection = try RawConnection(port: server.port, receiveBufferSize: 4096)
+            #expect(connection.send(Self.streamRequest(token: family.parent)))
+            #expect(await connection.receive(until: "\n\n").contains("200 OK"))
+            // More than the kernel's largest send buffer on this machine (4 MiB), so the writes
+            // must go to NIO part of the way; the last event is short, to be found quickly.
+            let events = 200
+            let padding = String(repeating: "x", count: 64 * 1024)
+            try await withTestRedis { redis in
+                for version in 1...events {
+                    let pad = version == events ? "end" : padding
+                    let payload = #"{"key":"contentQueue","family":"\#(family.id.rawValue)","version":\#(version),"pad":"\#(pad)"}"#
+                    try await redis.send(RedisCommand("PUBLISH", "invalidate:contentQueue", payload))
+                }
+            }
+            // The client pauses while the gateway relays about 13 MiB, more than the kernel holds
+            // for it: the gateway's writes fill the socket and go to NIO part of the way.
+            try await Task.sleep(for: .seconds(1))
+            let bytes = await connection.receiveBytes(until: #""version":\#(events),"pad":"end"}"#, timeout: .seconds(30))
+            let body = String(decoding: bytes, as: UTF8.self)
+            var versions: [Int] = []
+            // The last piece is what follows the final blank line: nothing, or a frame still coming.
+            for frame in body.components(separatedBy: "\n\n").dropLast() where frame.contains("event: invalidate") {
+                let data = try #require(frame.split(separator: "\n").first { $0.hasPrefix("data: ") })
+                let object = try #require(
+                    try JSONSerialization.jsonObject(with: Data(data.dropFirst(6).utf8)) as? [String: Any]
+                )
+                let version = try #require(object["version"] as? Int)
+                #expect((object["pad"] as? String)?.count == (version == events ? 3 : padding.count))
+                versions.append(version)
+            }
+            #expect(versions == Array(1...events))
         }
     }
 }
