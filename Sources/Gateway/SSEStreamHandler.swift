@@ -55,6 +55,8 @@ public final class SSEStreamHandler: ChannelInboundHandler, RemovableChannelHand
     /// Writes of this stream still queued in NIO; frames bypass the pipeline only at zero.
     /// Counted only while there is a `socket`.
     private var pipelineWrites = 0
+    /// Frames of the current drain waiting for one direct send at the flush.
+    private var unsent: [ByteBuffer] = []
     /// Takes the stream off the hub's books; set by the hub, called once.
     private var onEnd: ((StreamCloseReason) -> Void)?
     /// Whoever waits for the end (``OpenedStream/run()``).
@@ -74,6 +76,7 @@ public final class SSEStreamHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
+        socket = nil
         finish(.cancelled)
         self.context = nil
     }
@@ -83,7 +86,9 @@ public final class SSEStreamHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
-        // The client went away: release the stream now rather than at the next write.
+        // The client went away: release the stream now rather than at the next write. NIO has
+        // closed the descriptor, whose number another connection may get at any moment.
+        socket = nil
         finish(.cancelled)
         context.fireChannelInactive()
     }
@@ -170,14 +175,12 @@ public final class SSEStreamHandler: ChannelInboundHandler, RemovableChannelHand
                 if unwritableSince == nil { unwritableSince = .now() }
                 return
             }
-            if let socket, pipelineWrites == 0 {
-                guard case .partly(let sent) = socket.send(frame) else { return }
-                // The kernel's buffer is full (or the socket failed): NIO takes the rest, and the
-                // stream's writes with it until its queue is empty.
-                var rest = frame
-                rest.moveReaderIndex(forwardBy: sent)
-                write(rest, context: context)
-                flushIfNeeded()
+            if socket != nil, pipelineWrites == 0 {
+                // Straight to the socket, at the flush: the frames a stream gets in one drain
+                // leave in one send, as they leave in one writev through NIO.
+                unsent.append(frame)
+                needsFlush = true
+                if flush { flushIfNeeded() }
                 return
             }
             if flush, !needsFlush, socket == nil {
@@ -190,12 +193,22 @@ public final class SSEStreamHandler: ChannelInboundHandler, RemovableChannelHand
         }
     }
 
+    /// Writes `buffer` through NIO, after any frames still waiting for a direct send.
     private func write(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
         needsFlush = true
         guard socket != nil else {
             context.write(framing.encode(buffer), promise: nil)
             return
         }
+        if !unsent.isEmpty {
+            let frames = unsent
+            unsent.removeAll()
+            for frame in frames { writeCounted(frame, context: context) }
+        }
+        writeCounted(buffer, context: context)
+    }
+
+    private func writeCounted(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
         // NIO completes writes in order: at zero, every byte given to it is in the kernel.
         pipelineWrites += 1
         let written = context.eventLoop.makePromise(of: Void.self)
@@ -203,10 +216,20 @@ public final class SSEStreamHandler: ChannelInboundHandler, RemovableChannelHand
         context.write(framing.encode(buffer), promise: written)
     }
 
-    /// Flushes what ``send(_:flush:)`` wrote since the last flush.
+    /// Sends what ``send(_:flush:)`` kept for the socket, and flushes what it wrote into NIO.
     func flushIfNeeded() {
         guard needsFlush else { return }
         needsFlush = false
+        if let socket, !unsent.isEmpty, let context {
+            let frame = unsent.count == 1 ? unsent[0] : joined(unsent, allocator: context.channel.allocator)
+            unsent.removeAll(keepingCapacity: true)
+            guard case .partly(let sent) = socket.send(frame) else { return }
+            // The kernel's buffer is full (or the socket failed): NIO takes the rest, and the
+            // stream's writes with it until its queue is empty.
+            var rest = frame
+            rest.moveReaderIndex(forwardBy: sent)
+            writeCounted(rest, context: context)
+        }
         context?.flush()
     }
 
@@ -227,6 +250,7 @@ public final class SSEStreamHandler: ChannelInboundHandler, RemovableChannelHand
 
     private func end(_ reason: StreamCloseReason, waiter: ((StreamCloseReason) -> Void)?) {
         guard case .live = phase else { return }
+        flushIfNeeded()
         phase = .closed(reason)
         backlog.removeAll()
         self.waiter = nil
@@ -272,14 +296,14 @@ public final class SSEStreamHandler: ChannelInboundHandler, RemovableChannelHand
     private func writeBacklog() {
         guard !backlog.isEmpty, writable, let context else { return }
         // Frames that piled up go out as one write, as Redis does for a client that fell behind.
-        var joined: ByteBuffer
-        if backlog.count == 1 {
-            joined = backlog[0]
-        } else {
-            joined = context.channel.allocator.buffer(capacity: backlog.reduce(0) { $0 + $1.readableBytes })
-            for var frame in backlog { joined.writeBuffer(&frame) }
-        }
+        let frames = backlog.count == 1 ? backlog[0] : joined(backlog, allocator: context.channel.allocator)
         backlog.removeAll()
-        write(joined, context: context)
+        write(frames, context: context)
+    }
+
+    private func joined(_ frames: [ByteBuffer], allocator: ByteBufferAllocator) -> ByteBuffer {
+        var joined = allocator.buffer(capacity: frames.reduce(0) { $0 + $1.readableBytes })
+        for var frame in frames { joined.writeBuffer(&frame) }
+        return joined
     }
 }
