@@ -39,6 +39,7 @@ from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 BIN, REDIS_URL, OUT = sys.argv[1], sys.argv[2], sys.argv[3]
 FAMILY = "browser-%d" % (time.time() * 1000)
@@ -362,6 +363,71 @@ try:
     if status != "approved":
         raise SystemExit("browser: FAILED: the API says %s after Approve" % status)
     check("Approve on the page approves it (the API says approved)")
+
+    # What a parent decides on: the video itself, its length, its description, when it was sent.
+    shown = api(port_a, "POST", "/api/content/upload", child, {
+        "title": "Juggling", "description": "Three balls!", "durationSeconds": 65,
+        "videoUrl": "https://videos.example/juggling.mp4"})["item"]["id"]
+    wait_for("the item with a video appears", lambda: row(shown), 3)
+    details = driver.execute_script(
+        "const li = document.querySelector('#queue li[data-id=\"' + arguments[0] + '\"]');"
+        "return [li.querySelector('video')?.getAttribute('src'), li.querySelector('.details')?.textContent,"
+        " li.querySelector('time')?.textContent];", shown)
+    if details != ["https://videos.example/juggling.mp4", "1:05 · Three balls!", "sent just now"]:
+        raise SystemExit("browser: FAILED: the pending item shows %r" % (details,))
+    csp = urllib.request.urlopen("http://127.0.0.1:%d/" % port_a, timeout=5).headers["Content-Security-Policy"]
+    if "media-src http: https:" not in csp or "default-src 'self'" not in csp:
+        raise SystemExit("browser: FAILED: the page's CSP is %r" % csp)
+    check("a pending item shows its video inline (http(s) only, by the CSP too), its length, description and age")
+
+    # Keyboard and screen reader: the item's Approve is reached with Tab, works with Enter, and
+    # what happened is said in the live region; the history then lists it with who decided.
+    driver.find_element(By.TAG_NAME, "body").click()
+    label = "Approve “Juggling”"
+    for _ in range(60):
+        webdriver.ActionChains(driver).send_keys(Keys.TAB).perform()
+        if driver.execute_script("return document.activeElement.getAttribute('aria-label')") == label:
+            break
+    else:
+        raise SystemExit("browser: FAILED: Tab never reached %r" % label)
+    webdriver.ActionChains(driver).send_keys(Keys.ENTER).perform()
+    wait_for("the live region says it was approved",
+             lambda: driver.find_element(By.ID, "announcer").get_attribute("textContent") == "Approved “Juggling”", 3)
+    wait_for("the history lists it, newest first, with who approved it", lambda: driver.execute_script(
+        "const li = document.querySelector('#history li');"
+        "return li && li.dataset.id === arguments[0] && li.querySelector('.status').textContent === 'approved by mom';",
+        shown), 3)
+    check("Tab reaches Approve, Enter approves, the live region says so, and the history shows it first")
+
+    # A retried approve counts once: the page's first attempt reaches the server but its answer is
+    # lost (the fetch fails after the server answered); the page retries with the same
+    # Idempotency-Key and the server answers from its record.
+    retried = api(port_a, "POST", "/api/content/upload", child, {"title": "Answer lost"})["item"]["id"]
+    wait_for("the item appears", lambda: row(retried), 3)
+    version_before = api(port_a, "GET", "/api/content/queue", parent)["version"]
+    driver.execute_script("""
+        const realFetch = window.fetch;
+        window.flimmerApproveCalls = [];
+        window.fetch = async (url, init) => {
+          const response = await realFetch(url, init);
+          if (init?.method === 'POST' && String(url).endsWith('/approve')) {
+            window.flimmerApproveCalls.push([init.headers['Idempotency-Key'], response.status, response.headers.get('Idempotent-Replayed')]);
+            if (window.flimmerApproveCalls.length === 1) throw new TypeError('the answer was lost');
+          }
+          return response;
+        };""")
+    row(retried).find_element(By.CSS_SELECTOR, "button.approve").click()
+    calls = wait_for("the page retried the approve", lambda: (lambda c: c if len(c) >= 2 else None)(
+        driver.execute_script("return window.flimmerApproveCalls")), 10)
+    if len(calls) != 2 or calls[0][0] != calls[1][0] or calls[0][1] != 200 or calls[1][1] != 200 or calls[1][2] != "true":
+        raise SystemExit("browser: FAILED: the approve attempts were %r" % (calls,))
+    wait_for("the retried item leaves the queue", lambda: row(retried) is None, 3)
+    version_after = api(port_a, "GET", "/api/content/queue", parent)["version"]
+    approved = [i["id"] for i in api(port_a, "GET", "/api/content/history?status=approved&limit=200", parent)["items"]]
+    if version_after != version_before + 1 or approved.count(retried) != 1:
+        raise SystemExit("browser: FAILED: a retried approve moved the version %d -> %d and is listed %d times"
+                         % (version_before, version_after, approved.count(retried)))
+    check("an approve whose answer was lost is retried with its Idempotency-Key and counted once")
 
     gateway_b = start_gateway(port_b, log)
     stop(gateway_a)

@@ -5,7 +5,7 @@ extension ContentQueueStore {
     /// If the version moved in between, the read is repeated, so the items match the version.
     static func readQueue(_ connection: some RedisPipeline, family: FamilyID) async throws -> Result<QueueSnapshot, ContentQueueError> {
         let keys = ContentKeys(family: family)
-        return try await readItems(connection, keys: keys, list: keys.queue, newest: nil).map(\.snapshot)
+        return try await readItems(connection, keys: keys, list: keys.queue, range: (0, -1)).map(\.snapshot)
     }
 
     /// Reads the newest `limit` items of `child`, newest first, with the list's full length,
@@ -17,7 +17,7 @@ extension ContentQueueStore {
         limit: Int
     ) async throws -> Result<ChildItems, ContentQueueError> {
         let keys = ContentKeys(family: family)
-        return try await readItems(connection, keys: keys, list: keys.child(child), newest: limit).map { read in
+        return try await readItems(connection, keys: keys, list: keys.child(child), range: (-limit, -1)).map { read in
             ChildItems(
                 snapshot: QueueSnapshot(
                     family: family,
@@ -31,22 +31,23 @@ extension ContentQueueStore {
         }
     }
 
-    /// One list's items at one version: the whole list (`newest == nil`) or its last `newest` ids.
+    /// One list's items at one version: those of `range` (LRANGE's start and stop, inclusive,
+    /// negative from the end), in the list's order, and the list's length.
     ///
     /// Every mutation of a family advances its version, so an unchanged version before and after
     /// the item reads proves that ids and items belong together; otherwise the read is repeated.
-    private static func readItems(
+    static func readItems(
         _ connection: some RedisPipeline,
         keys: ContentKeys,
         list: String,
-        newest: Int?
+        range: (start: Int, stop: Int)
     ) async throws -> Result<(snapshot: QueueSnapshot, length: Int), ContentQueueError> {
         var lastError = ContentQueueError(.contention, "the family kept changing while it was read")
         for _ in 0..<8 {
             let answered = try await connection.replies(to: [
                 RedisCommand("GET", keys.version),
                 RedisCommand("GET", keys.epoch),
-                RedisCommand("LRANGE", list, newest.map { -$0 } ?? 0, -1),
+                RedisCommand("LRANGE", list, range.start, range.stop),
                 RedisCommand("LLEN", list),
             ])
             let head = answered.values

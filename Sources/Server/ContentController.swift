@@ -15,16 +15,10 @@ struct ContentController: Sendable {
         router.post("/api/content/upload") { request, _ in try await upload(request) }
         router.get("/api/content/queue") { request, _ in try await queue(request) }
         router.get("/api/content/mine") { request, _ in try await mine(request) }
+        router.get("/api/content/history") { request, _ in try await history(request) }
         router.get("/api/content/{id}") { request, context in try await item(request, id: context.parameters.get("id")) }
         router.post("/api/content/{id}/approve") { request, context in try await approve(request, id: context.parameters.get("id")) }
         router.post("/api/content/{id}/reject") { request, context in try await reject(request, id: context.parameters.get("id")) }
-    }
-
-    private struct QueueBody: Encodable {
-        let family: String
-        let epoch: String
-        let version: Int
-        let items: [ContentItem]
     }
 
     private struct ChildItemsBody: Encodable {
@@ -48,14 +42,6 @@ struct ContentController: Sendable {
             try await store.upload(family: principal.family, child: principal.user, draft: upload.draft, idempotency: idempotency)
         } body: {
             $0
-        }
-    }
-
-    func queue(_ request: Request) async throws -> Response {
-        let principal = try await auth.principal(request, roles: [.parent])
-        let snapshot = try await store.queue(family: principal.family)
-        return try Self.conditional(request, snapshot) {
-            QueueBody(family: snapshot.family.rawValue, epoch: snapshot.epoch, version: snapshot.version, items: snapshot.items)
         }
     }
 

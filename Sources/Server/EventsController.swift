@@ -20,6 +20,8 @@ struct EventsController: Sendable {
     /// Follows a stream's family before its version is read (sharded pub/sub).
     let subscriber: InvalidationSubscriber
     let auth: Authenticator
+    /// Stream tickets (`POST /api/events/ticket`, `?ticket=`).
+    let tickets: EventsTicketStore
     let metrics: HTTPMetrics
     /// The CORS origins when CORS is on, else nil.
     let corsOrigins: Set<String>?
@@ -43,6 +45,7 @@ struct EventsController: Sendable {
 
     func register(on router: Router<FlimmerRequestContext>) {
         router.get(RouterPath(Self.route)) { request, context in try await events(request, channel: context.channel) }
+        router.post(RouterPath(Self.ticketRoute)) { request, _ in try await issueTicket(request) }
     }
 
     /// A stream on a connection that Hummingbird serves: its frames go through the HTTP codec,
@@ -84,11 +87,11 @@ struct EventsController: Sendable {
     /// family's version is read from Redis after the stream is registered. Throws before any
     /// byte is sent.
     func open(_ request: Request, handler: NIOLoopBound<SSEStreamHandler>) async throws -> OpenedStream {
-        let principal = try await auth.principal(request, allowQuery: true, roles: [.parent, .child])
+        let (principal, keys) = try await streamHolder(request)
         let streamRequest = StreamRequest(
             family: principal.family,
             user: principal.user,
-            keys: try Self.keys(request.uri.queryParameters["keys"].map(String.init)),
+            keys: keys,
             lastEventID: request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters["lastEventId"].map(String.init),
             credentialExpiry: principal.validUntil.map { ContinuousClock.now + .milliseconds(Int64($0.timeIntervalSinceNow * 1000)) }
         )

@@ -104,6 +104,7 @@ public struct FlimmerSyncServer: Sendable {
             store: store,
             subscriber: subscriber,
             auth: auth,
+            tickets: EventsTicketStore(redis: redis, lifetime: configuration.streamTicketLifetime),
             metrics: httpMetrics,
             corsOrigins: configuration.corsAllowedOrigins.isEmpty ? nil : Set(configuration.corsAllowedOrigins)
         )

@@ -28,6 +28,10 @@ extension ServerConfiguration {
         }
         try ConfigurationError.requirePositive(shutdownTimeout, "shutdownTimeout")
         try ConfigurationError.requirePositive(idleTimeout, "idleTimeout")
+        let ticketLifetime = streamTicketLifetime.components
+        guard ticketLifetime.attoseconds == 0, (1...300).contains(ticketLifetime.seconds) else {
+            throw ConfigurationError(setting: "streamTicketLifetime", "must be whole seconds, 1 to 300")
+        }
         for origin in corsAllowedOrigins where !Self.isExplicitOrigin(origin) {
             throw ConfigurationError(
                 setting: "corsAllowedOrigins",

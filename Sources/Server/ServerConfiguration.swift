@@ -38,6 +38,10 @@ public struct ServerConfiguration: Sendable {
     /// The bearer token `GET /metrics` requires. Without one, `/metrics` is open to whoever
     /// reaches the port (it shows counts only, no ids; keep the port private or set a token).
     public var metricsToken: String?
+    /// How long a stream ticket (`POST /api/events/ticket`) waits to open its stream: long enough
+    /// for a page to connect, short enough that a ticket seen in a log is worthless. Whole
+    /// seconds (a Redis TTL), 1 to 300; default 30.
+    public var streamTicketLifetime: Duration = .seconds(30)
 
     /// The Redis connections a server lends to mutations unless told otherwise: the most in flight
     /// at once. With `appendfsync always`, Redis fsyncs once for all the transactions it received

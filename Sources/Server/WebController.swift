@@ -38,7 +38,8 @@ struct WebController: Sendable {
                     headers: [
                         .contentType: file.contentType, .cacheControl: "no-cache",
                         // Only this origin's scripts, styles and connections: a title a child typed can never run.
-                        .contentSecurityPolicy: "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+                        // Videos may come from any http(s) origin (an item's videoUrl), nothing else may.
+                        .contentSecurityPolicy: "default-src 'self'; img-src 'self' data:; media-src http: https:; frame-ancestors 'none'",
                         .xContentTypeOptions: "nosniff",
                     ],
                     body: .init(byteBuffer: file.body)

@@ -31,6 +31,13 @@ struct RedisACLTests {
             #expect(queue.status == 200)
             #expect(try queue.json()["version"] as? Int == 4)
             try await stream.waitUntil("version 4 on the stream") { $0.lastEventID?.hasSuffix("-4") == true }
+            // A stream ticket is stored and taken as the gateway user as well.
+            let issued = try await server.request(.POST, "/api/events/ticket", token: family.child)
+            #expect(issued.status == 201)
+            let ticket = try #require(try issued.json()["ticket"] as? String)
+            let ticketed = try await server.openStream(token: nil, query: "?ticket=\(ticket)")
+            defer { ticketed.close() }
+            try await ticketed.waitUntil("the ticket's stream at version 4") { $0.lastEventID?.hasSuffix("-4") == true }
             // Probes and re-checks ran as the gateway user too, without losing the subscription.
             try await Task.sleep(for: .milliseconds(700))
             #expect(server.server.subscriber.probesLost == 0)

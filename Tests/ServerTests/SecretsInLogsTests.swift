@@ -6,7 +6,7 @@ import RedisClient
 import Server
 import Testing
 
-/// Tokens and Redis credentials never reach the logs, at debug level, whatever the request.
+/// Tokens, stream tickets and Redis credentials never reach the logs, at debug level, whatever the request.
 @Suite("Secrets in logs")
 struct SecretsInLogsTests {
     @Test func noTokenAndNoRedisPasswordIsLogged() async throws {
@@ -25,12 +25,19 @@ struct SecretsInLogsTests {
             try await stream.waitUntil("the opening id") { $0.lastEventID != nil }
             stream.close()
             _ = try await server.request(.GET, "/api/events?access_token=\(expired)")
-            return [family.parent, family.child, expired]
+            let issued = try await server.request(.POST, "/api/events/ticket", token: family.parent)
+            let ticket = try #require(try issued.json()["ticket"] as? String)
+            let ticketed = try await server.openStream(token: nil, query: "?ticket=\(ticket)")
+            try await ticketed.waitUntil("the opening id") { $0.lastEventID != nil }
+            ticketed.close()
+            // Refused uses are logged too (as 401s): without the ticket.
+            _ = try await server.request(.GET, "/api/events?ticket=\(ticket)")
+            return [family.parent, family.child, expired, ticket]
         }
         let lines = handler.entries.map { "\($0.message) \($0.metadata)" }
         #expect(!lines.isEmpty)
         for token in tokens {
-            // Any part of a token would do: its signature is the secret-bearing part.
+            // Any part of a token would do: its signature is the secret-bearing part (a ticket has one part).
             let signature = String(token.split(separator: ".").last ?? "")
             #expect(!lines.contains { $0.contains(signature) }, "a token's signature was logged")
         }

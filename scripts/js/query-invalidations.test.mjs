@@ -208,3 +208,40 @@ test("an expired token is replaced through getToken", async () => {
     sync.close();
   }
 });
+
+test("without headers the stream opens with single-use tickets: the token is never in a URL, and a restart takes a new ticket", async () => {
+  const family = newFamily();
+  const queryClient = new RecordingQueryClient();
+  const urls = [];
+  // A browser's EventSource as far as this goes: it is given a URL and nothing else.
+  class URLOnlyEventSource extends EventSource {
+    constructor(url) {
+      urls.push(url);
+      super(url);
+    }
+  }
+  const { sync, states } = await connect(queryClient, family, { EventSource: URLOnlyEventSource, tokenInHeader: false, reconnectMs: 200 });
+  try {
+    await upload(family);
+    await until(() => queryClient.keyed("contentQueue").length > 0, "the invalidation");
+    await stopGateway();
+    await startGateway();
+    await until(() => states.lastIndexOf(StreamState.OPEN) > states.indexOf(StreamState.RECONNECTING) && states.includes(StreamState.RECONNECTING), "the stream to reopen", 10000);
+    await until(() => queryClient.everything().length > 0, "the reconnection's invalidation");
+    const before = queryClient.keyed("contentQueue").length;
+    await upload(family, "after the restart");
+    await until(() => queryClient.keyed("contentQueue").length > before, "the invalidation on the new stream");
+    const token = tokens.get([family, "mum", "parent", 3600].join(" "));
+    assert.ok(urls.length >= 2, `${urls.length} connections`);
+    for (const url of urls) {
+      assert.ok(!url.includes(token) && !url.includes("access_token"), `a token in ${url}`);
+      assert.match(url, /[?&]ticket=[0-9a-f]{64}(&|$)/);
+    }
+    assert.equal(new Set(urls.map((url) => new URL(url).searchParams.get("ticket"))).size, urls.length, "each connection had a ticket of its own");
+    // A spent ticket is refused.
+    const spent = await fetch(urls[0].replace(/&?lastEventId=[^&]*/, ""));
+    assert.equal(spent.status, 401);
+  } finally {
+    sync.close();
+  }
+});

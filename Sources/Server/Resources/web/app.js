@@ -215,37 +215,135 @@ function showConnection() {
 function showParent(token) {
   const queue = new Query("contentQueue", "/api/content/queue", token, "contentQueue");
   queries.set(queue.key, queue);
-  queue.subscribe((data) => renderQueue(data, token));
+  queue.subscribe((data, state) => renderQueue(data, token, state));
   queue.revalidate();
+  showHistory(token);
   document.getElementById("parent").hidden = false;
+  // "sent 2 min ago" ages without a refetch.
+  setInterval(() => {
+    for (const node of document.querySelectorAll("time[data-relative]")) node.textContent = ago(node.dateTime, node.dataset.relative);
+  }, 30000);
 }
 
-function renderQueue(data, token) {
+let shownIds = null; // the queue's ids last drawn: what is new is announced
+
+function renderQueue(data, token, state) {
   document.getElementById("queue-version").textContent = data.version;
   document.getElementById("queue-empty").hidden = data.items.length > 0;
+  if (shownIds && state === "fresh") {
+    const arrived = data.items.filter((item) => !shownIds.has(item.id));
+    if (arrived.length === 1) announce(`New video from ${arrived[0].childId}: ${arrived[0].title}`);
+    else if (arrived.length > 1) announce(`${arrived.length} new videos wait for approval`);
+  }
+  shownIds = new Set(data.items.map((item) => item.id));
   const list = document.getElementById("queue");
   list.replaceChildren(...data.items.map((item) => {
     const row = element("li", { "data-id": item.id });
     row.append(element("span", { class: "title" }, item.title));
     row.append(element("span", { class: "status", "data-status": item.status }, "from " + item.childId));
+    row.append(when("sent", item.createdAt));
     for (const decision of ["approve", "reject"]) {
-      const button = element("button", { class: decision }, decision === "approve" ? "Approve" : "Reject");
-      button.addEventListener("click", () => decide(item.id, decision, token, button));
+      const label = decision === "approve" ? "Approve" : "Reject";
+      const button = element("button", { class: decision, "aria-label": `${label} “${item.title}”` }, label);
+      button.addEventListener("click", () => decide(item, decision, token, button));
       row.append(button);
     }
+    const facts = [];
+    if (item.durationSeconds != null) facts.push(duration(item.durationSeconds));
+    if (item.description) facts.push(item.description);
+    if (facts.length) row.append(element("p", { class: "details" }, facts.join(" · ")));
+    const video = player(item);
+    if (video) row.append(video);
     return row;
   }));
 }
 
-async function decide(id, decision, token, button) {
+// An inline player for http(s) videos only; the CSP's media-src says the same to the browser.
+function player(item) {
+  let url;
+  try {
+    url = new URL(item.videoUrl ?? "");
+  } catch {
+    return null;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return null;
+  const video = element("video", { controls: "", preload: "metadata", src: url.href, "aria-label": `Video: ${item.title}` });
+  return video;
+}
+
+// --- the history (approved or rejected, newest first, page by page) ----------------------
+
+function showHistory(token) {
+  let status = "approved";
+  let older = []; // pages fetched with "Show older": not cached, dropped when the first page changes
+  let next = null;
+  const render = () => {
+    const data = queries.get("history-" + status)?.entry?.data;
+    if (!data) return;
+    const items = [...data.items, ...older];
+    document.getElementById("history-empty").hidden = items.length > 0;
+    document.getElementById("history").replaceChildren(...items.map(historyRow));
+    const more = document.getElementById("history-more");
+    more.hidden = next === null;
+  };
+  for (const which of ["approved", "rejected"]) {
+    const query = new Query("history-" + which, `/api/content/history?status=${which}&limit=20`, token, "contentQueue");
+    queries.set(query.key, query);
+    query.subscribe((data) => {
+      if (which !== status) return;
+      older = [];
+      next = data.nextCursor;
+      render();
+    });
+  }
+  for (const which of ["approved", "rejected"]) {
+    document.getElementById("history-" + which).addEventListener("click", () => {
+      status = which;
+      for (const other of ["approved", "rejected"]) {
+        document.getElementById("history-" + other).setAttribute("aria-pressed", String(other === which));
+      }
+      const query = queries.get("history-" + which);
+      older = [];
+      next = query.entry?.data.nextCursor ?? null;
+      render();
+      query.revalidate();
+    });
+  }
+  document.getElementById("history-more").addEventListener("click", async () => {
+    if (next === null) return;
+    const response = await fetch(`/api/content/history?status=${status}&limit=20&cursor=${next}`, {
+      headers: { Authorization: "Bearer " + token },
+      cache: "no-store",
+    });
+    if (!response.ok) return showError(await errorText(response));
+    const page = await response.json();
+    older.push(...page.items);
+    next = page.nextCursor;
+    render();
+  });
+  queries.get("history-approved").revalidate();
+  queries.get("history-rejected").revalidate();
+}
+
+function historyRow(item) {
+  const row = element("li", { "data-id": item.id });
+  row.append(element("span", { class: "title" }, item.title));
+  row.append(element("span", { class: "status", "data-status": item.status }, `${item.status} by ${item.decidedBy ?? "?"}`));
+  if (item.decidedAt) row.append(when("", item.decidedAt));
+  if (item.rejectReason) row.append(element("p", { class: "details reason" }, item.rejectReason));
+  return row;
+}
+
+async function decide(item, decision, token, button) {
   button.disabled = true;
-  const response = await mutate(`/api/content/${encodeURIComponent(id)}/${decision}`, token);
+  const response = await mutate(`/api/content/${encodeURIComponent(item.id)}/${decision}`, token);
   if (!response.ok) {
     button.disabled = false;
     return showError(await errorText(response));
   }
+  announce(`${decision === "approve" ? "Approved" : "Rejected"} “${item.title}”`);
   // The invalidation will come over the stream too; this makes the click feel instant.
-  queries.get("contentQueue")?.revalidate();
+  revalidateKey("contentQueue");
 }
 
 // Every content mutation advances the family's contentQueue version, decisions on this
@@ -329,6 +427,37 @@ async function errorText(response) {
   } catch {
     return `the server answered ${response.status}`;
   }
+}
+
+// Says `text` to screen readers (a polite live region); sighted users see the change itself.
+function announce(text) {
+  const region = document.getElementById("announcer");
+  // The same words twice in a row are announced again only if the region changes in between.
+  region.textContent = "";
+  setTimeout(() => { region.textContent = text; }, 50);
+}
+
+// "sent 2 min ago", with the exact time for whoever hovers or asks.
+function when(verb, iso) {
+  return element("time", { class: "when", datetime: iso, title: new Date(iso).toLocaleString(), "data-relative": verb }, ago(iso, verb));
+}
+
+function ago(iso, verb) {
+  const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  let text;
+  if (seconds < 60) text = "just now";
+  else if (seconds < 3600) text = `${Math.floor(seconds / 60)} min ago`;
+  else if (seconds < 86400) text = `${Math.floor(seconds / 3600)} h ago`;
+  else text = `${Math.floor(seconds / 86400)} d ago`;
+  return verb ? `${verb} ${text}` : text;
+}
+
+function duration(seconds) {
+  const whole = Math.round(seconds);
+  const h = Math.floor(whole / 3600);
+  const m = Math.floor((whole % 3600) / 60);
+  const s = String(whole % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
 }
 
 // Text only (never innerHTML): titles and names come from users.

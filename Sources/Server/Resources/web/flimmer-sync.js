@@ -69,6 +69,7 @@ export class SharedStream {
   #releaseLock = null; // resolves the lock callback's promise: the lock passes on
   #closed = false;
   #lifecycle = [];
+  #attempt = 0; // counts connection attempts: one that was superseded while it awaited stops
 
   /**
    * @param {object} options
@@ -81,15 +82,28 @@ export class SharedStream {
    * @param {string} [options.lastEventId] Where to resume from, e.g. a queue's ETag without the quotes.
    * @param {typeof EventSource} [options.EventSource] An EventSource implementation where the platform has none.
    * @param {boolean} [options.tokenInHeader=false] Send the token as `Authorization: Bearer` through the EventSource's
-   *   init (`{ headers }`, as Node's `eventsource` and react-native-sse take it) instead of in the URL, where proxies
-   *   and access logs keep it. A browser's EventSource cannot send headers: leave it off there.
+   *   init (`{ headers }`, as Node's `eventsource` and react-native-sse take it). A browser's EventSource cannot send
+   *   headers: leave it off there, and the stream is opened with a ticket.
+   * @param {string | null} [options.ticketUrl] Where to trade the token for a single-use stream ticket (`POST`, token in
+   *   the header), so that the token never goes in the stream's URL, where proxies and access logs keep it. Default:
+   *   `url + "/ticket"`; `null` puts the token in the URL as `access_token` instead (servers without tickets).
+   * @param {number} [options.reconnectMs=2000] With tickets, how long to wait (±25 %) before reconnecting after a lost
+   *   connection: the EventSource's own retry would reuse a spent ticket, so the stream reconnects itself.
    * @param {number} [options.retryAfterCloseMs=5000] How long to wait after the server ended the stream for good.
    */
   constructor(options) {
     if (typeof options?.url !== "string") throw new TypeError("SharedStream needs options.url");
     if (typeof options.getToken !== "function") throw new TypeError("SharedStream needs options.getToken");
     if (typeof options.onEvent !== "function") throw new TypeError("SharedStream needs options.onEvent");
-    this.#options = { share: true, retryAfterCloseMs: 5000, tokenInHeader: false, EventSource: globalThis.EventSource, ...options };
+    this.#options = {
+      share: true,
+      retryAfterCloseMs: 5000,
+      reconnectMs: 2000,
+      tokenInHeader: false,
+      ticketUrl: options.url + "/ticket",
+      EventSource: globalThis.EventSource,
+      ...options,
+    };
     this.#lastEventId = options.lastEventId ?? "";
   }
 
@@ -188,12 +202,26 @@ export class SharedStream {
   // --- the connection (leader or solo) ---------------------------------------------------
 
   async #connect() {
+    const attempt = ++this.#attempt;
+    const current = () => attempt === this.#attempt && !this.#closed && this.#role !== StreamRole.FOLLOWER;
     this.#setState(this.#state === StreamState.CONNECTING ? StreamState.CONNECTING : StreamState.RECONNECTING);
     const token = await this.#options.getToken();
-    if (this.#closed || this.#role === StreamRole.FOLLOWER) return;
-    const source = this.#options.tokenInHeader
-      ? new this.#options.EventSource(this.#streamURL(null), { headers: { Authorization: "Bearer " + token } })
-      : new this.#options.EventSource(this.#streamURL(token));
+    if (!current()) return;
+    const withTicket = !this.#options.tokenInHeader && this.#options.ticketUrl !== null;
+    let source;
+    if (this.#options.tokenInHeader) {
+      source = new this.#options.EventSource(this.#streamURL({}), { headers: { Authorization: "Bearer " + token } });
+    } else if (withTicket) {
+      const ticket = await this.#ticket(token).catch(() => undefined);
+      if (!current()) return;
+      // No ticket: refused (the token) means wait as for a refused stream; anything else
+      // (the network, a 503) is a lost connection.
+      if (ticket === null) return this.#retry(StreamState.CLOSED, this.#options.retryAfterCloseMs);
+      if (ticket === undefined) return this.#retry(StreamState.RECONNECTING, this.#reconnectDelay());
+      source = new this.#options.EventSource(this.#streamURL({ ticket }));
+    } else {
+      source = new this.#options.EventSource(this.#streamURL({ access_token: token }));
+    }
     this.#source = source;
     source.onopen = () => this.#setState(StreamState.OPEN);
     for (const type of EVENT_TYPES) {
@@ -207,29 +235,62 @@ export class SharedStream {
       // its readyState still says CONNECTING, and closes it right after.
       setTimeout(() => {
         if (this.#source !== source) return;
-        if (source.readyState !== EVENT_SOURCE_CLOSED) return this.#setState(StreamState.RECONNECTING);
+        const refused = source.readyState === EVENT_SOURCE_CLOSED;
+        if (!refused && !withTicket) return this.#setState(StreamState.RECONNECTING);
         // An EventSource does not retry a stream the server refused (401, 429): try again later,
         // with a token asked anew; meanwhile the page's own requests tell whether it is still good.
+        // With tickets it must not retry at all: it would present the spent ticket again.
         this.#disconnect();
-        this.#setState(StreamState.CLOSED);
-        this.#retryTimer = setTimeout(() => this.#connect(), this.#options.retryAfterCloseMs);
+        if (refused) this.#retry(StreamState.CLOSED, this.#options.retryAfterCloseMs);
+        else this.#retry(StreamState.RECONNECTING, this.#reconnectDelay());
       }, 0);
     };
   }
 
+  #retry(state, delayMs) {
+    this.#setState(state);
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => this.#connect(), delayMs);
+  }
+
+  // Spread out, so that the streams of a restarted gateway do not all come back in the same instant.
+  #reconnectDelay() {
+    return this.#options.reconnectMs * (0.75 + Math.random() / 2);
+  }
+
+  // A ticket for one stream, bound to the token's family, user, role and to `keys`; null when the
+  // server refuses the token (401, 403). Throws when the server cannot be asked or fails.
+  async #ticket(token) {
+    const params = new URLSearchParams();
+    if (this.#options.keys) params.set("keys", this.#options.keys.join(","));
+    const query = params.toString();
+    const response = await fetch(this.#options.ticketUrl + (query ? "?" + query : ""), {
+      method: "POST",
+      headers: { Authorization: "Bearer " + token },
+      cache: "no-store",
+    });
+    if (response.status === 401 || response.status === 403) return null;
+    if (!response.ok) throw new Error("the stream ticket was answered " + response.status);
+    const { ticket } = await response.json();
+    if (typeof ticket !== "string") throw new Error("the stream ticket answer holds no ticket");
+    return ticket;
+  }
+
   #disconnect() {
+    this.#attempt++;
     clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
     this.#source?.close();
     this.#source = null;
   }
 
-  // The token goes in the query: a browser's EventSource cannot send headers. Last-Event-ID is
-  // the group's, so a tab that takes over resumes where the last leader stopped; the browser
-  // sends the header itself on its own reconnects, and the server prefers the header.
-  #streamURL(token) {
-    const params = new URLSearchParams(token === null ? {} : { access_token: token });
-    if (this.#options.keys) params.set("keys", this.#options.keys.join(","));
+  // `credential`: { ticket } or { access_token }, or nothing when the token goes in a header. A
+  // ticket carries its keys; otherwise they go here. Last-Event-ID is the group's, so a tab that
+  // takes over resumes where the last leader stopped; the browser sends the header itself on its
+  // own reconnects, and the server prefers the header.
+  #streamURL(credential) {
+    const params = new URLSearchParams(credential);
+    if (this.#options.keys && !credential.ticket) params.set("keys", this.#options.keys.join(","));
     if (this.#lastEventId) params.set("lastEventId", this.#lastEventId);
     const query = params.toString();
     if (!query) return this.#options.url;
