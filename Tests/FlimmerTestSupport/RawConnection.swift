@@ -82,19 +82,11 @@ public final class RawConnection: @unchecked Sendable {
 
     /// Reads until the text received so far (from the first byte of the connection) contains
     /// `marker`, or the server closes, or `timeout` passes; returns all of it.
-    /// Waits without blocking its thread: the server under test runs in the same process.
     public func receive(until marker: String, timeout: Duration = .seconds(5)) async -> String {
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline, !received.contains(marker) {
-            var descriptorSet = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            guard poll(&descriptorSet, 1, 0) > 0 else {
-                try? await Task.sleep(for: .milliseconds(5))
-                continue
-            }
-            let count = recv(descriptor, &buffer, buffer.count, 0)
-            guard count > 0 else { break }
-            received += String(decoding: buffer[0..<count], as: UTF8.self)
+        guard !received.contains(marker) else { return received }
+        await read(timeout: timeout) { chunk in
+            received += String(decoding: chunk, as: UTF8.self)
+            return received.contains(marker)
         }
         return received
     }
@@ -106,6 +98,18 @@ public final class RawConnection: @unchecked Sendable {
     public func receiveBytes(until marker: String, timeout: Duration = .seconds(5)) async -> [UInt8] {
         let needle = Array(marker.utf8)
         var bytes: [UInt8] = []
+        await read(timeout: timeout) { chunk in
+            let searchFrom = max(0, bytes.count - needle.count + 1)
+            bytes.append(contentsOf: chunk)
+            return bytes[searchFrom...].firstRange(of: needle) != nil
+        }
+        return bytes
+    }
+
+    /// Hands each chunk the server sends to `done` until it returns true, the server closes, or
+    /// `timeout` passes. Waits without blocking its thread: the server under test runs in the
+    /// same process.
+    private func read(timeout: Duration, _ done: (ArraySlice<UInt8>) -> Bool) async {
         var buffer = [UInt8](repeating: 0, count: 65536)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
@@ -115,12 +119,8 @@ public final class RawConnection: @unchecked Sendable {
                 continue
             }
             let count = recv(descriptor, &buffer, buffer.count, 0)
-            guard count > 0 else { break }
-            let searchFrom = max(0, bytes.count - needle.count + 1)
-            bytes.append(contentsOf: buffer[0..<count])
-            if bytes[searchFrom...].firstRange(of: needle) != nil { break }
+            guard count > 0, !done(buffer[0..<count]) else { return }
         }
-        return bytes
     }
 
     /// Whether the server closed its side (EOF or reset), without waiting.
