@@ -13,7 +13,9 @@ let testSwiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "flimmer-sync",
-    platforms: [.macOS(.v14)],
+    // FlimmerClient is for Flimmer's apps: iOS among them. The server targets build for macOS
+    // and Linux; nothing stops an app from linking only FlimmerClient.
+    platforms: [.macOS(.v14), .iOS(.v17), .tvOS(.v17)],
     products: [
         .executable(name: "flimmer-sync", targets: ["flimmer-sync"]),
         .library(name: "RedisClient", targets: ["RedisClient"]),
