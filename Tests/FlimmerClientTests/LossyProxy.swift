@@ -58,7 +58,7 @@ final class LossyProxy: Sendable {
                 )
                 continue
             }
-            guard let upstream = try? RawSocket.connect(port: upstreamPort) else { continue }
+            guard let upstream = try? RawConnection.connect(port: upstreamPort) else { continue }
             defer { close(upstream) }
             Self.sendAll(request, to: upstream)
             guard let answer = Self.readMessage(upstream) else { continue }
@@ -101,24 +101,5 @@ final class LossyProxy: Sendable {
             guard sent > 0 else { return }
             offset += sent
         }
-    }
-}
-
-/// A blocking TCP connection to a loopback port.
-enum RawSocket {
-    static func connect(port: Int) throws -> Int32 {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard descriptor >= 0, connected == 0 else {
-            close(descriptor)
-            throw TestFailure("connect() to :\(port) failed")
-        }
-        return descriptor
     }
 }

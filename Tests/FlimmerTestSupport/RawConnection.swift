@@ -15,10 +15,11 @@ public final class RawConnection: @unchecked Sendable {
         descriptor = try Self.connect(port: port, receiveBufferSize: receiveBufferSize)
     }
 
-    /// A connected socket, or a thrown error with nothing left open. The socket is made before
-    /// `self` exists: a failed init whose object was complete would run `deinit` and close the
-    /// descriptor a second time, by then maybe someone else's (an event loop's socket).
-    private static func connect(port: Int, receiveBufferSize: Int32?) throws -> Int32 {
+    /// A connected, blocking socket to a loopback port, or a thrown error with nothing left open;
+    /// its caller closes it. (The init makes its socket here, before `self` exists: a failed init
+    /// whose object was complete would run `deinit` and close the descriptor a second time, by
+    /// then maybe someone else's, an event loop's socket.)
+    public static func connect(port: Int, receiveBufferSize: Int32? = nil) throws -> Int32 {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw TestFailure("socket() failed") }
         if var size = receiveBufferSize {
