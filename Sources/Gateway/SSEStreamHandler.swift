@@ -193,19 +193,17 @@ public final class SSEStreamHandler: ChannelInboundHandler, RemovableChannelHand
         }
     }
 
-    /// Writes `buffer` through NIO, after any frames still waiting for a direct send.
+    /// Writes `buffer` through NIO.
     private func write(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        // Frames kept for a direct send exist only between a send and its drain's flush, while
+        // NIO holds nothing of the stream and it is writable: no write through NIO comes between.
+        assert(unsent.isEmpty, "a write through NIO would overtake frames kept for the socket")
         needsFlush = true
-        guard socket != nil else {
+        if socket != nil {
+            writeCounted(buffer, context: context)
+        } else {
             context.write(framing.encode(buffer), promise: nil)
-            return
         }
-        if !unsent.isEmpty {
-            let frames = unsent
-            unsent.removeAll()
-            for frame in frames { writeCounted(frame, context: context) }
-        }
-        writeCounted(buffer, context: context)
     }
 
     private func writeCounted(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
