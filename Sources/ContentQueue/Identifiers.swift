@@ -51,10 +51,7 @@ public struct ContentID: Hashable, Sendable, CustomStringConvertible {
 
     /// Returns `nil` unless `rawValue` has the server's content id format.
     public init?(_ rawValue: String) {
-        let bytes = Array(rawValue.utf8)
-        guard bytes.count == 32,
-            bytes.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) })
-        else { return nil }
+        guard HexText.isLowercaseHex(rawValue, digits: 32) else { return nil }
         self.rawValue = rawValue
     }
 

@@ -12,4 +12,10 @@ public enum HexText {
             return count
         }
     }
+
+    /// Whether `text` is exactly `digits` lowercase hexadecimal digits, as ``padded(_:)`` writes them.
+    public static func isLowercaseHex(_ text: String, digits: Int) -> Bool {
+        text.utf8.count == digits
+            && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
+    }
 }

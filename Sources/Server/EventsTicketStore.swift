@@ -41,7 +41,7 @@ struct EventsTicketStore: Sendable {
 
     /// 64 lowercase hex digits, as ``issue(_:)`` makes them.
     static func isWellFormed(_ text: String) -> Bool {
-        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+        HexText.isLowercaseHex(text, digits: 64)
     }
 
     static func key(_ text: String) -> String { "streamTicket:{\(text)}" }
