@@ -24,15 +24,17 @@ extension ContentQueueStore {
         precondition(limit >= 1 && (before ?? 0) >= 0, "limit must be at least 1 and before at least 0")
         let keys = ContentKeys(family: family)
         let list = keys.list(for: status)
+        // The page's first position, when it is known before the read (after a cursor).
+        let first = before.map { max(0, $0 - limit) }
         let range: (start: Int, stop: Int)
-        if let before {
+        if let before, let first {
             // LRANGE 0 -1 would be the whole list: an empty page is asked for as an empty range.
-            range = before == 0 ? (1, 0) : (max(0, before - limit), before - 1)
+            range = before == 0 ? (1, 0) : (first, before - 1)
         } else {
             range = (-limit, -1)
         }
         let read = try await Self.readItems(route(family), keys: keys, list: list, range: range).get()
-        let start = before.map { max(0, $0 - limit) } ?? max(0, read.length - limit)
+        let start = first ?? max(0, read.length - limit)
         var snapshot = read.snapshot
         snapshot.items.reverse()
         return ContentPage(snapshot: snapshot, total: read.length, next: start > 0 && !snapshot.items.isEmpty ? start : nil)

@@ -77,10 +77,9 @@ extension ContentController {
     /// `?cursor=`: a position, as a previous page's `nextCursor` gave it (up to 9 decimal digits).
     static func cursor(_ parameter: String?) throws -> Int? {
         guard let parameter else { return nil }
-        guard (1...9).contains(parameter.utf8.count),
-            parameter.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
-            let position = Int(parameter)
-        else { throw APIError.invalidField("cursor", "must be the nextCursor of a previous page") }
+        guard let position = decimal(parameter, maxDigits: 9) else {
+            throw APIError.invalidField("cursor", "must be the nextCursor of a previous page")
+        }
         return position
     }
 }

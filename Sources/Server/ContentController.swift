@@ -72,10 +72,18 @@ struct ContentController: Sendable {
     /// `?limit=`: 1 to ``maxChildLimit`` in plain decimal digits; absent means ``defaultChildLimit``.
     static func limit(_ parameter: String?) throws -> Int {
         guard let parameter else { return defaultChildLimit }
-        guard parameter.utf8.count <= 3, parameter.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
-            let limit = Int(parameter), (1...maxChildLimit).contains(limit)
+        guard let limit = decimal(parameter, maxDigits: 3), (1...maxChildLimit).contains(limit)
         else { throw APIError.invalidField("limit", "must be a whole number from 1 to \(maxChildLimit)") }
         return limit
+    }
+
+    /// `text` as a number if it is 1 to `maxDigits` ASCII decimal digits and nothing else (no
+    /// sign, no space: `Int(_:)` alone would take `+5`).
+    static func decimal(_ text: String, maxDigits: Int) -> Int? {
+        guard (1...maxDigits).contains(text.utf8.count),
+            text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+        else { return nil }
+        return Int(text)
     }
 
     /// A JSON body tagged with the snapshot's `"<epoch>-<generation>-<version>"` ETag, or 304
