@@ -118,7 +118,9 @@ struct QueryCacheFollowTests {
             let stream = EventStream(
                 url: server.baseURL + "/api/events",
                 token: family.parent,
-                configuration: .init(idleTimeout: .milliseconds(500)),
+                // Long enough that the parallel suite on 2 cores does not starve a connection of
+                // its opening before the timeout (500 ms once saw no reconnect finish in 10 s).
+                configuration: .init(idleTimeout: .milliseconds(1500)),
                 httpClient: TestHTTP.client
             )
             let following = cache.follow(stream)
