@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "RedisClient", targets: ["RedisClient"]),
         .library(name: "ContentQueue", targets: ["ContentQueue"]),
         .library(name: "FlimmerClient", targets: ["FlimmerClient"]),
+        .library(name: "FlimmerClientURLSession", targets: ["FlimmerClientURLSession"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -123,6 +124,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // FlimmerClient's transport over URLSession, for apps that want the system's networking.
+        // Its own library, so that the server's binary does not link FoundationNetworking (curl).
+        .target(
+            name: "FlimmerClientURLSession",
+            dependencies: ["FlimmerClient"],
+            swiftSettings: swiftSettings
+        ),
         // Log lines as logfmt or JSON (`serve --log-format`): swift-log handlers, nothing else.
         .target(
             name: "FlimmerLogging",
@@ -195,6 +203,7 @@ let package = Package(
             name: "FlimmerClientTests",
             dependencies: [
                 "FlimmerClient",
+                "FlimmerClientURLSession",
                 "FlimmerTestSupport",
                 "ContentQueue",
                 "Server",

@@ -1,8 +1,5 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
-import NIOCore
-import NIOHTTP1
 
 /// The content mutations of the gateway's API: upload, approve, reject.
 ///
@@ -16,8 +13,8 @@ public struct ContentMutations: Sendable {
     let baseURL: String
     let tokenProvider: @Sendable () async throws -> String
     let retry: MutationRetryPolicy
-    let httpClient: HTTPClient
-    let requestTimeout: TimeAmount
+    let transport: any HTTPTransport
+    let requestTimeout: Duration
     let logger: Logger
 
     /// Mutations against the gateway at `baseURL` (`https://sync.example`), with the token
@@ -26,41 +23,46 @@ public struct ContentMutations: Sendable {
         baseURL: String,
         tokenProvider: @escaping @Sendable () async throws -> String,
         retry: MutationRetryPolicy = MutationRetryPolicy(),
-        httpClient: HTTPClient = .shared,
-        requestTimeout: TimeAmount = .seconds(10),
+        transport: any HTTPTransport = AsyncHTTPClientTransport(),
+        requestTimeout: Duration = .seconds(10),
         logger: Logger = Logger(label: "flimmer.client.mutations")
     ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.tokenProvider = tokenProvider
         self.retry = retry
-        self.httpClient = httpClient
+        self.transport = transport
         self.requestTimeout = requestTimeout
         self.logger = logger
     }
 
     /// Mutations that send `token`.
-    public init(baseURL: String, token: String, retry: MutationRetryPolicy = MutationRetryPolicy()) {
-        self.init(baseURL: baseURL, tokenProvider: { token }, retry: retry)
+    public init(
+        baseURL: String,
+        token: String,
+        retry: MutationRetryPolicy = MutationRetryPolicy(),
+        transport: any HTTPTransport = AsyncHTTPClientTransport()
+    ) {
+        self.init(baseURL: baseURL, tokenProvider: { token }, retry: retry, transport: transport)
     }
 
     /// `POST /api/content/upload` (a child's token): sends a video for approval.
     public func upload(_ draft: UploadDraft, idempotencyKey: String = Self.newKey()) async throws -> MutationResult {
-        try await send(.POST, "/api/content/upload", body: Array(try JSONEncoder().encode(draft)), idempotencyKey: idempotencyKey)
+        try await send("POST", "/api/content/upload", body: Array(try JSONEncoder().encode(draft)), idempotencyKey: idempotencyKey)
     }
 
     /// `POST /api/content/{id}/approve` (a parent's token).
     public func approve(_ contentID: String, idempotencyKey: String = Self.newKey()) async throws -> MutationResult {
-        try await send(.POST, "/api/content/\(try Self.pathSegment(contentID))/approve", body: nil, idempotencyKey: idempotencyKey)
+        try await send("POST", "/api/content/\(try Self.pathSegment(contentID))/approve", body: nil, idempotencyKey: idempotencyKey)
     }
 
     /// `POST /api/content/{id}/reject` (a parent's token), with the reason the child will see.
     public func reject(_ contentID: String, reason: String? = nil, idempotencyKey: String = Self.newKey()) async throws -> MutationResult {
         let body = try reason.map { Array(try JSONEncoder().encode(["reason": $0])) }
-        return try await send(.POST, "/api/content/\(try Self.pathSegment(contentID))/reject", body: body, idempotencyKey: idempotencyKey)
+        return try await send("POST", "/api/content/\(try Self.pathSegment(contentID))/reject", body: body, idempotencyKey: idempotencyKey)
     }
 
     /// Sends one mutation until it is answered, retrying as the type's documentation says.
-    public func send(_ method: HTTPMethod, _ path: String, body: [UInt8]?, idempotencyKey: String) async throws -> MutationResult {
+    public func send(_ method: String, _ path: String, body: [UInt8]?, idempotencyKey: String) async throws -> MutationResult {
         var attempt = 0
         while true {
             attempt += 1
@@ -99,23 +101,27 @@ public struct ContentMutations: Sendable {
         var retryAfter: Duration?
     }
 
-    private func once(_ method: HTTPMethod, _ path: String, body: [UInt8]?, idempotencyKey: String) async throws -> Answer {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer \(try await tokenProvider())")
-        request.headers.add(name: "Idempotency-Key", value: idempotencyKey)
-        request.headers.add(name: "Accept", value: "application/json")
+    private func once(_ method: String, _ path: String, body: [UInt8]?, idempotencyKey: String) async throws -> Answer {
+        var request = HTTPTransportRequest(
+            method: method,
+            url: baseURL + path,
+            headers: [
+                ("Authorization", "Bearer \(try await tokenProvider())"),
+                ("Idempotency-Key", idempotencyKey),
+                ("Accept", "application/json"),
+            ],
+            timeout: requestTimeout
+        )
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body))
+            request.headers.append(("Content-Type", "application/json"))
+            request.body = body
         }
-        let response = try await httpClient.execute(request, timeout: requestTimeout, logger: logger)
-        let collected = try await response.body.collect(upTo: 1024 * 1024)
+        let response = try await transport.send(request)
         return Answer(
-            status: Int(response.status.code),
-            body: Array(collected.readableBytesView),
-            replayed: response.headers.first(name: "Idempotent-Replayed") == "true",
-            retryAfter: response.headers.first(name: "Retry-After").flatMap(Int.init).map { .seconds($0) }
+            status: response.status,
+            body: try await response.body.collect(upTo: 1024 * 1024),
+            replayed: response.header("Idempotent-Replayed") == "true",
+            retryAfter: response.header("Retry-After").flatMap(Int.init).map { .seconds($0) }
         )
     }
 

@@ -1,8 +1,5 @@
-import AsyncHTTPClient
 import Logging
 import NIOConcurrencyHelpers
-import NIOCore
-import NIOHTTP1
 
 /// A reconnecting client of a `text/event-stream` endpoint such as the gateway's `GET /api/events`.
 ///
@@ -29,10 +26,10 @@ public final class EventStream: AsyncSequence, Sendable {
     /// Reconnect and idle settings.
     public let configuration: EventStreamConfiguration
     private let logger: Logger
-    private let httpClient: HTTPClient
+    private let transport: any HTTPTransport
 
-    /// A stream of `url`, authorized with `token` as a bearer token, over `httpClient`
-    /// (by default the process-wide shared client).
+    /// A stream of `url`, authorized with `token` as a bearer token, over `transport`
+    /// (by default AsyncHTTPClient's process-wide shared client).
     ///
     /// The gateway ends a stream when its token expires; with a fixed token the reconnect is
     /// then refused and the sequence ends. Apps that refresh tokens use `tokenProvider:`.
@@ -40,10 +37,10 @@ public final class EventStream: AsyncSequence, Sendable {
         url: String,
         token: String,
         configuration: EventStreamConfiguration = .init(),
-        httpClient: HTTPClient = .shared,
+        transport: any HTTPTransport = AsyncHTTPClientTransport(),
         logger: Logger = Logger(label: "flimmer.client.events")
     ) {
-        self.init(url: url, tokenProvider: { token }, configuration: configuration, httpClient: httpClient, logger: logger)
+        self.init(url: url, tokenProvider: { token }, configuration: configuration, transport: transport, logger: logger)
     }
 
     /// A stream of `url` that asks `tokenProvider` for the bearer token before every connection
@@ -53,13 +50,13 @@ public final class EventStream: AsyncSequence, Sendable {
         url: String,
         tokenProvider: @escaping @Sendable () async throws -> String,
         configuration: EventStreamConfiguration = .init(),
-        httpClient: HTTPClient = .shared,
+        transport: any HTTPTransport = AsyncHTTPClientTransport(),
         logger: Logger = Logger(label: "flimmer.client.events")
     ) {
         self.url = url
         self.token = tokenProvider
         self.configuration = configuration
-        self.httpClient = httpClient
+        self.transport = transport
         self.logger = logger
     }
 
@@ -130,30 +127,29 @@ public final class EventStream: AsyncSequence, Sendable {
         shared: NIOLockedValueBox<Shared>,
         output: ElementDemand
     ) async throws {
-        var request = HTTPClientRequest(url: url)
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        request.headers.add(name: "Accept", value: "text/event-stream")
-        request.headers.add(name: "Cache-Control", value: "no-cache")
+        var request = HTTPTransportRequest(
+            url: url,
+            headers: [("Authorization", "Bearer \(token)"), ("Accept", "text/event-stream"), ("Cache-Control", "no-cache")],
+            timeout: nil
+        )
         let lastEventID = shared.withLockedValue { shared in
             shared.lastActivity = .now
             shared.opened = false
             return shared.parser.lastEventID
         }
-        if !lastEventID.isEmpty { request.headers.add(name: "Last-Event-ID", value: lastEventID) }
+        if !lastEventID.isEmpty { request.headers.append(("Last-Event-ID", lastEventID)) }
 
         let (idleTimeout, observer) = (configuration.idleTimeout, configuration.observer)
-        let (httpClient, logger, prepared) = (self.httpClient, self.logger, request)
+        let (transport, prepared) = (self.transport, request)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                // AsyncHTTPClient's deadline covers the whole response, body included: a stream
-                // would be cut at it. A day is "never" here; the watchdog guards the silence.
-                let response = try await httpClient.execute(prepared, timeout: .hours(24), logger: logger)
-                let status = Int(response.status.code)
-                let contentType = response.headers.first(name: "Content-Type")
+                let response = try await transport.send(prepared)
+                let status = response.status
+                let contentType = response.header("Content-Type")
                 guard status == 200, contentType?.lowercased().hasPrefix("text/event-stream") == true else {
                     // The gateway explains a refusal in its JSON error body; a proxy's page is not kept.
                     let body = try? await response.body.collect(upTo: 16 * 1024)
-                    let serverError = body.flatMap { ServerError(body: $0.readableBytesView) }
+                    let serverError = body.flatMap { ServerError(body: $0) }
                     // The standard fails the connection for good on anything but a 200 event
                     // stream; we keep retrying what may pass (overload, restarts) and stop on the rest.
                     let retryable = !(status == 204 || (400..<500).contains(status) && status != 408 && status != 429)
@@ -173,7 +169,7 @@ public final class EventStream: AsyncSequence, Sendable {
                     let (items, previousID, lastID) = shared.withLockedValue { shared in
                         shared.lastActivity = .now
                         let previous = shared.parser.lastEventID
-                        return (shared.parser.items(chunk.readableBytesView), previous, shared.parser.lastEventID)
+                        return (shared.parser.items(chunk), previous, shared.parser.lastEventID)
                     }
                     // Outside the lock: the observer is the app's code.
                     if let observer {

@@ -1,8 +1,5 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
-import NIOCore
-import NIOHTTP1
 
 /// A stale-while-revalidate cache of typed queries, kept fresh by an `EventStream`.
 ///
@@ -27,10 +24,10 @@ public actor QueryCache {
         var subscribers: [UInt64: @Sendable (Update) -> Void] = [:]
     }
 
-    private let httpClient: HTTPClient
-    private let headers: HTTPHeaders
+    private let transport: any HTTPTransport
+    private let headers: [(name: String, value: String)]
     private let tokenProvider: (@Sendable () async throws -> String)?
-    private let requestTimeout: TimeAmount
+    private let requestTimeout: Duration
     private let maximumBodyBytes: Int
     private let logger: Logger
     private var entries: [String: Entry] = [:]
@@ -42,24 +39,28 @@ public actor QueryCache {
     /// `Authorization: Bearer <token>` from `tokenProvider`, asked before each fetch, when one
     /// is given (an error it throws fails that fetch).
     public init(
-        headers: HTTPHeaders = [:],
+        headers: [(name: String, value: String)] = [],
         tokenProvider: (@Sendable () async throws -> String)? = nil,
-        httpClient: HTTPClient = .shared,
-        requestTimeout: TimeAmount = .seconds(30),
+        transport: any HTTPTransport = AsyncHTTPClientTransport(),
+        requestTimeout: Duration = .seconds(30),
         maximumBodyBytes: Int = 16 * 1024 * 1024,
         logger: Logger = Logger(label: "flimmer.client.cache")
     ) {
         self.headers = headers
         self.tokenProvider = tokenProvider
-        self.httpClient = httpClient
+        self.transport = transport
         self.requestTimeout = requestTimeout
         self.maximumBodyBytes = maximumBodyBytes
         self.logger = logger
     }
 
     /// A cache whose fetches carry `Authorization: Bearer <token>`.
-    public init(token: String, httpClient: HTTPClient = .shared, logger: Logger = Logger(label: "flimmer.client.cache")) {
-        self.init(headers: ["Authorization": "Bearer \(token)"], httpClient: httpClient, logger: logger)
+    public init(
+        token: String,
+        transport: any HTTPTransport = AsyncHTTPClientTransport(),
+        logger: Logger = Logger(label: "flimmer.client.cache")
+    ) {
+        self.init(headers: [("Authorization", "Bearer \(token)")], transport: transport, logger: logger)
     }
 
     /// The query's value: the cached one at once (revalidated in the background), otherwise
@@ -181,32 +182,34 @@ public actor QueryCache {
 
     private func fetch(_ key: String) async {
         guard let entry = entries[key] else { return }
-        var request = HTTPClientRequest(url: entry.url)
-        request.headers.add(contentsOf: headers)
-        request.headers.add(name: "Accept", value: "application/json")
-        if entry.body != nil, let etag = entry.etag { request.headers.add(name: "If-None-Match", value: etag) }
+        var request = HTTPTransportRequest(url: entry.url, headers: headers, timeout: requestTimeout)
+        request.headers.append(("Accept", "application/json"))
+        if entry.body != nil, let etag = entry.etag { request.headers.append(("If-None-Match", etag)) }
         statistics.requests += 1
         let update: Update
         do {
-            if let tokenProvider { request.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(try await tokenProvider())") }
-            let response = try await httpClient.execute(request, timeout: requestTimeout, logger: logger)
+            if let tokenProvider {
+                let authorization = "Bearer \(try await tokenProvider())"
+                request.headers.removeAll { $0.name.lowercased() == "authorization" }
+                request.headers.append(("Authorization", authorization))
+            }
+            let response = try await transport.send(request)
             let body = try await response.body.collect(upTo: maximumBodyBytes)
-            switch response.status.code {
+            switch response.status {
             case 304 where entries[key]?.body != nil:
                 statistics.notModified += 1
                 update = .fresh(entries[key]!.body!)
             case 200:
                 statistics.updated += 1
-                let bytes = Array(body.readableBytesView)
-                entries[key]?.body = bytes
-                entries[key]?.etag = response.headers.first(name: "ETag")
-                update = .fresh(bytes)
+                entries[key]?.body = body
+                entries[key]?.etag = response.header("ETag")
+                update = .fresh(body)
             default:
                 throw QueryCacheError(
                     .unexpectedStatus,
                     key: key,
-                    status: Int(response.status.code),
-                    serverError: ServerError(body: body.readableBytesView)
+                    status: response.status,
+                    serverError: ServerError(body: body)
                 )
             }
             entries[key]?.lastError = nil

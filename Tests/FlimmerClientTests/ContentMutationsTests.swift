@@ -23,15 +23,16 @@ struct ContentMutationsTests {
         try #require(try await server.request(.GET, "/api/content/queue", token: family.parent).json()["version"] as? Int)
     }
 
-    @Test func anUploadAndAnApproveAreAnsweredAndTheSameKeyTwiceIsWrittenOnce() async throws {
+    @Test(arguments: ClientTransport.allCases) func anUploadAndAnApproveAreAnsweredAndTheSameKeyTwiceIsWrittenOnce(via: ClientTransport) async throws
+    {
         try await TestServer.run { server in
             let family = try await server.family()
-            let child = ContentMutations(baseURL: server.baseURL, token: family.child)
+            let child = ContentMutations(baseURL: server.baseURL, token: family.child, transport: via.transport)
             let uploaded = try await child.upload(UploadDraft(title: "Kite", description: "windy", durationSeconds: 30))
             #expect(uploaded.status == 200 && !uploaded.replayed && uploaded.attempts == 1)
             let item = try uploaded.decode(Answer.self).item
             #expect(item.status == "pending")
-            let parent = ContentMutations(baseURL: server.baseURL, token: family.parent)
+            let parent = ContentMutations(baseURL: server.baseURL, token: family.parent, transport: via.transport)
             let key = ContentMutations.newKey()
             let first = try await parent.approve(item.id, idempotencyKey: key)
             let again = try await parent.approve(item.id, idempotencyKey: key)
@@ -42,13 +43,18 @@ struct ContentMutationsTests {
         }
     }
 
-    @Test func anApproveWhoseAnswerWasLostIsRetriedWithItsKeyAndWrittenOnce() async throws {
+    @Test(arguments: ClientTransport.allCases) func anApproveWhoseAnswerWasLostIsRetriedWithItsKeyAndWrittenOnce(via: ClientTransport) async throws {
         try await TestServer.run { server in
             let family = try await server.family()
             let upload = try await server.upload(token: family.child)
             let proxy = try LossyProxy(upstreamPort: server.port, mode: .loseFirstAnswer)
             defer { proxy.stop() }
-            let parent = ContentMutations(baseURL: "http://127.0.0.1:\(proxy.port)", token: family.parent, retry: Self.quick)
+            let parent = ContentMutations(
+                baseURL: "http://127.0.0.1:\(proxy.port)",
+                token: family.parent,
+                retry: Self.quick,
+                transport: via.transport
+            )
             let result = try await parent.approve(upload.id)
             #expect(result.attempts == 2)
             #expect(result.replayed, "the second attempt was answered from the first one's record")
@@ -59,12 +65,12 @@ struct ContentMutationsTests {
         }
     }
 
-    @Test func a503IsRetriedAfterItsRetryAfterWithTheSameKey() async throws {
+    @Test(arguments: ClientTransport.allCases) func a503IsRetriedAfterItsRetryAfterWithTheSameKey(via: ClientTransport) async throws {
         try await TestServer.run { server in
             let family = try await server.family()
             let proxy = try LossyProxy(upstreamPort: server.port, mode: .refuseFirst503)
             defer { proxy.stop() }
-            let child = ContentMutations(baseURL: "http://127.0.0.1:\(proxy.port)", token: family.child, retry: Self.quick)
+            let child = ContentMutations(baseURL: "http://127.0.0.1:\(proxy.port)", token: family.child, retry: Self.quick, transport: via.transport)
             let result = try await child.upload(UploadDraft(title: "Second try"))
             #expect(result.attempts == 2 && !result.replayed)
             #expect(proxy.idempotencyKeys.count == 2 && Set(proxy.idempotencyKeys).count == 1)
@@ -72,16 +78,16 @@ struct ContentMutationsTests {
         }
     }
 
-    @Test func aRefusalIsNotRetriedAndCarriesTheServersError() async throws {
+    @Test(arguments: ClientTransport.allCases) func aRefusalIsNotRetriedAndCarriesTheServersError(via: ClientTransport) async throws {
         try await TestServer.run { server in
             let family = try await server.family()
-            let parent = ContentMutations(baseURL: server.baseURL, token: family.parent, retry: Self.quick)
+            let parent = ContentMutations(baseURL: server.baseURL, token: family.parent, retry: Self.quick, transport: via.transport)
             let error = await #expect(throws: ContentMutationError.self) {
                 try await parent.approve(String(repeating: "a", count: 32))
             }
             #expect(error?.code == .refused && error?.status == 404 && error?.attempts == 1)
             #expect(error?.serverError?.code == "not_found")
-            let child = ContentMutations(baseURL: server.baseURL, token: family.child, retry: Self.quick)
+            let child = ContentMutations(baseURL: server.baseURL, token: family.child, retry: Self.quick, transport: via.transport)
             let blank = await #expect(throws: ContentMutationError.self) { try await child.upload(UploadDraft(title: "  ")) }
             #expect(blank?.status == 400 && blank?.serverError?.code == "invalid_field")
             let invalid = await #expect(throws: ContentMutationError.self) { try await parent.reject("../queue") }
@@ -90,7 +96,7 @@ struct ContentMutationsTests {
         }
     }
 
-    @Test func aGatewayThatNeverAnswersEndsInUnansweredAfterTheAttempts() async throws {
+    @Test(arguments: ClientTransport.allCases) func aGatewayThatNeverAnswersEndsInUnansweredAfterTheAttempts(via: ClientTransport) async throws {
         let silent = try SilentListener()
         silent.stop()  // a closed port: every connect is refused
         // AsyncHTTPClient keeps trying a refused connect until the request's deadline: a short one.
@@ -98,6 +104,7 @@ struct ContentMutationsTests {
             baseURL: "http://127.0.0.1:\(silent.port)",
             tokenProvider: { "t" },
             retry: Self.quick,
+            transport: via.transport,
             requestTimeout: .milliseconds(300)
         )
         let error = await #expect(throws: ContentMutationError.self) { try await mutations.upload(UploadDraft(title: "lost")) }

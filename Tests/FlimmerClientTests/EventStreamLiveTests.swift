@@ -24,10 +24,10 @@ struct EventStreamLiveTests {
         return object
     }
 
-    @Test func receivesAnUploadsInvalidate() async throws {
+    @Test(arguments: ClientTransport.allCases) func receivesAnUploadsInvalidate(via: ClientTransport) async throws {
         try await TestServer.run { server in
             let family = try await server.family()
-            let stream = EventStream(url: server.baseURL + "/api/events", token: family.parent, httpClient: TestHTTP.client)
+            let stream = EventStream(url: server.baseURL + "/api/events", token: family.parent, transport: via.transport)
             let recorder = await Recorder.start(stream)
             let opened = try await recorder.waitFor("open", Self.isOpen)
             #expect(await recorder.elements.first == .state(.connecting))
@@ -46,7 +46,9 @@ struct EventStreamLiveTests {
         }
     }
 
-    @Test func aSilentConnectionIsDroppedAndTheReconnectCatchesUpWithLastEventID() async throws {
+    @Test(arguments: ClientTransport.allCases) func aSilentConnectionIsDroppedAndTheReconnectCatchesUpWithLastEventID(
+        via: ClientTransport
+    ) async throws {
         try await TestServer.run(configure: {
             // No heartbeat within the test, so the client's idle timeout is what drops the connection.
             $0.hub.heartbeatInterval = .seconds(120)
@@ -60,7 +62,7 @@ struct EventStreamLiveTests {
                 // Long enough that a loaded machine (the whole suite runs in parallel on 2 cores)
                 // delivers the opening and the first event within it: 700 ms once did not.
                 configuration: .init(idleTimeout: .seconds(2)),
-                httpClient: TestHTTP.client
+                transport: via.transport
             )
             let recorder = await Recorder.start(stream)
             try await recorder.waitFor("open", Self.isOpen)
@@ -92,7 +94,7 @@ struct EventStreamLiveTests {
         }
     }
 
-    @Test func aStartingLastEventIDCatchesUpOnTheFirstConnection() async throws {
+    @Test(arguments: ClientTransport.allCases) func aStartingLastEventIDCatchesUpOnTheFirstConnection(via: ClientTransport) async throws {
         try await TestServer.run { server in
             let family = try await server.family()
             let queue = try await server.request(.GET, "/api/content/queue", token: family.parent)
@@ -103,7 +105,7 @@ struct EventStreamLiveTests {
                 url: server.baseURL + "/api/events",
                 token: family.parent,
                 configuration: .init(lastEventID: etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))),
-                httpClient: TestHTTP.client
+                transport: via.transport
             )
             let recorder = await Recorder.start(stream)
             let index = try await recorder.waitFor("the catch-up") { if case .event = $0 { true } else { false } }
@@ -114,7 +116,7 @@ struct EventStreamLiveTests {
         }
     }
 
-    @Test func aServerThatGoesAwayIsRetriedWithGrowingDelays() async throws {
+    @Test(arguments: ClientTransport.allCases) func aServerThatGoesAwayIsRetriedWithGrowingDelays(via: ClientTransport) async throws {
         try await TestServer.run(configure: { $0.hub.retryMilliseconds = 200 }) { server in
             let family = try await server.family()
             // AsyncHTTPClient retries a refused connect until its connect timeout; a short one
@@ -124,7 +126,7 @@ struct EventStreamLiveTests {
                 configuration: .init(timeout: .init(connect: .milliseconds(200)))
             )
             defer { _ = client.shutdown() }
-            let stream = EventStream(url: server.baseURL + "/api/events", token: family.parent, httpClient: client)
+            let stream = EventStream(url: server.baseURL + "/api/events", token: family.parent, transport: via.transport(over: client))
             let recorder = await Recorder.start(stream)
             try await recorder.waitFor("open", Self.isOpen)
             // The gateway's graceful shutdown ends every stream; later attempts find no gateway.
@@ -145,7 +147,7 @@ struct EventStreamLiveTests {
 
     /// The gateway ends a stream when its token stops being accepted; the reconnect asks the
     /// provider again and goes on with the fresh token, with no event lost.
-    @Test func aStreamEndedAtItsTokensExpiryGoesOnWithTheProvidersNextToken() async throws {
+    @Test(arguments: ClientTransport.allCases) func aStreamEndedAtItsTokensExpiryGoesOnWithTheProvidersNextToken(via: ClientTransport) async throws {
         try await TestServer.run(configure: {
             // The sweep runs every quarter of the stall limit; a short retry keeps the test short.
             $0.hub.maxWriteStall = .seconds(1)
@@ -157,7 +159,7 @@ struct EventStreamLiveTests {
                 try await family.token(user: "mom", role: .parent, ttl: -28),
                 family.parent,
             ])
-            let stream = EventStream(url: server.baseURL + "/api/events", tokenProvider: { await tokens.next() }, httpClient: TestHTTP.client)
+            let stream = EventStream(url: server.baseURL + "/api/events", tokenProvider: { await tokens.next() }, transport: via.transport)
             let recorder = await Recorder.start(stream)
             let first = try await recorder.waitFor("open", Self.isOpen)
             let reopened = try await recorder.waitFor("open again with the next token", from: first + 1, Self.isOpen)
@@ -170,9 +172,9 @@ struct EventStreamLiveTests {
         }
     }
 
-    @Test func aRefusedTokenEndsTheSequenceWithoutRetrying() async throws {
+    @Test(arguments: ClientTransport.allCases) func aRefusedTokenEndsTheSequenceWithoutRetrying(via: ClientTransport) async throws {
         try await TestServer.run { server in
-            let stream = EventStream(url: server.baseURL + "/api/events", token: "not-a-token", httpClient: TestHTTP.client)
+            let stream = EventStream(url: server.baseURL + "/api/events", token: "not-a-token", transport: via.transport)
             let error = await #expect(throws: EventStreamError.self) {
                 for try await _ in stream {}
             }
@@ -182,7 +184,7 @@ struct EventStreamLiveTests {
         }
     }
 
-    @Test func aServerThatNeverAnswersTheRequestCountsAsDead() async throws {
+    @Test(arguments: ClientTransport.allCases) func aServerThatNeverAnswersTheRequestCountsAsDead(via: ClientTransport) async throws {
         let listener = try SilentListener()
         defer { listener.stop() }
         let log = ObservationLog()
@@ -191,7 +193,7 @@ struct EventStreamLiveTests {
             url: "http://127.0.0.1:\(listener.port)/api/events",
             token: "any",
             configuration: .init(idleTimeout: .milliseconds(300), defaultRetry: .milliseconds(100), observer: log.observer),
-            httpClient: TestHTTP.client
+            transport: via.transport
         )
         let recorder = await Recorder.start(stream)
         try await recorder.waitFor("reconnecting", timeout: .seconds(3), Self.isReconnecting)

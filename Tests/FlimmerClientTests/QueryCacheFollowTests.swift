@@ -54,15 +54,15 @@ struct QueryCacheFollowTests {
         }
     }
 
-    @Test func anInvalidateRefetchesOnlyTheQueryItNames() async throws {
+    @Test(arguments: ClientTransport.allCases) func anInvalidateRefetchesOnlyTheQueryItNames(via: ClientTransport) async throws {
         try await TestServer.run { server in
             let family = try await server.family()
             let service = try await family.serviceToken()
-            let cache = QueryCache(token: family.parent, httpClient: TestHTTP.client)
+            let cache = QueryCache(token: family.parent, transport: via.transport)
             let both = try await BothFresh.start(cache, server)
             let (queueStates, profileStates, first) = (both.queue, both.profile, both.profileFirst)
 
-            let stream = EventStream(url: server.baseURL + "/api/events", token: family.parent, httpClient: TestHTTP.client)
+            let stream = EventStream(url: server.baseURL + "/api/events", token: family.parent, transport: via.transport)
             let following = cache.follow(stream)
             // The cache does not say when its stream is open, and an invalidate sent before that
             // is not caught up (catch-up covers the queue only): send until one arrives.
@@ -83,10 +83,10 @@ struct QueryCacheFollowTests {
         }
     }
 
-    @Test func aResetRefetchesEveryQuery() async throws {
+    @Test(arguments: ClientTransport.allCases) func aResetRefetchesEveryQuery(via: ClientTransport) async throws {
         try await TestServer.run { server in
             let family = try await server.family()
-            let cache = QueryCache(token: family.parent, httpClient: TestHTTP.client)
+            let cache = QueryCache(token: family.parent, transport: via.transport)
             let both = try await BothFresh.start(cache, server)
             let before = await cache.statistics.requests
 
@@ -95,7 +95,7 @@ struct QueryCacheFollowTests {
                 url: server.baseURL + "/api/events",
                 token: family.parent,
                 configuration: .init(lastEventID: "0000000000000000-0"),
-                httpClient: TestHTTP.client
+                transport: via.transport
             )
             let following = cache.follow(stream)
             try await both.bothRefetched()
@@ -105,13 +105,13 @@ struct QueryCacheFollowTests {
         }
     }
 
-    @Test func aReconnectRefetchesEveryQuery() async throws {
+    @Test(arguments: ClientTransport.allCases) func aReconnectRefetchesEveryQuery(via: ClientTransport) async throws {
         try await TestServer.run(configure: {
             $0.hub.heartbeatInterval = .seconds(120)
             $0.hub.retryMilliseconds = 200
         }) { server in
             let family = try await server.family()
-            let cache = QueryCache(token: family.parent, httpClient: TestHTTP.client)
+            let cache = QueryCache(token: family.parent, transport: via.transport)
             let both = try await BothFresh.start(cache, server)
 
             // Nothing is published; the only cause of a refetch is the idle drop and its reconnect.
@@ -121,7 +121,7 @@ struct QueryCacheFollowTests {
                 // Long enough that the parallel suite on 2 cores does not starve a connection of
                 // its opening before the timeout (500 ms once saw no reconnect finish in 10 s).
                 configuration: .init(idleTimeout: .milliseconds(1500)),
-                httpClient: TestHTTP.client
+                transport: via.transport
             )
             let following = cache.follow(stream)
             try await both.bothRefetched()

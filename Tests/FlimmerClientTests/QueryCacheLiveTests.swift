@@ -15,11 +15,11 @@ struct QueryCacheLiveTests {
         if case .fresh(let body) = state { body.items.count == items } else { false }
     }
 
-    @Test func cachedAtOnceThenRevalidatedWithAnETagThatAnswers304() async throws {
+    @Test(arguments: ClientTransport.allCases) func cachedAtOnceThenRevalidatedWithAnETagThatAnswers304(via: ClientTransport) async throws {
         try await TestServer.run { server in
             let family = try await server.family()
             let upload = try await server.upload(token: family.child)
-            let cache = QueryCache(token: family.parent, httpClient: TestHTTP.client)
+            let cache = QueryCache(token: family.parent, transport: via.transport)
             let query = Self.queueQuery(server)
 
             let fetched = try await cache.value(for: query)
@@ -39,10 +39,10 @@ struct QueryCacheLiveTests {
         }
     }
 
-    @Test func anInvalidateFromTheStreamRefetchesTheQuery() async throws {
+    @Test(arguments: ClientTransport.allCases) func anInvalidateFromTheStreamRefetchesTheQuery(via: ClientTransport) async throws {
         try await TestServer.run { server in
             let family = try await server.family()
-            let cache = QueryCache(token: family.parent, httpClient: TestHTTP.client)
+            let cache = QueryCache(token: family.parent, transport: via.transport)
             let query = Self.queueQuery(server)
             let recorder = await Recorder.start(await cache.states(for: query))
             try await recorder.waitFor("the empty queue") { Self.isFresh($0, items: 0) }
@@ -53,7 +53,7 @@ struct QueryCacheLiveTests {
                 url: server.baseURL + "/api/events",
                 token: family.parent,
                 configuration: .init(lastEventID: etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))),
-                httpClient: TestHTTP.client
+                transport: via.transport
             )
             let following = cache.follow(stream)
             let upload = try await server.upload(token: family.child, title: "Pushed")
@@ -67,11 +67,11 @@ struct QueryCacheLiveTests {
         }
     }
 
-    @Test func concurrentAsksShareOneRequest() async throws {
+    @Test(arguments: ClientTransport.allCases) func concurrentAsksShareOneRequest(via: ClientTransport) async throws {
         try await TestServer.run { server in
             let family = try await server.family()
             try await server.upload(token: family.child)
-            let cache = QueryCache(token: family.parent, httpClient: TestHTTP.client)
+            let cache = QueryCache(token: family.parent, transport: via.transport)
             let query = Self.queueQuery(server)
 
             // Nothing cached: eight callers wait for the same first fetch.
@@ -93,11 +93,11 @@ struct QueryCacheLiveTests {
     }
 
     /// Each fetch asks the provider: a token refused once is replaced on the next fetch.
-    @Test func aTokenProviderIsAskedForEveryFetch() async throws {
+    @Test(arguments: ClientTransport.allCases) func aTokenProviderIsAskedForEveryFetch(via: ClientTransport) async throws {
         try await TestServer.run { server in
             let family = try await server.family()
             let tokens = TokenSequence(["not-a-token", family.parent])
-            let cache = QueryCache(tokenProvider: { await tokens.next() }, httpClient: TestHTTP.client)
+            let cache = QueryCache(tokenProvider: { await tokens.next() }, transport: via.transport)
             let query = Self.queueQuery(server)
             let refused = await #expect(throws: QueryCacheError.self) { try await cache.value(for: query) }
             #expect(refused?.status == 401)
@@ -106,9 +106,9 @@ struct QueryCacheLiveTests {
         }
     }
 
-    @Test func aFailedFetchIsAnErrorState() async throws {
+    @Test(arguments: ClientTransport.allCases) func aFailedFetchIsAnErrorState(via: ClientTransport) async throws {
         try await TestServer.run { server in
-            let cache = QueryCache(token: "not-a-token", httpClient: TestHTTP.client)
+            let cache = QueryCache(token: "not-a-token", transport: via.transport)
             let query = Self.queueQuery(server)
             let thrown = await #expect(throws: QueryCacheError.self) { try await cache.value(for: query) }
             #expect(thrown?.code == .unexpectedStatus)
@@ -125,10 +125,10 @@ struct QueryCacheLiveTests {
         }
     }
 
-    @Test func invalidationsDuringAFetchAddExactlyOneMoreFetch() async throws {
+    @Test(arguments: ClientTransport.allCases) func invalidationsDuringAFetchAddExactlyOneMoreFetch(via: ClientTransport) async throws {
         try await TestServer.run { server in
             let family = try await server.family()
-            let cache = QueryCache(token: family.parent, httpClient: TestHTTP.client)
+            let cache = QueryCache(token: family.parent, transport: via.transport)
             let query = Self.queueQuery(server)
             _ = try await cache.value(for: query)
 
@@ -143,14 +143,14 @@ struct QueryCacheLiveTests {
         }
     }
 
-    @Test func aFailedRevalidationKeepsTheLastValue() async throws {
+    @Test(arguments: ClientTransport.allCases) func aFailedRevalidationKeepsTheLastValue(via: ClientTransport) async throws {
         // A short connect timeout: AsyncHTTPClient retries a refused connect until it runs out.
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .milliseconds(200))))
         defer { _ = client.shutdown() }
         try await TestServer.run { server in
             let family = try await server.family()
             let upload = try await server.upload(token: family.child)
-            let cache = QueryCache(token: family.parent, httpClient: client)
+            let cache = QueryCache(token: family.parent, transport: via.transport(over: client))
             let query = Self.queueQuery(server)
             _ = try await cache.value(for: query)
 

@@ -85,7 +85,7 @@ final class ChaosClient: Sendable {
             url: baseURL + "/api/events",
             token: token,
             configuration: configuration,
-            httpClient: http,
+            transport: AsyncHTTPClientTransport(http),
             logger: Logger(label: "chaos", factory: { _ in SwiftLogNoOpLogHandler() })
         )
         var opened = false
