@@ -93,7 +93,7 @@ final class URLSessionResponse: @unchecked Sendable {
     func completed(error: (any Error)?) {
         let (headWaiter, head, reader, timer, failure) = lock.withLock {
             let failure: (any Error)? = error.map { error in
-                if timedOut { return HTTPTransportError(.timedOut) }
+                if timedOut || (error as? URLError)?.code == .timedOut { return HTTPTransportError(.timedOut) }
                 if (error as? URLError)?.code == .cancelled { return CancellationError() }
                 return HTTPTransportError(.connectionFailed, underlying: "\(error)")
             }

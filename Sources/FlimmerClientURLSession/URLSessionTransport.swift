@@ -61,8 +61,9 @@ public final class URLSessionTransport: HTTPTransport {
         for field in request.headers { urlRequest.addValue(field.value, forHTTPHeaderField: field.name) }
         urlRequest.httpBody = request.body.map { Data($0) }
         // URLRequest's timeout is one of silence, not of the whole exchange (that one is the
-        // response's own deadline below); a stream's reader watches silence itself.
-        urlRequest.timeoutInterval = request.timeout.map(\.seconds) ?? 24 * 3600
+        // response's own deadline below), and Foundation on Linux counts it in whole seconds
+        // (0.2 s failed at once here). A stream's reader watches silence itself.
+        urlRequest.timeoutInterval = request.timeout.map { max($0.seconds.rounded(.up), 1) } ?? 24 * 3600
 
         let task = session.dataTask(with: urlRequest)
         let response = URLSessionResponse(task: task, readAhead: readAhead)
