@@ -11,10 +11,6 @@ final class FloodingServer: Sendable {
     private let listener: Int32
     private let written = Atomic<Int>(0)
     private let stopped = Atomic<Bool>(false)
-    private let ended = Atomic<Bool>(false)
-
-    /// Whether the connection is over: the client closed it, or `stop()`.
-    var connectionClosed: Bool { ended.load(ordering: .relaxed) }
 
     /// Bytes of events written into the connection so far.
     var bytesWritten: Int { written.load(ordering: .relaxed) }
@@ -36,10 +32,7 @@ final class FloodingServer: Sendable {
         defer { close(listener) }
         let connection = accept(listener, nil, nil)
         guard connection >= 0 else { return }
-        defer {
-            close(connection)
-            ended.store(true, ordering: .relaxed)
-        }
+        defer { close(connection) }
         // A send that would block returns after 100 ms, so stop() is noticed.
         var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
         setsockopt(connection, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
