@@ -39,6 +39,8 @@ ensure_packages() {
     command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
     [[ -f /usr/include/hiredis/hiredis.h ]] || missing+=(libhiredis-dev)
     command -v curl >/dev/null 2>&1 || missing+=(curl)
+    # FoundationNetworking, which the URLSession client tests link, loads libcurl.so.4.
+    /sbin/ldconfig -p 2>/dev/null | grep -q 'libcurl\.so\.4 ' || missing+=(libcurl4)
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     ((${#missing[@]} == 0)) && return 0
     _apt_install "${missing[@]}"
