@@ -3,6 +3,7 @@
 // Run by scripts/js-test, which sets FLIMMER_BIN (a built flimmer-sync) and FLIMMER_REDIS_URL.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
+import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { after, before, test } from "node:test";
@@ -241,6 +242,50 @@ test("without headers the stream opens with single-use tickets: the token is nev
     // A spent ticket is refused.
     const spent = await fetch(urls[0].replace(/&?lastEventId=[^&]*/, ""));
     assert.equal(spent.status, 401);
+  } finally {
+    sync.close();
+  }
+});
+
+// The React Native wiring of docs/clients.md, with stand-ins for what only React Native has:
+// AppState (an emitter of "change") and TanStack's focusManager (a recorder). The lines inside
+// the listener are the snippet's.
+test("the React Native wiring: closed in the background, resumed from its last id on active", async () => {
+  const family = newFamily();
+  const queryClient = new RecordingQueryClient();
+  const events = new EventEmitter();
+  const AppState = { addEventListener: (type, listener) => events.on(type, listener) };
+  const focused = [];
+  const focusManager = { setFocused: (value) => focused.push(value) };
+  const connected = await connect(queryClient, family);
+  const { states } = connected;
+  let sync = connected.sync;
+  AppState.addEventListener("change", (state) => {
+    focusManager.setFocused(state === "active");
+    if (state === "active") sync.reconnect(); else sync.close();
+  });
+  try {
+    await upload(family, "in the foreground");
+    await until(() => queryClient.keyed("contentQueue").length === 1, "the first invalidation");
+    assert.match(sync.lastEventId, /-1$/);
+
+    events.emit("change", "background");
+    await upload(family, "while in the background");
+    await sleep(500);
+    assert.equal(queryClient.keyed("contentQueue").length, 1, "a closed stream invalidates nothing");
+    assert.equal(queryClient.everything().length, 0);
+
+    const opened = states.filter((state) => state === StreamState.OPEN).length;
+    events.emit("change", "active");
+    await until(() => states.filter((state) => state === StreamState.OPEN).length > opened, "the stream to reopen");
+    await until(() => queryClient.everything().length === 1, "everything invalidated on the way back");
+    // It resumed from its last id: the gateway caught it up to the upload made in the background.
+    await until(() => /-2$/.test(sync.lastEventId), () => `the id of version 2, not ${sync.lastEventId}`);
+    const before = queryClient.keyed("contentQueue").length;
+    await upload(family, "after coming back");
+    await until(() => queryClient.keyed("contentQueue").length > before, "the invalidation after coming back");
+    assert.match(sync.lastEventId, /-3$/);
+    assert.deepEqual(focused, [false, true]);
   } finally {
     sync.close();
   }
