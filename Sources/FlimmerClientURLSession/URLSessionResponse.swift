@@ -72,6 +72,7 @@ final class URLSessionResponse: @unchecked Sendable {
 
     func received(data: Data) {
         guard !data.isEmpty else { return }
+        takeHeadFromTask()
         let waiting: CheckedContinuation<[UInt8]?, any Error>? = lock.withLock {
             if let reader {
                 self.reader = nil
@@ -91,6 +92,7 @@ final class URLSessionResponse: @unchecked Sendable {
     }
 
     func completed(error: (any Error)?) {
+        takeHeadFromTask()
         let (headWaiter, head, reader, timer, failure) = lock.withLock {
             let failure: (any Error)? = error.map { error in
                 if timedOut || (error as? URLError)?.code == .timedOut { return HTTPTransportError(.timedOut) }
@@ -109,6 +111,13 @@ final class URLSessionResponse: @unchecked Sendable {
         if let reader {
             if let failure { reader.resume(throwing: failure) } else { reader.resume(returning: nil) }
         }
+    }
+
+    // The head comes with the delegate's `didReceive response`; should an SDK's signature of it
+    // ever not match ours, the task still has the response by its first data or its end.
+    private func takeHeadFromTask() {
+        guard lock.withLock({ head == nil }), let response = task.response else { return }
+        received(head: response)
     }
 
     // MARK: The reader's side
