@@ -58,12 +58,8 @@ struct HTTPTransportTests {
     }
 
     private static func waitForStreams(_ count: Int, on server: TestServer) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while server.server.hub.streamCount != count {
-            guard ContinuousClock.now < deadline else {
-                throw TestFailure("the gateway has \(server.server.hub.streamCount) streams, not \(count)")
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        try await eventually("\(count) streams on the gateway, not \(server.server.hub.streamCount)", timeout: .seconds(10)) {
+            server.server.hub.streamCount == count
         }
     }
 }
