@@ -112,10 +112,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // What Flimmer's Swift apps link: an SSE client and a query cache it keeps fresh.
-        // Knows nothing of the server's targets; it speaks HTTP only.
+        // Knows nothing of the server's targets (FlimmerFormats is below every module); it speaks HTTP only.
         .target(
             name: "FlimmerClient",
             dependencies: [
+                "FlimmerFormats",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

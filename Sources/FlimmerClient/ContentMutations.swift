@@ -1,3 +1,4 @@
+import FlimmerFormats
 import Foundation
 import Logging
 
@@ -132,7 +133,7 @@ public struct ContentMutations: Sendable {
 
     /// Content ids are 32 hex digits; anything else would only build a path the server answers 404.
     static func pathSegment(_ id: String) throws -> String {
-        guard id.utf8.count == 32, id.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+        guard HexText.isLowercaseHex(id, digits: 32) else {
             throw ContentMutationError(.invalidID, attempts: 0)
         }
         return id
