@@ -21,7 +21,8 @@ public struct HTTPTransportResponse: Sendable {
 }
 
 extension String {
-    fileprivate func caseInsensitiveEquals(_ other: String) -> Bool {
+    /// Equal but for ASCII case, as header field names compare.
+    func caseInsensitiveEquals(_ other: String) -> Bool {
         utf8.count == other.utf8.count && zip(utf8, other.utf8).allSatisfy { Self.lower($0) == Self.lower($1) }
     }
 

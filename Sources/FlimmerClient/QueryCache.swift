@@ -190,7 +190,7 @@ public actor QueryCache {
         do {
             if let tokenProvider {
                 let authorization = "Bearer \(try await tokenProvider())"
-                request.headers.removeAll { $0.name.lowercased() == "authorization" }
+                request.headers.removeAll { $0.name.caseInsensitiveEquals("Authorization") }
                 request.headers.append(("Authorization", authorization))
             }
             let response = try await transport.send(request)
