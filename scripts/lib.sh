@@ -49,6 +49,7 @@ ensure_packages() {
     command -v redis-cli >/dev/null 2>&1 || die "redis-cli still missing after apt-get install"
     [[ -f /usr/include/hiredis/hiredis.h ]] || die "/usr/include/hiredis/hiredis.h still missing after apt-get install"
     command -v curl >/dev/null 2>&1 || die "curl still missing after apt-get install"
+    /sbin/ldconfig -p 2>/dev/null | grep -q 'libcurl\.so\.4 ' || die "libcurl.so.4 still missing after apt-get install"
     command -v python3 >/dev/null 2>&1 || die "python3 still missing after apt-get install"
 }
 
