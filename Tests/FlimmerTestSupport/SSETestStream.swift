@@ -68,6 +68,18 @@ public final class SSETestStream: Sendable {
         }
     }
 
+    /// The next dispatched event whose id is not `id`. A stream opened just after a write may get
+    /// that write's event after its opening frames (the gateway relays at least once what was
+    /// published while the stream opened), under the opening id: pass that id to wait for the
+    /// first event that says something new.
+    public func nextEvent(timeout: Duration = .seconds(5), skippingID id: String?) async throws -> ServerSentEvent {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let event = try await nextEvent(timeout: max(.milliseconds(1), deadline - .now))
+            if event.id != id { return event }
+        }
+    }
+
     /// Waits until `predicate` holds for what was read, or fails after `timeout`.
     public func waitUntil(timeout: Duration = .seconds(5), _ what: String, _ predicate: @Sendable (SSETestStream) -> Bool) async throws {
         try await eventually("\(what); read so far:\n\(rawText)", timeout: timeout, poll: .milliseconds(2)) { predicate(self) }
