@@ -54,12 +54,17 @@ struct SentinelTopologyTests {
             #expect(try group.role(of: old) == "master")
             let connectionsBefore = redis.connectionsMade
             for index in 0..<20 {
-                #expect(try await redis.send(RedisCommand("SET", key, "\(index)")) == .simpleString("OK"))
+                let reply = try await redis.send(RedisCommand("SET", key, "\(index)"))
+                #expect(
+                    reply == .simpleString("OK"),
+                    "SET \(index): \(reply); the Sentinels name \((try? group.masterPort()).map(String.init) ?? "no one")"
+                )
                 try await Task.sleep(for: .milliseconds(50))
             }
             let ours = try group.command(["CLIENT", "LIST"], on: old).split(whereSeparator: \.isNewline).filter { $0.contains(" user=flimmer ") }
             #expect(ours.isEmpty, "\(ours)")
-            #expect(try group.command(["GET", key], on: new) == "19")
+            let last = try group.command(["GET", key], on: new)
+            #expect(last == "19", "GET on \(new): \(last); the Sentinels name \((try? group.masterPort()).map(String.init) ?? "no one")")
             #expect(redis.connectionsMade == connectionsBefore)
         }
     }
