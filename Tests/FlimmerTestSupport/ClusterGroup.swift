@@ -87,6 +87,7 @@ public final class ClusterGroup: @unchecked Sendable {
         let gatewayPassword: String
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            TestEnvironment.labelFolder(directory)
             try ScriptLibrary.run("render_acl", aclDirectory, "user \(admin.user) on >\(admin.password) ~* &* +@all")
             gatewayPassword = try Self.password(in: aclDirectory, file: "gateway")
         } catch {
@@ -110,7 +111,7 @@ public final class ClusterGroup: @unchecked Sendable {
 
     deinit {
         stopAll()
-        try? FileManager.default.removeItem(atPath: directory)
+        TestEnvironment.removeFolder(directory)
     }
 
     /// The gateway's URL on this group: `redis+cluster://[user:password@]127.0.0.1:P1,…` with every

@@ -53,7 +53,7 @@ public final class RedisProcess: @unchecked Sendable {
 
     deinit {
         if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        try? FileManager.default.removeItem(atPath: directory)
+        TestEnvironment.removeFolder(directory)
     }
 
     /// A configuration for this server with short timeouts, so tests of outages stay quick.

@@ -97,6 +97,7 @@ public final class SentinelGroup: @unchecked Sendable {
         self.adminCredentials = acl ? Credentials(user: "tester", password: UUID().uuidString.replacingOccurrences(of: "-", with: "")) : nil
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            TestEnvironment.labelFolder(directory)
             try await start(server: server, persistent: persistent)
         } catch {
             stopAll()
@@ -106,7 +107,7 @@ public final class SentinelGroup: @unchecked Sendable {
 
     deinit {
         stopAll()
-        try? FileManager.default.removeItem(atPath: directory)
+        TestEnvironment.removeFolder(directory)
     }
 
     /// The Sentinels as `127.0.0.1:PORT`.

@@ -3,6 +3,7 @@ import FlimmerFormats
 import Foundation
 import Logging
 import RedisClient
+import Testing
 
 /// Where the tests' Redis is. `scripts/test` starts a throwaway redis-server and exports
 /// `FLIMMER_TEST_REDIS_URL`; without it every Redis test fails loudly instead of skipping.
@@ -10,6 +11,24 @@ public enum TestEnvironment {
     public struct MissingRedis: Error, CustomStringConvertible {
         public let description =
             "FLIMMER_TEST_REDIS_URL is not set: run the tests with scripts/test, which starts a throwaway redis-server"
+    }
+
+    /// Whether fixtures keep the folders of the processes they start, logs included
+    /// (`FLIMMER_TEST_KEEP_FILES=1`): scripts/test sets it for the Sentinel and cluster suites,
+    /// under a `TMPDIR` of its own that it removes at exit, and prints what the Sentinels and
+    /// cluster nodes decided when one of those suites fails.
+    public static let keepsFiles = ProcessInfo.processInfo.environment["FLIMMER_TEST_KEEP_FILES"] == "1"
+
+    /// Removes a fixture's folder, unless ``keepsFiles``.
+    static func removeFolder(_ path: String) {
+        if !keepsFiles { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    /// Writes the name of the running test into `folder`'s file `test`, when ``keepsFiles``, so
+    /// that a kept folder says whose it was.
+    static func labelFolder(_ folder: String) {
+        guard keepsFiles, let test = Test.current else { return }
+        _ = FileManager.default.createFile(atPath: folder + "/test", contents: Data("\(test.id)\n".utf8))
     }
 
     /// The HS256 secret of test servers.

@@ -41,7 +41,7 @@ public final class TestProcess: @unchecked Sendable {
 
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        try? FileManager.default.removeItem(at: directory)
+        TestEnvironment.removeFolder(directory.path)
     }
 
     /// Runs `executable` to its end and returns what it left; fails if it still runs after `timeout`.
