@@ -197,6 +197,15 @@ public final class SentinelGroup: @unchecked Sendable {
         return master
     }
 
+    /// ``masterPort()`` as text for a failure message: the port, or why the Sentinels name none.
+    public var namedMaster: String {
+        do {
+            return String(try masterPort())
+        } catch {
+            return "none (\(error))"
+        }
+    }
+
     // MARK: - Breaking
 
     /// SIGKILL of the node or Sentinel at `port`, as a crash.

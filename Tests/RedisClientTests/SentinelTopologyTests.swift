@@ -57,14 +57,14 @@ struct SentinelTopologyTests {
                 let reply = try await redis.send(RedisCommand("SET", key, "\(index)"))
                 #expect(
                     reply == .simpleString("OK"),
-                    "SET \(index): \(reply); the Sentinels name \((try? group.masterPort()).map(String.init) ?? "no one")"
+                    "SET \(index): \(reply); the Sentinels name \(group.namedMaster)"
                 )
                 try await Task.sleep(for: .milliseconds(50))
             }
             let ours = try group.command(["CLIENT", "LIST"], on: old).split(whereSeparator: \.isNewline).filter { $0.contains(" user=flimmer ") }
             #expect(ours.isEmpty, "\(ours)")
             let last = try group.command(["GET", key], on: new)
-            #expect(last == "19", "GET on \(new): \(last); the Sentinels name \((try? group.masterPort()).map(String.init) ?? "no one")")
+            #expect(last == "19", "GET on \(new): \(last); the Sentinels name \(group.namedMaster)")
             #expect(redis.connectionsMade == connectionsBefore)
         }
     }

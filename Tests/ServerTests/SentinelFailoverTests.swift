@@ -87,7 +87,7 @@ struct SentinelFailoverTests {
             let newGeneration = try Self.generation(group, new)
             #expect(newGeneration != oldGeneration)
             try await eventually(
-                "version 4 under the generation of the master the Sentinels name (\((try? group.masterPort()).map(String.init) ?? "none"); \(Self.nodes(group))); read so far:\n\(stream.rawText)",
+                "version 4 under the generation of the master the Sentinels name (\(group.namedMaster); \(Self.nodes(group))); read so far:\n\(stream.rawText)",
                 timeout: .seconds(20),
                 poll: .milliseconds(100)
             ) {
