@@ -27,7 +27,6 @@ Exits non-zero with a message on the first failed check.
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -45,10 +44,20 @@ BIN, REDIS_URL, OUT = sys.argv[1], sys.argv[2], sys.argv[3]
 FAMILY = "browser-%d" % (time.time() * 1000)
 
 
+HANDED_OUT = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port below the kernel's ephemeral range (scripts/lib.sh restart_port), not handed out
+    before: gateway A restarts on its port, and a port the kernel picks could meanwhile become the
+    local port of one of Chromium's outgoing connections."""
+    lib = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib.sh")
+    while True:
+        port = int(subprocess.run(["bash", "-c", 'source "$0" && restart_port', lib],
+                                  check=True, capture_output=True, text=True).stdout)
+        if port not in HANDED_OUT:
+            HANDED_OUT.add(port)
+            return port
 
 
 def token(user, role, family=FAMILY):

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import RedisClient
 
 #if canImport(Glibc)
@@ -151,23 +152,23 @@ public final class RedisProcess: @unchecked Sendable {
         return nil
     }
 
-    /// A port that was free a moment ago (bound to 0, read back, released).
+    /// A loopback port that was free a moment ago and that this process has not handed out
+    /// before, below the kernel's ephemeral range (scripts/lib.sh `restart_port`).
+    ///
+    /// A port the kernel picks (bind to port 0) lies in the ephemeral range, where any outgoing
+    /// connection of a test running beside this one can take it as its local port between the
+    /// pick and the server's bind, or between a server's stop and its restart on that port:
+    /// the server then fails with "address already in use".
     public static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw Failure(description: "socket() failed") }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        for _ in 0..<20 {
+            let output = try ScriptLibrary.run("restart_port")
+            guard let port = Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                throw Failure(description: "scripts/lib.sh restart_port printed no port: \(output)")
+            }
+            if handedOut.withLockedValue({ $0.insert(port).inserted }) { return port }
         }
-        guard bound == 0 else { throw Failure(description: "bind() failed") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
+        throw Failure(description: "scripts/lib.sh restart_port printed only ports handed out before")
     }
+
+    private static let handedOut = NIOLockedValueBox(Set<Int>())
 }

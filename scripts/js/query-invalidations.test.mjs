@@ -5,7 +5,6 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -20,14 +19,12 @@ let port;
 let gateway;
 const base = () => `http://127.0.0.1:${port}`;
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
+// A port below the kernel's ephemeral range (scripts/lib.sh restart_port): the gateway is
+// restarted on it, and a port the kernel picks could meanwhile become the local port of an
+// outgoing connection.
+function restartPort() {
+  const lib = new URL("../lib.sh", import.meta.url).pathname;
+  return Number(execFileSync("bash", ["-c", 'source "$0" && restart_port', lib], { encoding: "utf8" }).trim());
 }
 
 async function startGateway() {
@@ -116,7 +113,7 @@ async function connect(queryClient, family, extra = {}) {
 }
 
 before(async () => {
-  port = await freePort();
+  port = restartPort();
   await startGateway();
 });
 
