@@ -141,14 +141,17 @@ s.close()'
     return 1
 }
 
-# restart_port: prints a free loopback port below the kernel's ephemeral range (above it when
-# there is no room below), for a server that may be restarted on its port: a port from
-# free_port (the ephemeral range) could meanwhile become the local port of one of the many
-# outgoing connections on the machine, and the restart would fail with "address in use".
-# Falls back to free_port without python3 or when nothing is found.
+# restart_port [COUNT]: prints COUNT (default 1) distinct free loopback ports, one per line,
+# below the kernel's ephemeral range (above it when there is no room below), for servers that
+# may be restarted on their ports: a port from free_port (the ephemeral range) could meanwhile
+# become the local port of one of the many outgoing connections on the machine, and the restart
+# would fail with "address in use". Falls back to free_port without python3 or when nothing is
+# found.
 restart_port() {
-    python3 - <<'PY' 2>/dev/null || free_port
-import random, socket
+    local count="${1:-1}" i
+    python3 - "$count" <<'PY' 2>/dev/null && return 0
+import random, socket, sys
+count = int(sys.argv[1])
 low, high = 32768, 60999
 try:
     with open("/proc/sys/net/ipv4/ip_local_port_range") as file:
@@ -158,18 +161,24 @@ except (OSError, ValueError):
 ranges = [r for r in (range(10000, low), range(high + 1, 65536)) if len(r) >= 1000]
 if not ranges:
     raise SystemExit(1)
-for _ in range(200):
+ports = []
+for _ in range(200 * count):
     port = random.choice(random.choice(ranges))
+    if port in ports:
+        continue
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
             continue
-    print(port)
-    break
+    ports.append(port)
+    if len(ports) == count:
+        break
 else:
     raise SystemExit(1)
+print("\n".join(map(str, ports)))
 PY
+    for ((i = 0; i < count; i++)); do free_port || return 1; done
 }
 
 # REDIS_CLI_USER / REDIS_CLI_PASS: when set (plain shell variables, deliberately not

@@ -76,11 +76,7 @@ public final class ClusterGroup: @unchecked Sendable {
         self.ticket = await TopologyTicket.take()
         let count = masters * (1 + replicasPerMaster)
         // A client port and a cluster bus port per node (render_cluster_node_conf).
-        var ports: [Int] = []
-        while ports.count < 2 * count {
-            let port = try RedisProcess.freePort()
-            if !ports.contains(port) { ports.append(port) }
-        }
+        let ports = try RedisProcess.freePorts(2 * count)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flimmer-cluster-\(UUID().uuidString)").path
         let aclDirectory = directory + "/acl"
         let admin = Credentials(user: "tester", password: UUID().uuidString.replacingOccurrences(of: "-", with: ""))

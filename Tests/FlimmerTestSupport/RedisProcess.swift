@@ -160,14 +160,23 @@ public final class RedisProcess: @unchecked Sendable {
     /// pick and the server's bind, or between a server's stop and its restart on that port:
     /// the server then fails with "address already in use".
     public static func freePort() throws -> Int {
-        for _ in 0..<20 {
-            let output = try ScriptLibrary.run("restart_port")
-            guard let port = Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                throw Failure(description: "scripts/lib.sh restart_port printed no port: \(output)")
-            }
-            if handedOut.withLockedValue({ $0.insert(port).inserted }) { return port }
+        try freePorts(1)[0]
+    }
+
+    /// `count` distinct ports as ``freePort()`` picks them, from one run of `restart_port`
+    /// where that is enough (each run is a bash and a python3).
+    public static func freePorts(_ count: Int) throws -> [Int] {
+        var ports: [Int] = []
+        for _ in 0..<20 where ports.count < count {
+            let output = try ScriptLibrary.run("restart_port", "\(count - ports.count)")
+            let printed = output.split(separator: "\n").compactMap { Int($0) }
+            guard !printed.isEmpty else { throw Failure(description: "scripts/lib.sh restart_port printed no port: \(output)") }
+            ports += handedOut.withLockedValue { handed in printed.filter { handed.insert($0).inserted } }
         }
-        throw Failure(description: "scripts/lib.sh restart_port printed only ports handed out before")
+        guard ports.count == count else {
+            throw Failure(description: "scripts/lib.sh restart_port printed only ports handed out before")
+        }
+        return ports
     }
 
     private static let handedOut = NIOLockedValueBox(Set<Int>())

@@ -83,11 +83,7 @@ public final class SentinelGroup: @unchecked Sendable {
         }
         guard replicas >= 0, sentinels >= 1 else { throw TestFailure("a group needs a master and at least one Sentinel") }
         self.ticket = await TopologyTicket.take()
-        var ports: [Int] = []
-        while ports.count < 1 + replicas + sentinels {
-            let port = try RedisProcess.freePort()
-            if !ports.contains(port) { ports.append(port) }
-        }
+        let ports = try RedisProcess.freePorts(1 + replicas + sentinels)
         self.masterName = masterName
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("flimmer-sentinel-\(UUID().uuidString)").path
         self.dataPorts = Array(ports[0...replicas])
